@@ -1,0 +1,290 @@
+"""Lint one source: skip by triggers, parse once, run every rule in one traversal, suppress.
+
+The engine knows no rule by name: it asks the selected rule classes what they need
+(`triggers`, `file_kinds`, `handles_parse_errors`) and turns their reports into findings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from green_lint.findings import Edit, Finding, Position, TextFix
+from green_lint.rule import Report, Rule
+from green_lint.source import SourceError, SourceFile
+
+# The same syntax as ruff's, so that one comment can serve both tools.
+NOQA = re.compile(
+    r"#\s*(?i:noqa)(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+)
+FILE_NOQA = re.compile(
+    r"^[ \t]*#\s*green-lint:\s*(?i:noqa)(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+    re.MULTILINE,
+)
+_CODE = re.compile(r"[A-Z]+[0-9]+")
+
+
+@dataclass
+class LintSettings:
+    """What the engine needs to lint a file: selected rule classes and their options."""
+
+    rules: Sequence[type[Rule]]
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def lint_source(source: SourceFile, settings: LintSettings) -> list[Finding]:
+    """All unsuppressed findings of `source`, sorted by position."""
+    suppressed_codes = _file_level_noqa(source.text)
+    if suppressed_codes is ALL:
+        return []
+    rules = [
+        rule
+        for rule in settings.rules
+        if source.kind in rule.file_kinds and rule.code not in suppressed_codes
+    ]
+    findings = _run_rules(source, rules, settings.rule_options)
+    findings = _suppress_line_noqa(source.text, findings)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def source_error_findings(
+    source_path: str, error: SourceError, settings: LintSettings, cell: int | None = None
+) -> list[Finding]:
+    """A file that cannot even be read as text: one finding from the parse-error rule."""
+    for rule in settings.rules:
+        if getattr(rule, "handles_parse_errors", False):
+            return [_make_finding(rule, source_path, error.message, error.position, error.position, None, cell)]
+    return []
+
+
+ALL = object()
+
+
+def _file_level_noqa(text: str) -> Any:
+    codes: set[str] = set()
+    for match in FILE_NOQA.finditer(text):
+        if match.group("codes") is None:
+            return ALL
+        codes.update(_CODE.findall(match.group("codes")))
+    return codes
+
+
+def _run_rules(
+    source: SourceFile, rules: Sequence[type[Rule]], rule_options: Mapping[str, Mapping[str, Any]]
+) -> list[Finding]:
+    text = source.text
+    triggered = [rule for rule in rules if not rule.triggers or any(t in text for t in rule.triggers)]
+    parse_error_rules = [rule for rule in rules if getattr(rule, "handles_parse_errors", False)]
+    if source.kind != "python":
+        return _run_text_rules(source, triggered, rule_options)
+    visitors = [rule for rule in triggered if not getattr(rule, "handles_parse_errors", False)]
+    if not visitors:
+        # Nothing to visit: only check that the file parses, with the (fast) C parser.
+        return _check_syntax_only(source, parse_error_rules)
+
+    import libcst as cst
+
+    from green_lint.context import RuleContext
+
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        return _parse_error_findings(source, parse_error_rules, error)
+    context = RuleContext(module, source.display_path)
+    instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
+    module.visit(_dispatcher(instances, context.stack))
+    return [_finding_from_report(source, context, report) for report in context.reports]
+
+
+def _run_text_rules(
+    source: SourceFile, rules: Sequence[type[Rule]], rule_options: Mapping[str, Mapping[str, Any]]
+) -> list[Finding]:
+    from green_lint.context import RuleContext
+
+    context = RuleContext(None, source.display_path)
+    for rule in rules:
+        rule(context, rule_options.get(rule.code)).lint_text(source.text)
+    return [_finding_from_report(source, context, report) for report in context.reports]
+
+
+def _check_syntax_only(source: SourceFile, parse_error_rules: Sequence[type[Rule]]) -> list[Finding]:
+    if not parse_error_rules:
+        return []
+    try:
+        compile(source.text, source.display_path, "exec", flags=0x400, dont_inherit=True)  # ONLY_AST
+    except SyntaxError as error:
+        position = Position(error.lineno or 1, max(error.offset or 1, 1))
+        message = error.msg
+        return [_source_finding(source, parse_error_rules[0], message, position, position)]
+    except ValueError as error:  # e.g. NUL bytes; decode_python catches them earlier
+        return [_source_finding(source, parse_error_rules[0], str(error), Position(1, 1), Position(1, 1))]
+    return []
+
+
+def _parse_error_findings(source: SourceFile, parse_error_rules, error) -> list[Finding]:
+    if not parse_error_rules:
+        return []
+    position = Position(error.raw_line, error.raw_column + 1)
+    message = error.message.strip().splitlines()[0] if error.message.strip() else str(error)
+    return [_source_finding(source, parse_error_rules[0], message, position, position)]
+
+
+def _dispatcher(instances: Sequence[Rule], stack: list):
+    """One visitor that calls every rule's visit_<Node>/leave_<Node> methods."""
+    import libcst as cst
+
+    visits: dict[str, list] = {}
+    leaves: dict[str, list] = {}
+    for instance in instances:
+        for attribute in dir(type(instance)):
+            if attribute.startswith("visit_"):
+                visits.setdefault(attribute[6:], []).append(getattr(instance, attribute))
+            elif attribute.startswith("leave_"):
+                leaves.setdefault(attribute[6:], []).append(getattr(instance, attribute))
+
+    class Dispatcher(cst.CSTVisitor):
+        def on_visit(self, node) -> bool:
+            stack.append(node)
+            for method in visits.get(type(node).__name__, ()):
+                method(node)
+            return True
+
+        def on_leave(self, original_node) -> None:
+            for method in leaves.get(type(original_node).__name__, ()):
+                method(original_node)
+            stack.pop()
+
+    return Dispatcher()
+
+
+def _finding_from_report(source: SourceFile, context, report: Report) -> Finding:
+    rule = report.rule
+    if report.span is not None:
+        (row, column), (end_row, end_column) = report.span
+        start, end = Position(row, column), Position(end_row, end_column)
+    else:
+        code_range = context.position(report.node)
+        end_range = context.position(report.end_node) if report.end_node is not None else code_range
+        start = Position(code_range.start.line, code_range.start.column + 1)
+        end = Position(end_range.end.line, end_range.end.column + 1)
+    text_fix = _text_fix(context.module, report) if report.fix is not None else None
+    return _source_finding(source, type(rule), report.message, start, end, text_fix, report.severity)
+
+
+def _source_finding(
+    source: SourceFile,
+    rule: type[Rule],
+    message: str,
+    start: Position,
+    end: Position,
+    text_fix: TextFix | None = None,
+    severity: str | None = None,
+) -> Finding:
+    cell, cell_start = source.to_cell(start)
+    _, cell_end = source.to_cell(end)
+    display_fix = text_fix
+    if text_fix is not None and cell is not None:
+        display_fix = TextFix(
+            text_fix.applicability,
+            text_fix.message,
+            tuple(
+                Edit(edit.content, source.to_cell(edit.location)[1], source.to_cell(edit.end_location)[1])
+                for edit in text_fix.edits
+            ),
+        )
+    finding = _make_finding(rule, source.display_path, message, cell_start, cell_end, display_fix, cell, severity)
+    finding.source_location, finding.source_end_location, finding.source_fix = start, end, text_fix
+    return finding
+
+
+def _make_finding(rule, path, message, start, end, fix, cell, severity=None) -> Finding:
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        message=message,
+        severity=severity or rule.severity,
+        filename=path,
+        location=start,
+        end_location=end,
+        noqa_row=start.row,
+        url=rule.url(),
+        fix=fix,
+        cell=cell,
+        source_location=start,
+        source_end_location=end,
+        source_fix=fix,
+    )
+
+
+def _text_fix(module, report: Report) -> TextFix | None:
+    """Apply the rule's node replacements to a copy of the tree and diff the code."""
+    import libcst as cst
+
+    changes = {id(node): new for node, new in report.fix.changes.items()}
+
+    class Replacer(cst.CSTTransformer):
+        def on_leave(self, original_node, updated_node):
+            return changes.get(id(original_node), updated_node)
+
+    old = module.code
+    new = module.visit(Replacer()).code
+    edits = text_edits(old, new)
+    if not edits:
+        return None
+    return TextFix(report.fix.applicability, report.fix.message, tuple(edits))
+
+
+def text_edits(old: str, new: str) -> list[Edit]:
+    """Minimal edits (per changed hunk of lines, trimmed to the changed characters)."""
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    edits = []
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        before = "".join(old_lines[a0:a1])
+        after = "".join(new_lines[b0:b1])
+        prefix = _common_prefix(before, after)
+        suffix = _common_prefix(before[prefix:][::-1], after[prefix:][::-1])
+        start = _advance(Position(a0 + 1, 1), before[:prefix])
+        end = _advance(start, before[prefix : len(before) - suffix])
+        edits.append(Edit(after[prefix : len(after) - suffix], start, end))
+    return edits
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _advance(position: Position, text: str) -> Position:
+    newlines = text.count("\n")
+    if not newlines:
+        return Position(position.row, position.column + len(text))
+    return Position(position.row + newlines, len(text) - text.rfind("\n"))
+
+
+def _suppress_line_noqa(text: str, findings: list[Finding]) -> list[Finding]:
+    if "noqa" not in text.lower() or not findings:
+        return findings
+    lines = text.splitlines()
+    kept = []
+    for finding in findings:
+        row = (finding.source_location or finding.location).row
+        line = lines[row - 1] if 0 < row <= len(lines) else ""
+        match = NOQA.search(line)
+        if match is None:
+            kept.append(finding)
+            continue
+        codes = match.group("codes")
+        if codes is not None and finding.code not in _CODE.findall(codes):
+            kept.append(finding)
+    return kept

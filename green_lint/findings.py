@@ -1,0 +1,136 @@
+"""What a lint run produces: findings with positions and text edits.
+
+These objects are plain data: the output formats, the cache and the fixer all read them,
+and none of them needs libcst.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A 1-based row and 1-based column (in characters) inside a file or notebook cell."""
+
+    row: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two positions of the linted source with `content`."""
+
+    content: str
+    location: Position
+    end_location: Position
+
+
+@dataclass(frozen=True)
+class TextFix:
+    """A fix as text edits, ready to apply or to print."""
+
+    applicability: str  # "safe" | "unsafe"
+    message: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    message: str
+    severity: str  # "warning" | "info" | "error"
+    filename: str
+    location: Position
+    end_location: Position
+    noqa_row: int
+    url: str
+    fix: TextFix | None = None
+    # 1-based index in the notebook's list of cells; None for plain files.
+    cell: int | None = None
+    # Positions and edits in the linted source. They differ from `location` and `fix`
+    # only in notebooks, where those are relative to the cell; the fixer works on these.
+    source_location: Position | None = field(default=None, compare=False)
+    source_end_location: Position | None = field(default=None, compare=False)
+    source_fix: TextFix | None = field(default=None, compare=False)
+
+    def sort_key(self) -> tuple:
+        return (self.filename, self.cell or 0, self.location, self.code)
+
+    def to_json(self) -> dict[str, Any]:
+        """The DESIGN.md JSON object (ruff-compatible field names)."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "severity": self.severity,
+            "filename": self.filename,
+            "cell": self.cell,
+            "location": asdict(self.location),
+            "end_location": asdict(self.end_location),
+            "noqa_row": self.noqa_row,
+            "url": self.url,
+            "fix": _fix_to_json(self.fix),
+        }
+
+    def to_cache(self) -> dict[str, Any]:
+        data = self.to_json()
+        data["source_location"] = asdict(self.source_location or self.location)
+        data["source_end_location"] = asdict(self.source_end_location or self.end_location)
+        data["source_fix"] = _fix_to_json(self.source_fix)
+        return data
+
+    @classmethod
+    def from_cache(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            message=data["message"],
+            severity=data["severity"],
+            filename=data["filename"],
+            location=Position(**data["location"]),
+            end_location=Position(**data["end_location"]),
+            noqa_row=data["noqa_row"],
+            url=data["url"],
+            fix=_fix_from_json(data["fix"]),
+            cell=data["cell"],
+            source_location=Position(**data["source_location"]),
+            source_end_location=Position(**data["source_end_location"]),
+            source_fix=_fix_from_json(data["source_fix"]),
+        )
+
+
+def _fix_to_json(fix: TextFix | None) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {
+        "applicability": fix.applicability,
+        "message": fix.message,
+        "edits": [
+            {
+                "content": edit.content,
+                "location": asdict(edit.location),
+                "end_location": asdict(edit.end_location),
+            }
+            for edit in fix.edits
+        ],
+    }
+
+
+def _fix_from_json(data: dict[str, Any] | None) -> TextFix | None:
+    if data is None:
+        return None
+    return TextFix(
+        applicability=data["applicability"],
+        message=data["message"],
+        edits=tuple(
+            Edit(
+                content=e["content"],
+                location=Position(**e["location"]),
+                end_location=Position(**e["end_location"]),
+            )
+            for e in data["edits"]
+        ),
+    )

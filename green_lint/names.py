@@ -1,0 +1,138 @@
+"""The import table of a file: which local name stands for which qualified name.
+
+Rules ask "is this call `sklearn.model_selection.GridSearchCV`?" and the table answers by
+following the file's imports (`import pandas as pd`, `from sklearn import model_selection
+as ms`, `import sklearn.model_selection`, star imports). A name the file defines itself
+(a class or function of the same name) is the user's own and resolves to nothing.
+
+The table is built by a walk over statements only (never into expressions), which costs a
+fraction of a full traversal.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+
+import libcst as cst
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
+    """`a.b.c` as a string for a Name/Attribute chain; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+class ImportTable:
+    def __init__(self) -> None:
+        self.bindings: dict[str, str] = {}
+        self.star_modules: list[str] = []
+        # Names bound by the file's own `class`/`def` statements.
+        self.own_definitions: set[str] = set()
+
+    @classmethod
+    def from_module(cls, module: cst.Module) -> ImportTable:
+        table = cls()
+        for statement in _statements(module.body):
+            if isinstance(statement, cst.Import):
+                table._add_import(statement)
+            elif isinstance(statement, cst.ImportFrom):
+                table._add_import_from(statement)
+            elif isinstance(statement, cst.ClassDef | cst.FunctionDef):
+                table.own_definitions.add(statement.name.value)
+        return table
+
+    def _add_import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted_name(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.bindings[alias.asname.name.value] = full
+            else:
+                # `import a.b.c` binds `a`; `a.b.c.X` then resolves through attributes.
+                top = full.split(".", 1)[0]
+                self.bindings.setdefault(top, top)
+
+    def _add_import_from(self, node: cst.ImportFrom) -> None:
+        module = dotted_name(node.module) if node.module is not None else ""
+        if module is None:
+            return
+        prefix = "." * len(node.relative) + module
+        if isinstance(node.names, cst.ImportStar):
+            self.star_modules.append(prefix)
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if name is None:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            joiner = "" if prefix.endswith(".") else "."
+            self.bindings[local] = f"{prefix}{joiner}{name}" if prefix else name
+
+    def candidates(self, node: cst.CSTNode) -> list[str]:
+        """Every qualified name `node` may stand for (several only through star imports)."""
+        if isinstance(node, cst.Name):
+            name = node.value
+            if name in self.own_definitions:
+                return []
+            if name in self.bindings:
+                return [self.bindings[name]]
+            if self.star_modules:
+                return [f"{module}.{name}" for module in self.star_modules]
+            if name in _BUILTIN_NAMES:
+                return [f"builtins.{name}"]
+            return []
+        if isinstance(node, cst.Attribute):
+            return [f"{base}.{node.attr.value}" for base in self.candidates(node.value)]
+        return []
+
+    def qualified_name(self, node: cst.CSTNode) -> str | None:
+        """The qualified name `node` stands for, or None when unknown or ambiguous."""
+        found = self.candidates(node)
+        return found[0] if len(found) == 1 else None
+
+    def imports_module(self, prefix: str) -> bool:
+        """Whether the file imports `prefix` or anything below it."""
+        dotted = prefix + "."
+        return any(
+            target == prefix or target.startswith(dotted)
+            for target in (*self.bindings.values(), *self.star_modules)
+        )
+
+
+def _statements(body) -> Iterator[cst.CSTNode]:
+    """Every small and compound statement, recursively, without entering expressions."""
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+            continue
+        yield statement
+        for child_body in _child_bodies(statement):
+            yield from _statements(child_body)
+
+
+def _child_bodies(statement: cst.CSTNode) -> Iterator:
+    body = getattr(statement, "body", None)
+    if isinstance(body, cst.IndentedBlock):
+        yield body.body
+    elif isinstance(body, cst.SimpleStatementSuite):
+        yield body.body
+    elif isinstance(body, list | tuple):  # match cases
+        yield body
+    for attribute in ("orelse", "finalbody"):
+        extra = getattr(statement, attribute, None)
+        if extra is not None:
+            yield from _child_bodies(extra) if not isinstance(extra, cst.If) else [[extra]]
+    for handler in getattr(statement, "handlers", ()):
+        yield from _child_bodies(handler)
+    for case in getattr(statement, "cases", ()):
+        yield from _child_bodies(case)

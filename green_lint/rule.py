@@ -1,0 +1,122 @@
+"""The rule model: a rule is a small libcst visitor class with its docs beside its code.
+
+A rule module in the rule pack defines one subclass of `Rule`:
+
+    class ExhaustiveGridSearch(Rule):
+        '''## What it does ... ## Why is this bad ... (markdown docs)'''
+
+        code = "GL103"
+        name = "exhaustive-grid-search"
+        summary = "Exhaustive grid search fits every candidate on all the data"
+        fix_safety = "unsafe"
+        triggers = ("GridSearchCV", "ParameterGrid")
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if self.context.resolves_to(node.func, "sklearn.model_selection.GridSearchCV"):
+                self.report(node, "...", fix=Fix("Use HalvingGridSearchCV", {node.func: ...}))
+
+The engine runs the visit_*/leave_* methods of every selected rule in one traversal of the
+tree; a rule reports nodes and offers fixes as libcst node replacements. A rule knows
+nothing of output formats, files or suppressions.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from green_lint.context import RuleContext
+
+DOCS_URL = "https://github.com/green-lint/green-lint/blob/main/docs/rules.md#{code}"
+
+
+@dataclass
+class Fix:
+    """A fix offered by a rule: libcst nodes of the current tree and their replacements.
+
+    `changes` maps an original node (taken from the tree being visited) to its new node,
+    or to a `cst.FlattenSentinel` (insert statements around it) or `cst.RemovalSentinel`.
+    All changes of one fix are applied together or not at all.
+    """
+
+    message: str
+    changes: Mapping[cst.CSTNode, Any]
+    applicability: str = "unsafe"  # "safe" | "unsafe"
+
+    def __post_init__(self) -> None:
+        if self.applicability not in ("safe", "unsafe"):
+            raise ValueError(f"fix applicability must be 'safe' or 'unsafe', not {self.applicability!r}")
+
+
+@dataclass
+class Report:
+    """What a rule reported, before the engine turns it into a `Finding` with positions."""
+
+    rule: Rule
+    node: cst.CSTNode | None
+    message: str
+    fix: Fix | None = None
+    severity: str | None = None
+    # The range ends at this node's end instead of `node`'s.
+    end_node: cst.CSTNode | None = field(default=None)
+    # For rules that read text rather than a tree (requirements files): explicit
+    # 1-based (row, column) start and end; `node` is None then.
+    span: tuple[tuple[int, int], tuple[int, int]] | None = None
+
+
+class Rule:
+    """Base class of every green-lint rule. Subclasses set the class attributes below."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    # One line: what is found and why it costs energy (shown by `green-lint rules`).
+    summary: ClassVar[str]
+    severity: ClassVar[str] = "warning"
+    # "safe", "unsafe" or None when the rule never offers a fix; shown in the docs.
+    fix_safety: ClassVar[str | None] = None
+    # Preview rules run only when selected explicitly or with `preview = true`.
+    preview: ClassVar[bool] = False
+    # Rules off by default run only when selected explicitly (by their full code).
+    default_enabled: ClassVar[bool] = True
+    # Substrings of which at least one must appear in a file's text for the rule to run;
+    # the engine skips the rule (and parsing, if no rule remains) otherwise. Empty: always.
+    triggers: ClassVar[tuple[str, ...]] = ()
+    # Per-rule options with their defaults, set under [tool.green-lint.rules.CODE].
+    options: ClassVar[Mapping[str, Any]] = {}
+    # The file kinds the rule reads: "python" (also notebooks) or "requirements".
+    file_kinds: ClassVar[tuple[str, ...]] = ("python",)
+
+    def __init__(self, context: RuleContext, options: Mapping[str, Any] | None = None) -> None:
+        self.context = context
+        self.settings: dict[str, Any] = {**self.options, **(options or {})}
+
+    @classmethod
+    def docs(cls) -> str:
+        """The rule's markdown documentation (its docstring)."""
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def url(cls) -> str:
+        return DOCS_URL.format(code=cls.code.lower())
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        fix: Fix | None = None,
+        severity: str | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> None:
+        self.context.add_report(
+            Report(rule=self, node=node, message=message, fix=fix, severity=severity, end_node=end_node)
+        )
+
+    def report_span(self, start: tuple[int, int], end: tuple[int, int], message: str) -> None:
+        """Report a 1-based (row, column) range; for rules that read text, not a tree."""
+        self.context.add_report(Report(rule=self, node=None, message=message, span=(start, end)))
