@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from green_lint.names import ImportTable
+from green_lint.names import ImportTable, statements_of
 
 if TYPE_CHECKING:
     from green_lint.rule import Report
@@ -64,6 +64,40 @@ class RuleContext:
         for ancestor in self.ancestors():
             if isinstance(ancestor, types):
                 return ancestor
+        return None
+
+    def scope(self) -> cst.Module | cst.FunctionDef:
+        """The function being visited, or the module."""
+        return self.enclosing(cst.FunctionDef) or self.module
+
+    def assigned_values(self, name: str, scope: cst.CSTNode | None = None) -> list[cst.BaseExpression]:
+        """The values of the plain assignments `name = value` (and `name: T = value`) in
+        `scope` (default: the current function, else the module), nested functions and
+        classes excluded, in source order."""
+        values = []
+        for statement in statements_of(scope or self.scope(), enter_definitions=False):
+            if isinstance(statement, cst.Assign):
+                for target in statement.targets:
+                    if isinstance(target.target, cst.Name) and target.target.value == name:
+                        values.append(statement.value)
+            elif (
+                isinstance(statement, cst.AnnAssign)
+                and statement.value is not None
+                and isinstance(statement.target, cst.Name)
+                and statement.target.value == name
+            ):
+                values.append(statement.value)
+        return values
+
+    def single_value(self, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """Follow a name to the one value assigned to it in the current scope (or the
+        module); anything that is not a name is returned as it is."""
+        if not isinstance(node, cst.Name):
+            return node
+        for scope in dict.fromkeys([self.scope(), self.module]):
+            values = self.assigned_values(node.value, scope)
+            if values:
+                return values[0] if len(values) == 1 else None
         return None
 
     # -- positions (computed only when asked) ------------------------------------------

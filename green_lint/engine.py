@@ -40,11 +40,9 @@ def lint_source(source: SourceFile, settings: LintSettings) -> list[Finding]:
     suppressed_codes = _file_level_noqa(source.text)
     if suppressed_codes is ALL:
         return []
-    rules = [
-        rule
-        for rule in settings.rules
-        if source.kind in rule.file_kinds and rule.code not in suppressed_codes
-    ]
+    # A notebook is linted as the Python text of its code cells.
+    kind = "python" if source.kind == "notebook" else source.kind
+    rules = [rule for rule in settings.rules if kind in rule.file_kinds and rule.code not in suppressed_codes]
     findings = _run_rules(source, rules, settings.rule_options)
     findings = _suppress_line_noqa(source.text, findings)
     return sorted(findings, key=Finding.sort_key)
@@ -55,8 +53,10 @@ def source_error_findings(
 ) -> list[Finding]:
     """A file that cannot even be read as text: one finding from the parse-error rule."""
     for rule in settings.rules:
-        if getattr(rule, "handles_parse_errors", False):
-            return [_make_finding(rule, source_path, error.message, error.position, error.position, None, cell)]
+        if rule.handles_parse_errors:
+            return [
+                _make_finding(rule, source_path, error.message, error.position, error.position, None, cell)
+            ]
     return []
 
 
@@ -77,10 +77,10 @@ def _run_rules(
 ) -> list[Finding]:
     text = source.text
     triggered = [rule for rule in rules if not rule.triggers or any(t in text for t in rule.triggers)]
-    parse_error_rules = [rule for rule in rules if getattr(rule, "handles_parse_errors", False)]
-    if source.kind != "python":
+    parse_error_rules = [rule for rule in rules if rule.handles_parse_errors]
+    if source.kind not in ("python", "notebook"):
         return _run_text_rules(source, triggered, rule_options)
-    visitors = [rule for rule in triggered if not getattr(rule, "handles_parse_errors", False)]
+    visitors = [rule for rule in triggered if not rule.handles_parse_errors]
     if not visitors:
         # Nothing to visit: only check that the file parses, with the (fast) C parser.
         return _check_syntax_only(source, parse_error_rules)
@@ -195,7 +195,9 @@ def _source_finding(
                 for edit in text_fix.edits
             ),
         )
-    finding = _make_finding(rule, source.display_path, message, cell_start, cell_end, display_fix, cell, severity)
+    finding = _make_finding(
+        rule, source.display_path, message, cell_start, cell_end, display_fix, cell, severity
+    )
     finding.source_location, finding.source_end_location, finding.source_fix = start, end, text_fix
     return finding
 
@@ -248,8 +250,10 @@ def text_edits(old: str, new: str) -> list[Edit]:
             continue
         before = "".join(old_lines[a0:a1])
         after = "".join(new_lines[b0:b1])
-        prefix = _common_prefix(before, after)
-        suffix = _common_prefix(before[prefix:][::-1], after[prefix:][::-1])
+        prefix = suffix = 0
+        if a1 - a0 == 1 and b1 - b0 == 1:  # one line changed: edit just the changed characters
+            prefix = _common_prefix(before, after)
+            suffix = _common_prefix(before[prefix:][::-1], after[prefix:][::-1])
         start = _advance(Position(a0 + 1, 1), before[:prefix])
         end = _advance(start, before[prefix : len(before) - suffix])
         edits.append(Edit(after[prefix : len(after) - suffix], start, end))

@@ -32,6 +32,8 @@ def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
 class ImportTable:
     def __init__(self) -> None:
         self.bindings: dict[str, str] = {}
+        # The Import/ImportFrom statement that bound each local name (fixes edit them).
+        self.binding_statements: dict[str, cst.Import | cst.ImportFrom] = {}
         self.star_modules: list[str] = []
         # Names bound by the file's own `class`/`def` statements.
         self.own_definitions: set[str] = set()
@@ -39,7 +41,7 @@ class ImportTable:
     @classmethod
     def from_module(cls, module: cst.Module) -> ImportTable:
         table = cls()
-        for statement in _statements(module.body):
+        for statement in statements_of(module):
             if isinstance(statement, cst.Import):
                 table._add_import(statement)
             elif isinstance(statement, cst.ImportFrom):
@@ -54,11 +56,12 @@ class ImportTable:
             if full is None:
                 continue
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.bindings[alias.asname.name.value] = full
+                self._bind(alias.asname.name.value, full, node)
             else:
                 # `import a.b.c` binds `a`; `a.b.c.X` then resolves through attributes.
                 top = full.split(".", 1)[0]
-                self.bindings.setdefault(top, top)
+                if top not in self.bindings:
+                    self._bind(top, top, node)
 
     def _add_import_from(self, node: cst.ImportFrom) -> None:
         module = dotted_name(node.module) if node.module is not None else ""
@@ -76,7 +79,11 @@ class ImportTable:
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             joiner = "" if prefix.endswith(".") else "."
-            self.bindings[local] = f"{prefix}{joiner}{name}" if prefix else name
+            self._bind(local, f"{prefix}{joiner}{name}" if prefix else name, node)
+
+    def _bind(self, local: str, qualified: str, statement: cst.Import | cst.ImportFrom) -> None:
+        self.bindings[local] = qualified
+        self.binding_statements[local] = statement
 
     def candidates(self, node: cst.CSTNode) -> list[str]:
         """Every qualified name `node` may stand for (several only through star imports)."""
@@ -100,6 +107,13 @@ class ImportTable:
         found = self.candidates(node)
         return found[0] if len(found) == 1 else None
 
+    def local_name_for(self, qualified: str) -> str | None:
+        """The local name bound to exactly `qualified`, if the file imports it."""
+        for local, target in self.bindings.items():
+            if target == qualified and local not in self.own_definitions:
+                return local
+        return None
+
     def imports_module(self, prefix: str) -> bool:
         """Whether the file imports `prefix` or anything below it."""
         dotted = prefix + "."
@@ -109,22 +123,30 @@ class ImportTable:
         )
 
 
-def _statements(body) -> Iterator[cst.CSTNode]:
-    """Every small and compound statement, recursively, without entering expressions."""
+def statements_of(scope: cst.CSTNode, *, enter_definitions: bool = True) -> Iterator[cst.CSTNode]:
+    """Every small and compound statement inside `scope` (a module, function or any
+    compound statement), recursively, without entering expressions. With
+    `enter_definitions=False`, nested functions and classes are yielded but not entered."""
+    bodies = [scope.body] if isinstance(scope, cst.Module) else list(_child_bodies(scope))
+    for body in bodies:
+        yield from _statements(body, enter_definitions)
+
+
+def _statements(body, enter_definitions: bool) -> Iterator[cst.CSTNode]:
     for statement in body:
         if isinstance(statement, cst.SimpleStatementLine):
             yield from statement.body
             continue
         yield statement
+        if not enter_definitions and isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            continue
         for child_body in _child_bodies(statement):
-            yield from _statements(child_body)
+            yield from _statements(child_body, enter_definitions)
 
 
 def _child_bodies(statement: cst.CSTNode) -> Iterator:
     body = getattr(statement, "body", None)
-    if isinstance(body, cst.IndentedBlock):
-        yield body.body
-    elif isinstance(body, cst.SimpleStatementSuite):
+    if isinstance(body, cst.IndentedBlock) or isinstance(body, cst.SimpleStatementSuite):
         yield body.body
     elif isinstance(body, list | tuple):  # match cases
         yield body

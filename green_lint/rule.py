@@ -76,7 +76,7 @@ class Rule:
     name: ClassVar[str]
     # One line: what is found and why it costs energy (shown by `green-lint rules`).
     summary: ClassVar[str]
-    severity: ClassVar[str] = "warning"
+    severity: ClassVar[str] = "warning"  # "warning" | "info"
     # "safe", "unsafe" or None when the rule never offers a fix; shown in the docs.
     fix_safety: ClassVar[str | None] = None
     # Preview rules run only when selected explicitly or with `preview = true`.
@@ -88,6 +88,8 @@ class Rule:
     triggers: ClassVar[tuple[str, ...]] = ()
     # Per-rule options with their defaults, set under [tool.green-lint.rules.CODE].
     options: ClassVar[Mapping[str, Any]] = {}
+    # Whether the engine reports files that cannot be parsed or decoded through this rule.
+    handles_parse_errors: ClassVar[bool] = False
     # The file kinds the rule reads: "python" (also notebooks) or "requirements".
     file_kinds: ClassVar[tuple[str, ...]] = ("python",)
 

@@ -7,6 +7,7 @@ A Python file is its decoded text. A notebook is its code cells joined into one 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import io
 import tokenize
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ class SourceFile:
     def to_cell(self, position: Position) -> tuple[int | None, Position]:
         """(cell, position inside the cell); plain files have no cells."""
         return None, position
+
+    def with_text(self, text: str) -> SourceFile:
+        """The same file with its text changed (by fixes)."""
+        return dataclasses.replace(self, text=text)
 
     def render(self, text: str) -> bytes:
         """The bytes of the file after its text was changed to `text`."""

@@ -1,0 +1,180 @@
+"""`green-lint check`: settings from config and flags, discovery, the run, the report."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from green_lint import __version__
+from green_lint.engine import LintSettings
+from green_lint.errors import UsageProblem
+from green_lint.registry import SelectionError, all_rules, check_codes, select_rules
+from green_lint.runner import Job, RunOptions, run
+
+OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif", "gitlab")
+
+
+@dataclass
+class CheckRequest:
+    paths: list[Path]
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: list[str] = field(default_factory=list)
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+    output_format: str | None = None
+    output_file: Path | None = None
+    statistics: bool = False
+    exit_zero: bool = False
+    no_cache: bool = False
+    jobs: int | None = None
+    quiet: bool = False
+    preview: bool | None = None
+    config: Path | None = None
+
+
+def run_check(request: CheckRequest) -> int:
+    from green_lint.config import ConfigError, find_config, load_config
+
+    if request.config is not None and not request.config.is_file():
+        raise UsageProblem(f"config file {str(request.config)!r} does not exist")
+    missing = [path for path in request.paths if not os.path.lexists(path)]
+    if missing:
+        raise UsageProblem(f"path {str(missing[0])!r} does not exist")
+    start = request.paths[0] if request.paths[0].is_dir() else request.paths[0].parent
+    try:
+        config = load_config(request.config or find_config(start.resolve()))
+    except ConfigError as error:
+        raise UsageProblem(str(error)) from None
+    output_format = _output_format(request.output_format or config.output_format or "full")
+    settings = _lint_settings(request, config)
+    jobs = _jobs(request, config)
+    if not jobs:
+        typer.echo("green-lint: warning: no Python files found", err=True)
+        return 0
+    mode = "diff" if request.diff else "fix" if request.fix else "check"
+    cache_dir = None if request.no_cache else Path(config.cache_dir)
+    results = run(jobs, settings, RunOptions(mode, request.unsafe_fixes, request.jobs, cache_dir))
+    internal_errors = [error for result in results for error in result.errors]
+    for error in internal_errors:
+        typer.echo(f"green-lint: error: {error}", err=True)
+    if mode == "diff":
+        return _print_diffs(results, internal_errors)
+    return _report(request, output_format, settings, results, config, internal_errors)
+
+
+def _output_format(name: str) -> str:
+    if name in OUTPUT_FORMATS:
+        return name
+    close = difflib.get_close_matches(name, OUTPUT_FORMATS, n=1)
+    hint = f"; did you mean {close[0]}?" if close else f"; choose from {', '.join(OUTPUT_FORMATS)}"
+    raise UsageProblem(f"unknown output format {name!r}{hint}")
+
+
+def _lint_settings(request: CheckRequest, config) -> LintSettings:
+    preview = config.preview if request.preview is None else request.preview
+    try:
+        rules = select_rules(
+            select=request.select if request.select is not None else config.select,
+            extend_select=[*config.extend_select, *request.extend_select],
+            ignore=[*config.ignore, *request.ignore],
+            preview=preview,
+        )
+    except SelectionError as error:
+        raise UsageProblem(str(error)) from None
+    return LintSettings(rules=rules, rule_options=config.rules)
+
+
+def _per_file_ignores(request: CheckRequest, config) -> dict[str, list[str]]:
+    merged = {pattern: list(codes) for pattern, codes in config.per_file_ignores.items()}
+    for entry in request.per_file_ignores:
+        pattern, separator, codes = entry.rpartition(":")
+        if not separator or not pattern:
+            raise UsageProblem(f"--per-file-ignores expects GLOB:CODES, not {entry!r}")
+        code_list = [code.strip().upper() for code in codes.split(",") if code.strip()]
+        try:
+            check_codes(code_list)
+        except SelectionError as error:
+            raise UsageProblem(f"--per-file-ignores: {error}") from None
+        merged.setdefault(pattern, []).extend(code_list)
+    return merged
+
+
+def _jobs(request: CheckRequest, config) -> list[Job]:
+    from green_lint.config import ignored_codes_for
+    from green_lint.discovery import DiscoverySettings, discover
+
+    discovery = discover(
+        list(request.paths),
+        DiscoverySettings(
+            root=config.root,
+            exclude=config.exclude,
+            extend_exclude=config.extend_exclude,
+            respect_gitignore=config.respect_gitignore,
+        ),
+    )
+    for warning in discovery.warnings:
+        typer.echo(f"green-lint: warning: {warning}", err=True)
+    ignores = _per_file_ignores(request, config)
+    return [
+        Job(path, discovery.display_path(path), frozenset(ignored_codes_for(ignores, config.root, path)))
+        for path in discovery.files
+    ]
+
+
+def _print_diffs(results, internal_errors) -> int:
+    diffs = [result.diff for result in results if result.diff]
+    sys.stdout.write("".join(diffs))
+    fixes = sum(result.fixed for result in results)
+    if diffs:
+        typer.echo(f"Would fix {fixes} finding{'s' if fixes != 1 else ''}.", err=True)
+    if internal_errors:
+        return 2
+    return 1 if diffs else 0
+
+
+def _report(request, output_format, settings, results, config, internal_errors) -> int:
+    from green_lint.output import render
+    from green_lint.output.report import RunReport
+
+    findings = sorted((f for result in results for f in result.findings), key=lambda f: f.sort_key())
+    frames = {key: text for result in results for key, text in result.frames.items()}
+    report = RunReport(
+        findings=findings,
+        rules={rule.code: rule for rule in all_rules()},
+        sources=frames,
+        root=Path(config.root),
+        files_checked=len(results),
+        fixed=sum(result.fixed for result in results),
+        unsafe_fixes_enabled=request.unsafe_fixes,
+        color=_use_color(request),
+        statistics=request.statistics,
+        quiet=request.quiet,
+        version=__version__,
+    )
+    text = render("statistics" if request.statistics else output_format, report)
+    if request.output_file is not None:
+        try:
+            request.output_file.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageProblem(f"cannot write {str(request.output_file)!r}: {error.strerror}") from None
+    else:
+        sys.stdout.write(text)
+    if internal_errors:
+        return 2
+    return 1 if findings and not request.exit_zero else 0
+
+
+def _use_color(request: CheckRequest) -> bool:
+    if request.output_file is not None or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()

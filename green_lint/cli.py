@@ -1,0 +1,150 @@
+"""The `green-lint` command line: check (the default), rule, rules, verify."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from green_lint import __version__
+from green_lint.errors import UsageProblem
+
+app = typer.Typer(
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Find, fix and measure the energy that machine-learning code wastes.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SUBCOMMANDS = ("check", "rule", "rules", "verify")
+
+
+def _codes(values: list[str] | None) -> list[str] | None:
+    """`--select GL1,GL2 --select GL3` -> ["GL1", "GL2", "GL3"]."""
+    if values is None:
+        return None
+    return [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"green-lint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version_callback, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """green-lint: find, fix and measure the energy that machine-learning code wastes."""
+
+
+@app.command()
+def check(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: .)")] = None,  # noqa: UP045
+    select: Annotated[Optional[list[str]], typer.Option(help="Rule codes or prefixes to enable.")] = None,  # noqa: UP045
+    extend_select: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--extend-select", help="Codes or prefixes to enable on top of the selection."),
+    ] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option(help="Codes or prefixes to disable.")] = None,  # noqa: UP045
+    per_file_ignores: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--per-file-ignores", help="GLOB:CODES, e.g. 'tests/*:GL1'."),
+    ] = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes.")] = False,
+    unsafe_fixes: Annotated[bool, typer.Option("--unsafe-fixes", help="Also apply unsafe fixes.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a diff; write nothing.")] = False,
+    output_format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--output-format", help="full, concise, json, json-lines, github, sarif or gitlab."),
+    ] = None,
+    output_file: Annotated[Optional[Path], typer.Option("--output-file", "-o")] = None,  # noqa: UP045
+    statistics: Annotated[bool, typer.Option("--statistics", help="Count findings per rule.")] = False,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even with findings.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = None,  # noqa: UP045
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only, no summary.")] = False,
+    preview: Annotated[Optional[bool], typer.Option("--preview/--no-preview")] = None,  # noqa: UP045
+    config: Annotated[
+        Optional[Path], typer.Option("--config", help="A pyproject.toml or green-lint.toml.")
+    ] = None,  # noqa: UP045
+) -> None:
+    """Lint files and folders (the default command)."""
+    from green_lint.check import CheckRequest, run_check
+
+    request = CheckRequest(
+        paths=paths or [Path(".")],
+        select=_codes(select),
+        extend_select=_codes(extend_select) or [],
+        ignore=_codes(ignore) or [],
+        per_file_ignores=per_file_ignores or [],
+        fix=fix,
+        unsafe_fixes=unsafe_fixes,
+        diff=diff,
+        output_format=output_format,
+        output_file=output_file,
+        statistics=statistics,
+        exit_zero=exit_zero,
+        no_cache=no_cache,
+        jobs=jobs,
+        quiet=quiet,
+        preview=preview,
+        config=config,
+    )
+    raise typer.Exit(_guarded(run_check, request))
+
+
+@app.command("rule")
+def rule_command(code: Annotated[str, typer.Argument(help="A rule code, e.g. GL103.")]) -> None:
+    """Explain one rule: what it does, why it wastes energy, what to write instead."""
+    from green_lint.explain import explain_rule
+
+    raise typer.Exit(_guarded(explain_rule, code))
+
+
+@app.command("rules")
+def rules_command(
+    output_format: Annotated[str, typer.Option("--output-format", help="full or json.")] = "full",
+) -> None:
+    """List every rule with its code, name, fix safety and status."""
+    from green_lint.explain import list_rules
+
+    raise typer.Exit(_guarded(list_rules, output_format))
+
+
+def _guarded(function, *args) -> int:
+    """Run a command; usage errors and crashes become one line on stderr and exit 2."""
+    try:
+        return function(*args)
+    except UsageProblem as problem:
+        typer.echo(f"green-lint: error: {problem}", err=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        typer.echo("green-lint: interrupted", err=True)
+        return EXIT_ERROR
+    except Exception as error:  # never a traceback for the user
+        if os.environ.get("GREEN_LINT_DEBUG"):
+            raise
+        typer.echo(
+            f"green-lint: internal error: {type(error).__name__}: {error} "
+            "(set GREEN_LINT_DEBUG=1 for the traceback, and please report it)",
+            err=True,
+        )
+        return EXIT_ERROR
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: `green-lint PATH...` means `green-lint check PATH...`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in (*SUBCOMMANDS, "--help", "-h", "--version", "-V"):
+        args.insert(0, "check")
+    app(args=args, prog_name="green-lint")

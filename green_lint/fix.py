@@ -1,0 +1,104 @@
+"""Apply fixes: non-overlapping edits per round, re-lint, until nothing changes (bounded).
+
+Every round's result must parse again; if it does not, the round is dropped and the text
+stays as it was before it, with an error that names the rules whose fixes broke it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from green_lint.engine import LintSettings, lint_source
+from green_lint.findings import Edit, Finding, Position
+from green_lint.source import SourceFile
+
+MAX_ROUNDS = 10
+
+
+@dataclass
+class FixOutcome:
+    text: str
+    applied: int
+    remaining: list[Finding]
+    errors: list[str] = field(default_factory=list)
+
+    def changed(self, original: str) -> bool:
+        return self.text != original
+
+
+def fixable(finding: Finding, unsafe: bool) -> bool:
+    fix = finding.source_fix
+    return fix is not None and (fix.applicability == "safe" or unsafe)
+
+
+def fix_source(source: SourceFile, settings: LintSettings, unsafe: bool) -> FixOutcome:
+    """Fix `source` until no applicable fix remains; returns the final text and findings."""
+    applied = 0
+    errors: list[str] = []
+    current = source
+    findings = lint_source(current, settings)
+    for _ in range(MAX_ROUNDS):
+        chosen = _non_overlapping([f for f in findings if fixable(f, unsafe)])
+        if not chosen:
+            break
+        new_text = apply_edits(current.text, [edit for f in chosen for edit in f.source_fix.edits])
+        problem = _parse_problem(current, new_text)
+        if problem is not None:
+            codes = ", ".join(sorted({f.code for f in chosen}))
+            errors.append(f"the fixes of {codes} produced code that does not parse ({problem}); not applied")
+            break
+        applied += len(chosen)
+        current = current.with_text(new_text)
+        findings = lint_source(current, settings)
+    return FixOutcome(text=current.text, applied=applied, remaining=findings, errors=errors)
+
+
+def _non_overlapping(findings: list[Finding]) -> list[Finding]:
+    """Fixes whose edits touch no edit of an earlier chosen fix (identical edits may repeat)."""
+    chosen: list[Finding] = []
+    taken: list[Edit] = []
+    for finding in sorted(findings, key=lambda f: min(e.location for e in f.source_fix.edits)):
+        edits = [e for e in finding.source_fix.edits if e not in taken]
+        if any(_overlaps(edit, other) for edit in edits for other in taken):
+            continue
+        chosen.append(finding)
+        taken.extend(edits)
+    return chosen
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    # Two insertions at one point conflict too: their order would be arbitrary.
+    if a.location == a.end_location and b.location == b.end_location:
+        return a.location == b.location
+    return a.location < b.end_location and b.location < a.end_location
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """Apply non-overlapping edits (positions 1-based, end exclusive); duplicates once."""
+    line_starts = [0]
+    for index, char in enumerate(text):
+        if char == "\n":
+            line_starts.append(index + 1)
+
+    def offset(position: Position) -> int:
+        if position.row > len(line_starts):
+            return len(text)
+        return min(line_starts[position.row - 1] + position.column - 1, len(text))
+
+    result = text
+    for edit in sorted(set(edits), key=lambda e: (e.location, e.end_location), reverse=True):
+        start, end = offset(edit.location), offset(edit.end_location)
+        result = result[:start] + edit.content + result[end:]
+    return result
+
+
+def _parse_problem(source: SourceFile, text: str) -> str | None:
+    if source.kind == "requirements":
+        return None
+    import libcst as cst
+
+    try:
+        cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        return f"line {error.raw_line}: {error.message.strip().splitlines()[0]}"
+    return None

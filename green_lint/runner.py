@@ -1,0 +1,239 @@
+"""Lint or fix many files: a process pool when there are many, a content-hash cache."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import pickle
+import tempfile
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from green_lint import __version__
+from green_lint.engine import LintSettings, lint_source, source_error_findings
+from green_lint.findings import Finding
+from green_lint.source import SourceError, SourceFile, load_source
+
+# Below this many files a pool costs more to start than it saves (the pre-commit case).
+POOL_THRESHOLD = 24
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    display_path: str
+    # Codes this file ignores (per-file-ignores), removed before linting.
+    ignored_codes: frozenset[str] = frozenset()
+
+
+@dataclass
+class RunOptions:
+    mode: str = "check"  # "check" | "fix" | "diff"
+    unsafe_fixes: bool = False
+    jobs: int | None = None
+    cache_dir: Path | None = None  # None: no cache
+
+
+@dataclass
+class FileResult:
+    display_path: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    fixed: int = 0
+    diff: str = ""
+    # Source texts for code frames: display path (or "path:cellN") -> text.
+    frames: dict[str, str] = field(default_factory=dict)
+    cache_entry: tuple[str, list[Finding]] | None = None
+
+
+def run(jobs: Sequence[Job], settings: LintSettings, options: RunOptions) -> list[FileResult]:
+    cache = _Cache.load(options.cache_dir, settings) if options.mode == "check" else None
+    work = [(job, settings, options, cache.get(job) if cache else None) for job in jobs]
+    worker_count = options.jobs or os.cpu_count() or 1
+    if len(jobs) >= POOL_THRESHOLD and worker_count > 1:
+        with ProcessPoolExecutor(max_workers=worker_count) as pool:
+            results = list(pool.map(_process_packed, work, chunksize=max(1, len(work) // (worker_count * 8))))
+    else:
+        results = [_process_packed(item) for item in work]
+    if cache is not None:
+        cache.save(jobs, results)
+    return results
+
+
+def _process_packed(item) -> FileResult:
+    return process_file(*item)
+
+
+def process_file(
+    job: Job, settings: LintSettings, options: RunOptions, cached: tuple[str, list[Finding]] | None = None
+) -> FileResult:
+    result = FileResult(display_path=job.display_path)
+    if job.ignored_codes:
+        settings = LintSettings(
+            rules=[rule for rule in settings.rules if not _ignored(rule.code, job.ignored_codes)],
+            rule_options=settings.rule_options,
+        )
+    try:
+        data = job.path.read_bytes()
+    except OSError as error:
+        problem = SourceError(f"cannot read the file: {error.strerror or error}")
+        result.findings = source_error_findings(job.display_path, problem, settings)
+        return result
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if cached is not None and cached[0] == digest:
+        result.findings = cached[1]
+        result.cache_entry = cached
+        if result.findings:
+            _add_frames(result, job, data)
+        return result
+    try:
+        source = load_source(job.path, job.display_path, data)
+    except SourceError as error:
+        result.findings = source_error_findings(job.display_path, error, settings)
+        result.cache_entry = (digest, result.findings)
+        return result
+    try:
+        if options.mode == "check":
+            result.findings = lint_source(source, settings)
+            result.cache_entry = (digest, result.findings)
+        else:
+            _fix_file(job, source, data, settings, options, result)
+    except Exception:  # a rule crashed: report it, keep linting the other files
+        detail = traceback.format_exc(limit=-3).strip().splitlines()
+        result.errors.append(f"{job.display_path}: internal error: {detail[-1]} (please report this)")
+        return result
+    if result.findings:
+        result.frames = _frames(source)
+    return result
+
+
+def _ignored(code: str, ignored: frozenset[str]) -> bool:
+    return any(code.startswith(prefix) for prefix in ignored)
+
+
+def _fix_file(
+    job, source: SourceFile, data: bytes, settings, options: RunOptions, result: FileResult
+) -> None:
+    from green_lint.fix import fix_source
+
+    outcome = fix_source(source, settings, unsafe=options.unsafe_fixes)
+    result.errors.extend(f"{job.display_path}: {error}" for error in outcome.errors)
+    if not outcome.changed(source.text):
+        result.findings = outcome.remaining
+        return
+    new_data = source.render(outcome.text)
+    if options.mode == "diff":
+        result.diff = _unified_diff(job.display_path, data, new_data)
+        result.findings = outcome.remaining
+        result.fixed = outcome.applied
+        return
+    write_atomically(job.path, new_data)
+    result.fixed = outcome.applied
+    result.findings = outcome.remaining
+    source = source.with_text(outcome.text)
+    if result.findings:
+        result.frames = _frames(source)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and a rename, keeping permissions."""
+    target = path.resolve()
+    mode = target.stat().st_mode & 0o7777
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _unified_diff(display_path: str, old: bytes, new: bytes) -> str:
+    old_text = old.decode("utf-8", errors="replace").splitlines(keepends=True)
+    new_text = new.decode("utf-8", errors="replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(old_text, new_text, f"a/{display_path}", f"b/{display_path}")
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+def _frames(source: SourceFile) -> dict[str, str]:
+    cells = getattr(source, "cell_texts", None)
+    if callable(cells):
+        return {f"{source.display_path}:cell{number}": text for number, text in cells().items()}
+    return {source.display_path: source.text}
+
+
+def _add_frames(result: FileResult, job: Job, data: bytes) -> None:
+    try:
+        result.frames = _frames(load_source(job.path, job.display_path, data))
+    except SourceError:
+        pass
+
+
+class _Cache:
+    """Findings per file, keyed by content hash, in one file per version and settings."""
+
+    def __init__(self, path: Path, entries: dict[str, tuple[str, list[Finding]]]) -> None:
+        self.path = path
+        self.entries = entries
+
+    @classmethod
+    def load(cls, cache_dir: Path | None, settings: LintSettings) -> _Cache | None:
+        if cache_dir is None:
+            return None
+        key = hashlib.blake2b(
+            repr(
+                (
+                    __version__,
+                    [rule.code for rule in settings.rules],
+                    sorted((code, sorted(o.items())) for code, o in settings.rule_options.items()),
+                )
+            ).encode(),
+            digest_size=12,
+        ).hexdigest()
+        path = cache_dir / __version__ / f"{key}.pickle"
+        try:
+            entries = pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            entries = {}
+        return cls(path, entries)
+
+    def get(self, job: Job) -> tuple[str, list[Finding]] | None:
+        return self.entries.get(_cache_key(job))
+
+    def save(self, jobs: Sequence[Job], results: Sequence[FileResult]) -> None:
+        changed = False
+        for job, result in zip(jobs, results, strict=True):
+            if result.cache_entry is not None and self.entries.get(_cache_key(job)) is not result.cache_entry:
+                self.entries[_cache_key(job)] = result.cache_entry
+                changed = True
+        if not changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            gitignore = self.path.parent.parent / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# Created by green-lint.\n*\n")
+            write_atomically_new(self.path, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a read-only tree: run without a cache
+
+
+def _cache_key(job: Job) -> str:
+    return f"{job.path}|{','.join(sorted(job.ignored_codes))}"
+
+
+def write_atomically_new(path: Path, data: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
