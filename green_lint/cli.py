@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -49,34 +49,34 @@ def _main(
 
 @app.command()
 def check(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: .)")] = None,  # noqa: UP045
-    select: Annotated[Optional[list[str]], typer.Option(help="Rule codes or prefixes to enable.")] = None,  # noqa: UP045
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: .)")] = None,
+    select: Annotated[list[str] | None, typer.Option(help="Rule codes or prefixes to enable.")] = None,
     extend_select: Annotated[
-        Optional[list[str]],  # noqa: UP045
+        list[str] | None,
         typer.Option("--extend-select", help="Codes or prefixes to enable on top of the selection."),
     ] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option(help="Codes or prefixes to disable.")] = None,  # noqa: UP045
+    ignore: Annotated[list[str] | None, typer.Option(help="Codes or prefixes to disable.")] = None,
     per_file_ignores: Annotated[
-        Optional[list[str]],  # noqa: UP045
+        list[str] | None,
         typer.Option("--per-file-ignores", help="GLOB:CODES, e.g. 'tests/*:GL1'."),
     ] = None,
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes.")] = False,
     unsafe_fixes: Annotated[bool, typer.Option("--unsafe-fixes", help="Also apply unsafe fixes.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a diff; write nothing.")] = False,
     output_format: Annotated[
-        Optional[str],  # noqa: UP045
+        str | None,
         typer.Option("--output-format", help="full, concise, json, json-lines, github, sarif or gitlab."),
     ] = None,
-    output_file: Annotated[Optional[Path], typer.Option("--output-file", "-o")] = None,  # noqa: UP045
+    output_file: Annotated[Path | None, typer.Option("--output-file", "-o")] = None,
     statistics: Annotated[bool, typer.Option("--statistics", help="Count findings per rule.")] = False,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even with findings.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = None,  # noqa: UP045
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only, no summary.")] = False,
-    preview: Annotated[Optional[bool], typer.Option("--preview/--no-preview")] = None,  # noqa: UP045
+    preview: Annotated[bool | None, typer.Option("--preview/--no-preview")] = None,
     config: Annotated[
-        Optional[Path], typer.Option("--config", help="A pyproject.toml or green-lint.toml.")
-    ] = None,  # noqa: UP045
+        Path | None, typer.Option("--config", help="A pyproject.toml or green-lint.toml.")
+    ] = None,
 ) -> None:
     """Lint files and folders (the default command)."""
     from green_lint.check import CheckRequest, run_check

@@ -146,7 +146,7 @@ def _statements(body, enter_definitions: bool) -> Iterator[cst.CSTNode]:
 
 def _child_bodies(statement: cst.CSTNode) -> Iterator:
     body = getattr(statement, "body", None)
-    if isinstance(body, cst.IndentedBlock) or isinstance(body, cst.SimpleStatementSuite):
+    if isinstance(body, cst.IndentedBlock | cst.SimpleStatementSuite):
         yield body.body
     elif isinstance(body, list | tuple):  # match cases
         yield body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
@@ -173,10 +174,8 @@ def _frames(source: SourceFile) -> dict[str, str]:
 
 
 def _add_frames(result: FileResult, job: Job, data: bytes) -> None:
-    try:
+    with contextlib.suppress(SourceError):
         result.frames = _frames(load_source(job.path, job.display_path, data))
-    except SourceError:
-        pass
 
 
 class _Cache:

@@ -19,10 +19,10 @@ from green_lint.findings import Position
 class SourceError(Exception):
     """The file cannot be read as source: reported as a syntax error at `position`."""
 
-    def __init__(self, message: str, position: Position = Position(1, 1)) -> None:
+    def __init__(self, message: str, position: Position | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.position = position
+        self.position = position or Position(1, 1)
 
 
 @dataclass
