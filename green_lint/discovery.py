@@ -8,7 +8,6 @@ command line is always linted, whatever its suffix, unless `force_exclude` exclu
 from __future__ import annotations
 
 import errno
-import fnmatch
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from green_lint.gitignore import GitignoreMatcher, PatternList, parse_pattern
 
-LINTABLE_SUFFIXES = frozenset({".py", ".pyi", ".ipynb"})
+LINTABLE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -43,7 +42,8 @@ DEFAULT_EXCLUDE = (
 @dataclass
 class DiscoverySettings:
     root: Path
-    exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    # None: DEFAULT_EXCLUDE (as Config.exclude when the config file does not set it).
+    exclude: list[str] | None = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     extend_exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
     # Also yield requirements*.txt and pyproject.toml files found in folders.
@@ -56,6 +56,9 @@ class DiscoveryResult:
     files: list[Path] = field(default_factory=list)
     missing: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def display_path(self, path: Path) -> str:
+        return display_path(path)
 
 
 def discover(paths: list[Path], settings: DiscoverySettings) -> DiscoveryResult:
@@ -80,7 +83,7 @@ def is_requirements_file(path: Path) -> bool:
 
 
 def _is_requirements_name(name: str) -> bool:
-    return name == "pyproject.toml" or fnmatch.fnmatchcase(name, "requirements*.txt")
+    return name == "pyproject.toml" or (name.startswith("requirements") and name.endswith(".txt"))
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class _Folder:
     display: str
     relative_to_root: str | None  # with "/", None outside the project root
     gitignore: GitignoreMatcher
+    through_link: bool = False  # reached through a symlinked folder
 
 
 class _Discovery:
@@ -102,18 +106,21 @@ class _Discovery:
         self.exclude = PatternList(
             [
                 pattern
-                for text in [*settings.exclude, *settings.extend_exclude]
+                for text in [*_exclude_or_default(settings.exclude), *settings.extend_exclude]
                 if (pattern := parse_pattern(self._exclude_relative_to_root(text))) is not None
             ]
         )
         self.result = DiscoveryResult()
-        self.found: dict[str, str] = {}  # real path -> display path, first one wins
+        # Real path -> (display path, whether reached through a symlink).
+        self.found: dict[str, tuple[str, bool]] = {}
         self.visited_folders: set[str] = set()
 
     def run(self, paths: list[Path]) -> DiscoveryResult:
         for path in paths:
             self._add_explicit(path)
-        self.result.files = sorted({Path(display) for display in self.found.values()})
+        files = {Path(display) for display, _ in self.found.values()}
+        # Path's own ordering, without its slow __lt__.
+        self.result.files = sorted(files, key=lambda path: path.parts)
         return self.result
 
     def _exclude_relative_to_root(self, pattern: str) -> str:
@@ -140,7 +147,7 @@ class _Discovery:
         if self.settings.force_exclude and self._excluded_with_parents(absolute, is_dir):
             return
         if not is_dir:
-            self.found.setdefault(os.path.realpath(given), given)
+            self._add_file(os.path.realpath(given), given, through_link=False)
             return
         folder = _Folder(
             absolute=absolute,
@@ -200,9 +207,16 @@ class _Discovery:
     # -- the walk ---------------------------------------------------------------------
 
     def _walk(self, start: _Folder) -> None:
-        stack = [start]
-        while stack:
-            folder = stack.pop()
+        # Folders reached through a symlink wait until the others are done, so that a file
+        # seen both ways is shown by its own path rather than through the link.
+        regular = [start]
+        linked: list[_Folder] = []
+        while regular or linked:
+            folder = regular.pop() if regular else linked.pop()
+            if folder.through_link:
+                if folder.real in self.visited_folders:
+                    continue  # its files are found already
+                self.visited_folders.add(folder.real)
             entries = self._entries(folder)
             if entries is None:
                 continue
@@ -211,11 +225,11 @@ class _Discovery:
                 gitignore = self._read_gitignore(
                     gitignore, os.path.join(folder.absolute, ".gitignore"), folder.absolute
                 )
-            # Reversed so that the stack pops subfolders in name order.
+            # Reversed so that the stacks pop subfolders in name order.
             for entry in reversed(entries):
                 subfolder = self._visit(folder, gitignore, entry)
                 if subfolder is not None:
-                    stack.append(subfolder)
+                    (linked if subfolder.through_link else regular).append(subfolder)
 
     def _entries(self, folder: _Folder) -> list[os.DirEntry[str]] | None:
         try:
@@ -228,32 +242,39 @@ class _Discovery:
     def _visit(self, folder: _Folder, gitignore: GitignoreMatcher, entry: os.DirEntry[str]) -> _Folder | None:
         """Record `entry` if it is a file to lint; return it if it is a folder to enter."""
         name = entry.name
-        is_dir = entry.is_dir()
-        if not is_dir:
-            is_file = entry.is_file()
-            if is_file and not self._is_lintable_name(name):
-                return None
-            if not is_file and not entry.is_symlink():
-                return None  # a socket, a fifo, a device
+        is_dir = _is_dir(entry)
+        is_file = not is_dir and _is_file(entry)
+        if is_file and not self._is_lintable_name(name):
+            return None
+        is_link = entry.is_symlink()
+        if not (is_dir or is_file or is_link):
+            return None  # a socket, a fifo, a device
         relative = None if folder.relative_to_root is None else _join(folder.relative_to_root, name)
         absolute = os.path.join(folder.absolute, name)
         if self._is_excluded(relative, name, is_dir) or self._is_ignored(gitignore, absolute, name, is_dir):
             return None
         display = os.path.join(folder.display, name)
-        if not is_dir and not entry.is_file():
+        if not (is_dir or is_file):
             self._warn_unusable_link(display)
             return None
-        real = os.path.realpath(display) if entry.is_symlink() else os.path.join(folder.real, name)
-        if not is_dir:
-            self.found.setdefault(real, display)
+        real = os.path.realpath(display) if is_link else os.path.join(folder.real, name)
+        through_link = folder.through_link or is_link
+        if is_file:
+            self._add_file(real, display, through_link)
             return None
-        if not self._should_enter(folder, display, real):
+        if is_link and self._is_loop(folder, display, real):
             return None
-        return _Folder(absolute, real, display, relative, gitignore)
+        if not through_link:
+            self.visited_folders.add(real)
+        return _Folder(absolute, real, display, relative, gitignore, through_link)
+
+    def _add_file(self, real: str, display: str, through_link: bool) -> None:
+        known = self.found.get(real)
+        if known is None or (known[1] and not through_link):
+            self.found[real] = (display, through_link)
 
     def _is_lintable_name(self, name: str) -> bool:
-        suffix = os.path.splitext(name)[1]
-        if suffix in LINTABLE_SUFFIXES:
+        if name.endswith(LINTABLE_SUFFIXES):
             return True
         return self.settings.include_requirements and _is_requirements_name(name)
 
@@ -266,17 +287,13 @@ class _Discovery:
         # git never tracks its own folder, whatever `exclude` says.
         return (is_dir and name == ".git") or gitignore.is_ignored(absolute, is_dir)
 
-    def _should_enter(self, parent: _Folder, display: str, real: str) -> bool:
+    def _is_loop(self, parent: _Folder, display: str, real: str) -> bool:
         if real == parent.real or parent.real.startswith(os.path.join(real, "")):
             self.result.warnings.append(
                 f"symlink loop: {display} points to {real}, which contains it; not followed"
             )
-            return False
-        # A folder reached again through another symlink holds files already found.
-        if real in self.visited_folders:
-            return False
-        self.visited_folders.add(real)
-        return True
+            return True
+        return False
 
     def _warn_unusable_link(self, display: str) -> None:
         try:
@@ -289,6 +306,24 @@ class _Discovery:
         except OSError as error:
             reason = "symlink loop" if error.errno == errno.ELOOP else "broken symlink"
         self.result.warnings.append(f"{reason}: {display} -> {target}; skipped")
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symlink loop: reported as an unusable link
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _exclude_or_default(exclude: list[str] | None) -> list[str] | tuple[str, ...]:
+    return DEFAULT_EXCLUDE if exclude is None else exclude
 
 
 def _relative_to(path: str, folder: str) -> str | None:
