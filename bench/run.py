@@ -31,7 +31,9 @@ def default_tree() -> Path:
 def timed(command: list[str], cwd: Path, timeout: float) -> float | None:
     start = time.perf_counter()
     try:
-        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        subprocess.run(
+            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return None
     return time.perf_counter() - start
@@ -50,7 +52,9 @@ def best_of(repeat: int, command: list[str], cwd: Path, timeout: float, before=N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("tree", nargs="?", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-fixit", action="store_true")
@@ -59,7 +63,9 @@ def main() -> None:
     tree = (args.tree or default_tree()).resolve()
     files = [p for p in tree.rglob("*.py") if p.is_file()]
     lines = sum(p.read_bytes().count(b"\n") for p in files)
-    print(f"tree: {tree} ({len(files)} .py files, {lines:,} lines); {os.cpu_count()} CPUs; best of {args.repeat}")
+    print(
+        f"tree: {tree} ({len(files)} .py files, {lines:,} lines); {os.cpu_count()} CPUs; best of {args.repeat}"
+    )
 
     workdir = Path(tempfile.mkdtemp(prefix="green-lint-bench-"))
     cache = workdir / ".green-lint-cache"
@@ -75,7 +81,17 @@ def main() -> None:
     clear_cache()
     ruff = shutil.which("ruff")
     if ruff:
-        command = [ruff, "check", "--no-cache", "--isolated", "--select", "ALL", "--exit-zero", "--quiet", str(tree)]
+        command = [
+            ruff,
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "ALL",
+            "--exit-zero",
+            "--quiet",
+            str(tree),
+        ]
         results["ruff --select ALL"] = best_of(args.repeat, command, workdir, args.timeout)
     fixit = shutil.which("fixit")
     if fixit and not args.skip_fixit:

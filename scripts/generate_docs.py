@@ -1,7 +1,7 @@
 """Regenerate the README's rule table and docs/rules.md from the rule pack.
 
-    python scripts/generate_docs.py          # rewrite both
-    python scripts/generate_docs.py --check  # exit 1 when either is out of date
+python scripts/generate_docs.py          # rewrite both
+python scripts/generate_docs.py --check  # exit 1 when either is out of date
 """
 
 from __future__ import annotations
@@ -52,10 +52,15 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if the files are out of date")
     args = parser.parse_args()
     wanted = {README: readme_text(README.read_text(encoding="utf-8")), RULES_DOC: rules_doc()}
-    stale = [path for path, text in wanted.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+    stale = [
+        path for path, text in wanted.items() if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
     if args.check:
         for path in stale:
-            print(f"{path.relative_to(ROOT)} is out of date: run python scripts/generate_docs.py", file=sys.stderr)
+            print(
+                f"{path.relative_to(ROOT)} is out of date: run python scripts/generate_docs.py",
+                file=sys.stderr,
+            )
         return 1 if stale else 0
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
