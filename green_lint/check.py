@@ -38,6 +38,8 @@ class CheckRequest:
     quiet: bool = False
     preview: bool | None = None
     config: Path | None = None
+    # pre-commit names files explicitly: let `exclude` apply to them as well.
+    force_exclude: bool = False
 
 
 def run_check(request: CheckRequest) -> int:
@@ -118,6 +120,7 @@ def _jobs(request: CheckRequest, config) -> list[Job]:
             exclude=config.exclude,
             extend_exclude=config.extend_exclude,
             respect_gitignore=config.respect_gitignore,
+            force_exclude=request.force_exclude,
         ),
     )
     for warning in discovery.warnings:
@@ -159,7 +162,7 @@ def _report(request, output_format, settings, results, config, internal_errors) 
         quiet=request.quiet,
         version=__version__,
     )
-    text = render("statistics" if request.statistics else output_format, report)
+    text = render(output_format, report)
     if request.output_file is not None:
         try:
             request.output_file.write_text(text, encoding="utf-8")

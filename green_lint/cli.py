@@ -74,6 +74,10 @@ def check(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only, no summary.")] = False,
     preview: Annotated[bool | None, typer.Option("--preview/--no-preview")] = None,
+    force_exclude: Annotated[
+        bool,
+        typer.Option("--force-exclude", help="Apply exclude patterns to files named on the command line too."),
+    ] = False,
     config: Annotated[
         Path | None, typer.Option("--config", help="A pyproject.toml or green-lint.toml.")
     ] = None,
@@ -99,6 +103,7 @@ def check(
         quiet=quiet,
         preview=preview,
         config=config,
+        force_exclude=force_exclude,
     )
     raise typer.Exit(_guarded(run_check, request))
 

@@ -1,0 +1,135 @@
+"""The package as users get it: the built wheel, the light lint path, the pre-commit hooks,
+and the generated docs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from green_lint.registry import all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY_MODULES = ("torch", "pandas", "codecarbon", "numpy", "sklearn", "polars", "numba", "onnxruntime")
+
+FLAGGED = textwrap.dedent(
+    """\
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.svm import SVC
+
+    search = GridSearchCV(SVC(), {"C": [1, 10]})
+    """
+)
+CLEAN = FLAGGED.replace(
+    "from sklearn.model_selection import GridSearchCV",
+    "from sklearn.model_selection import (\n    HalvingGridSearchCV,\n)",
+).replace("search = GridSearchCV", "search = HalvingGridSearchCV")
+
+
+@pytest.fixture(scope="module")
+def installed_wheel(tmp_path_factory) -> Path:
+    """A non-editable install of the project into a folder of its own."""
+    work = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next((work / "dist").glob("green_lint-*.whl"))
+    site = work / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    return site
+
+
+def _run_installed(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_wheel_has_no_top_level_rules_module(installed_wheel, tmp_path):
+    assert not (installed_wheel / "rules").exists()
+    assert (installed_wheel / "green_lint" / "rules").is_dir()
+    result = _run_installed(installed_wheel, "-c", "import rules", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "No module named 'rules'" in result.stderr
+
+
+def test_wheel_lists_every_rule(installed_wheel, tmp_path):
+    where = _run_installed(
+        installed_wheel, "-c", "import green_lint; print(green_lint.__file__)", cwd=tmp_path
+    )
+    assert where.stdout.strip().startswith(str(installed_wheel))
+    listing = _run_installed(installed_wheel, "-m", "green_lint", "rules", cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    for rule in all_rules():
+        assert rule.code in listing.stdout
+
+
+def test_lint_path_imports_no_heavy_package(tmp_path):
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        from green_lint.cli import main
+        try:
+            main(["check", "--no-cache", "--exit-zero", "--quiet", {str(ROOT / "fixtures")!r}])
+        except SystemExit:
+            pass
+        print("HEAVY:" + ",".join(m for m in {HEAVY_MODULES!r} if m in sys.modules))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_generated_docs_are_up_to_date():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "generate_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_pre_commit_hook_fails_on_flagged_file_and_passes_once_fixed(tmp_path):
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "ci@example.com")
+    _git(repo, "config", "user.name", "CI")
+    target = repo / "train.py"
+    target.write_text(FLAGGED)
+    _git(repo, "add", "train.py")
+    _git(repo, "commit", "-qm", "flagged")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+
+    def hook() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [pre_commit, "try-repo", str(ROOT), "green-lint", "--files", "train.py"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    failed = hook()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "GL103" in failed.stdout
+    target.write_text(CLEAN)
+    passed = hook()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
