@@ -76,7 +76,9 @@ def check(
     preview: Annotated[bool | None, typer.Option("--preview/--no-preview")] = None,
     force_exclude: Annotated[
         bool,
-        typer.Option("--force-exclude", help="Apply exclude patterns to files named on the command line too."),
+        typer.Option(
+            "--force-exclude", help="Apply exclude patterns to files named on the command line too."
+        ),
     ] = False,
     config: Annotated[
         Path | None, typer.Option("--config", help="A pyproject.toml or green-lint.toml.")
@@ -124,6 +126,57 @@ def rules_command(
     from green_lint.explain import list_rules
 
     raise typer.Exit(_guarded(list_rules, output_format))
+
+
+@app.command("verify")
+def verify_command(
+    path: Annotated[Path, typer.Argument(help="A script, or a folder of scripts.")],
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="Only the fixes of these rule codes (repeatable).")
+    ] = None,
+    safe_only: Annotated[bool, typer.Option("--safe-only", help="Only safe fixes.")] = False,
+    repeat: Annotated[
+        int | None, typer.Option("--repeat", help="Measured pairs of runs (default 5).")
+    ] = None,
+    warmup: Annotated[
+        int | None, typer.Option("--warmup", help="Warm-up runs per version, not measured (default 1).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds before a run is killed (default 600).")
+    ] = None,
+    args: Annotated[
+        str | None, typer.Option("--args", help="Arguments for the script, as one string.")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="ISO 3166 alpha-3 code for the carbon intensity (FRA).")
+    ] = None,
+    tracking_mode: Annotated[
+        str | None, typer.Option("--tracking-mode", help="codecarbon's tracking mode: process or machine.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write a report: FILE.json, FILE.md or FILE.html.")
+    ] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--output-format", help="full, json or markdown (on stdout).")
+    ] = None,
+) -> None:
+    """Run scripts before and after their fixes under codecarbon and report the measured saving."""
+    from green_lint.verify.command import VerifyRequest, run_verify
+
+    request = VerifyRequest(
+        path=path,
+        rules=_codes(rule),
+        safe_only=safe_only,
+        repeat=repeat,
+        warmup=warmup,
+        timeout=timeout,
+        args=args,
+        country=country,
+        tracking_mode=tracking_mode,
+        report=report,
+        output_format=output_format,
+    )
+    raise typer.Exit(_guarded(run_verify, request))
 
 
 def _guarded(function, *args) -> int:

@@ -7,9 +7,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 from green_lint.names import ImportTable, statements_of
+from green_lint.walk import path_to, walk
 
 if TYPE_CHECKING:
     from green_lint.rule import Report
@@ -18,10 +19,12 @@ if TYPE_CHECKING:
 class RuleContext:
     """Shared by all rules during one traversal of one file."""
 
-    def __init__(self, module: cst.Module | None, path: str) -> None:
+    def __init__(self, module: cst.Module | None, path: str, text: str = "") -> None:
         # None for files that are read as text (requirements), not parsed.
         self.module = module
         self.path = path
+        # The text the module was parsed from (libcst round-trips it exactly).
+        self.text = text
         self.imports = ImportTable.from_module(module) if module is not None else ImportTable()
         # The nodes from the module down to the one being visited (inclusive).
         self.stack: list[cst.CSTNode] = []
@@ -101,20 +104,85 @@ class RuleContext:
         return None
 
     # -- positions (computed only when asked) ------------------------------------------
-    @cached_property
-    def _wrapper(self) -> MetadataWrapper:
-        return MetadataWrapper(self.module, unsafe_skip_copy=True)
-
-    @cached_property
-    def _positions(self):
-        return self._wrapper.resolve(PositionProvider)
-
+    # libcst's PositionProvider generates the code of the whole file with bookkeeping, which
+    # costs more than parsing it. Findings are few: positions are computed for the
+    # top-level statement that holds the node only, and shifted to its first line.
     def position(self, node: cst.CSTNode) -> CodeRange:
         """The node's range: 1-based lines, 0-based columns (libcst's convention)."""
-        return self._positions[node]
+        located = self._top_level_index(node)
+        texts = self.statement_texts()
+        if located is None or texts is None:
+            return self._whole_file_positions[node]
+        local = self._statement_positions(located)[node]
+        shift = self._statement_first_lines[located] - 1
+        return CodeRange(
+            CodePosition(local.start.line + shift, local.start.column),
+            CodePosition(local.end.line + shift, local.end.column),
+        )
+
+    def _top_level_index(self, node: cst.CSTNode) -> int | None:
+        index = self._top_level_indexes.get(id(node))
+        if index is not None:
+            return index
+        for index, statement in enumerate(self.module.body):  # trivia nodes are not indexed
+            if path_to(statement, node) is not None:
+                return index
+        return None
+
+    @cached_property
+    def _top_level_indexes(self) -> dict[int, int]:
+        return {
+            id(node): index for index, statement in enumerate(self.module.body) for node in walk(statement)
+        }
+
+    @cached_property
+    def _whole_file_positions(self):
+        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+    @cached_property
+    def _statement_first_lines(self) -> list[int]:
+        line = 1 + self.header_text().count("\n")
+        first_lines = []
+        for text in self.statement_texts():
+            first_lines.append(line)
+            line += text.count("\n")
+        return first_lines
+
+    def _statement_positions(self, index: int):
+        cache = self.__dict__.setdefault("_positions_by_statement", {})
+        if index not in cache:
+            alone = self.module.with_changes(header=(), footer=(), body=(self.module.body[index],))
+            cache[index] = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+        return cache[index]
 
     def code_for(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
+
+    # -- texts of top-level statements, for turning fixes into edits --------------------
+    @cached_property
+    def _statement_texts(self) -> list[str] | None:
+        texts = [self.module.code_for_node(statement) for statement in self.module.body]
+        if self.header_text() + "".join(texts) + self.footer_text() != self.text:
+            return None  # e.g. no newline at the end of the file: regenerate everything
+        return texts
+
+    def statement_texts(self) -> list[str] | None:
+        """The exact text of each top-level statement, or None if they do not add up."""
+        return self._statement_texts
+
+    @cached_property
+    def _header_text(self) -> str:
+        return "".join(self.module.code_for_node(line) for line in self.module.header)
+
+    def header_text(self) -> str:
+        return self._header_text
+
+    @cached_property
+    def _footer_text(self) -> str:
+        return "".join(self.module.code_for_node(line) for line in self.module.footer)
+
+    def footer_text(self) -> str:
+        return self._footer_text
 
     # -- reports -----------------------------------------------------------------------
     def add_report(self, report: Report) -> None:

@@ -93,9 +93,9 @@ def _run_rules(
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
         return _parse_error_findings(source, parse_error_rules, error)
-    context = RuleContext(module, source.display_path)
+    context = RuleContext(module, source.display_path, text)
     instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
-    module.visit(_dispatcher(instances, context.stack))
+    _traverse(module, instances, context.stack)
     return [_finding_from_report(source, context, report) for report in context.reports]
 
 
@@ -127,14 +127,19 @@ def _check_syntax_only(source: SourceFile, parse_error_rules: Sequence[type[Rule
 def _parse_error_findings(source: SourceFile, parse_error_rules, error) -> list[Finding]:
     if not parse_error_rules:
         return []
+    # CPython's message and position are more precise than libcst's: use them unless
+    # CPython parses what libcst does not.
+    findings = _check_syntax_only(source, parse_error_rules)
+    if findings:
+        return findings
     position = Position(error.raw_line, error.raw_column + 1)
     message = error.message.strip().splitlines()[0] if error.message.strip() else str(error)
     return [_source_finding(source, parse_error_rules[0], message, position, position)]
 
 
-def _dispatcher(instances: Sequence[Rule], stack: list):
-    """One visitor that calls every rule's visit_<Node>/leave_<Node> methods."""
-    import libcst as cst
+def _traverse(module, instances: Sequence[Rule], stack: list) -> None:
+    """One traversal calling every rule's visit_<Node>/leave_<Node> methods."""
+    from green_lint.walk import traverse
 
     visits: dict[str, list] = {}
     leaves: dict[str, list] = {}
@@ -145,19 +150,17 @@ def _dispatcher(instances: Sequence[Rule], stack: list):
             elif attribute.startswith("leave_"):
                 leaves.setdefault(attribute[6:], []).append(getattr(instance, attribute))
 
-    class Dispatcher(cst.CSTVisitor):
-        def on_visit(self, node) -> bool:
-            stack.append(node)
-            for method in visits.get(type(node).__name__, ()):
-                method(node)
-            return True
+    def on_visit(node) -> None:
+        stack.append(node)
+        for method in visits.get(type(node).__name__, ()):
+            method(node)
 
-        def on_leave(self, original_node) -> None:
-            for method in leaves.get(type(original_node).__name__, ()):
-                method(original_node)
-            stack.pop()
+    def on_leave(node) -> None:
+        for method in leaves.get(type(node).__name__, ()):
+            method(node)
+        stack.pop()
 
-    return Dispatcher()
+    traverse(module, on_visit, on_leave)
 
 
 def _finding_from_report(source: SourceFile, context, report: Report) -> Finding:
@@ -170,7 +173,7 @@ def _finding_from_report(source: SourceFile, context, report: Report) -> Finding
         end_range = context.position(report.end_node) if report.end_node is not None else code_range
         start = Position(code_range.start.line, code_range.start.column + 1)
         end = Position(end_range.end.line, end_range.end.column + 1)
-    text_fix = _text_fix(context.module, report) if report.fix is not None else None
+    text_fix = _text_fix(context, report) if report.fix is not None else None
     return _source_finding(source, type(rule), report.message, start, end, text_fix, report.severity)
 
 
@@ -221,22 +224,53 @@ def _make_finding(rule, path, message, start, end, fix, cell, severity=None) -> 
     )
 
 
-def _text_fix(module, report: Report) -> TextFix | None:
-    """Apply the rule's node replacements to a copy of the tree and diff the code."""
-    import libcst as cst
+def _text_fix(context, report: Report) -> TextFix | None:
+    """Turn the rule's node replacements into text edits.
 
-    changes = {id(node): new for node, new in report.fix.changes.items()}
+    Only the ancestors of the replaced nodes are rebuilt, and only the top-level
+    statements that changed are generated again: a fix costs little even in a large file.
+    """
+    from green_lint.walk import path_to, replace_child
 
-    class Replacer(cst.CSTTransformer):
-        def on_leave(self, original_node, updated_node):
-            return changes.get(id(original_node), updated_node)
-
-    old = module.code
-    new = module.visit(Replacer()).code
-    edits = text_edits(old, new)
+    module = context.module
+    new_module = module
+    try:
+        for old, new in report.fix.changes.items():
+            path = path_to(new_module, old)
+            if path is None:
+                return None  # the node is not in this tree: a rule bug, drop the fix
+            replacement = new
+            for parent, child in zip(reversed(path[:-1]), reversed(path[1:]), strict=True):
+                replacement = replace_child(parent, child, replacement)
+            new_module = replacement
+    except ValueError:
+        return None
+    old_text, new_text = _changed_statement_texts(context, new_module)
+    edits = (
+        text_edits(old_text, new_text) if old_text is not None else text_edits(module.code, new_module.code)
+    )
     if not edits:
         return None
     return TextFix(report.fix.applicability, report.fix.message, tuple(edits))
+
+
+def _changed_statement_texts(context, new_module) -> tuple[str | None, str]:
+    """The module's text with only the changed top-level statements regenerated, so that
+    the diff is against the original text with the same statements regenerated."""
+    module = context.module
+    if new_module.header is not module.header or new_module.footer is not module.footer:
+        return None, ""
+    texts = context.statement_texts()
+    if texts is None:
+        return None, ""
+    old_body, new_body = module.body, new_module.body
+    if len(old_body) == len(new_body) and all(a is b for a, b in zip(old_body, new_body, strict=True)):
+        return "", ""
+    # Statements kept by identity keep their original text; the others are generated.
+    original = dict(zip(map(id, old_body), texts, strict=True))
+    pieces = [original.get(id(statement)) or new_module.code_for_node(statement) for statement in new_body]
+    header = context.header_text()
+    return header + "".join(texts) + context.footer_text(), header + "".join(pieces) + context.footer_text()
 
 
 def text_edits(old: str, new: str) -> list[Edit]:

@@ -11,7 +11,7 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from green_lint import __version__
@@ -86,7 +86,11 @@ def process_file(
         return result
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     if cached is not None and cached[0] == digest:
-        result.findings = cached[1]
+        # The same file may have been linted from another folder, under another name.
+        result.findings = [
+            finding if finding.filename == job.display_path else replace(finding, filename=job.display_path)
+            for finding in cached[1]
+        ]
         result.cache_entry = cached
         if result.findings:
             _add_frames(result, job, data)
@@ -107,7 +111,7 @@ def process_file(
         detail = traceback.format_exc(limit=-3).strip().splitlines()
         result.errors.append(f"{job.display_path}: internal error: {detail[-1]} (please report this)")
         return result
-    if result.findings:
+    if result.findings and not result.frames:  # a fix sets the frames of the fixed text
         result.frames = _frames(source)
     return result
 
@@ -128,16 +132,21 @@ def _fix_file(
         return
     new_data = source.render(outcome.text)
     if options.mode == "diff":
-        result.diff = _unified_diff(job.display_path, data, new_data)
+        result.diff = _unified_diff(job.display_path, data, new_data, source.encoding)
         result.findings = outcome.remaining
         result.fixed = outcome.applied
         return
-    write_atomically(job.path, new_data)
+    try:
+        write_atomically(job.path, new_data)
+    except OSError as error:  # a read-only folder, a full disk: the file is as it was
+        result.errors.append(f"{job.display_path}: cannot write the fixes: {error.strerror or error}")
+        result.findings = lint_source(source, settings)
+        return
     result.fixed = outcome.applied
     result.findings = outcome.remaining
-    source = source.with_text(outcome.text)
     if result.findings:
-        result.frames = _frames(source)
+        # Frames from the written bytes: a notebook's cells then hold their fixed text.
+        _add_frames(result, job, new_data)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -157,9 +166,10 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _unified_diff(display_path: str, old: bytes, new: bytes) -> str:
-    old_text = old.decode("utf-8", errors="replace").splitlines(keepends=True)
-    new_text = new.decode("utf-8", errors="replace").splitlines(keepends=True)
+def _unified_diff(display_path: str, old: bytes, new: bytes, encoding: str = "utf-8") -> str:
+    # Decoded as the file is (a latin-1 file's accents are no replacement characters).
+    old_text = old.decode(encoding, errors="replace").splitlines(keepends=True)
+    new_text = new.decode(encoding, errors="replace").splitlines(keepends=True)
     lines = difflib.unified_diff(old_text, new_text, f"a/{display_path}", f"b/{display_path}")
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
@@ -212,7 +222,9 @@ class _Cache:
     def save(self, jobs: Sequence[Job], results: Sequence[FileResult]) -> None:
         changed = False
         for job, result in zip(jobs, results, strict=True):
-            if result.cache_entry is not None and self.entries.get(_cache_key(job)) is not result.cache_entry:
+            known = self.entries.get(_cache_key(job))
+            # By digest, not identity: entries come back from pool workers as copies.
+            if result.cache_entry is not None and (known is None or known[0] != result.cache_entry[0]):
                 self.entries[_cache_key(job)] = result.cache_entry
                 changed = True
         if not changed:
@@ -228,7 +240,7 @@ class _Cache:
 
 
 def _cache_key(job: Job) -> str:
-    return f"{job.path}|{','.join(sorted(job.ignored_codes))}"
+    return f"{os.path.abspath(job.path)}|{','.join(sorted(job.ignored_codes))}"
 
 
 def write_atomically_new(path: Path, data: bytes) -> None:

@@ -63,7 +63,11 @@ def decode_python(data: bytes) -> tuple[str, str, bool]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(f"bad encoding declaration: {error.msg}") from None
+        if not str(error.msg).startswith("invalid or missing encoding declaration"):
+            raise SourceError(f"bad encoding declaration: {error.msg}") from None
+        # A byte that is not UTF-8 in the first two lines and no declaration: decoding as
+        # UTF-8 below names the byte and its position.
+        encoding = "utf-8"
     bom = encoding == "utf-8-sig"
     body = data[len(codecs.BOM_UTF8) :] if bom else data
     codec = "utf-8" if bom else encoding

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from math import ceil, prod
+
 import libcst as cst
+from green_lint.rules._loops import DEFINITIONS, FileFunctions, argument, number, target_names, training_call
 
 from green_lint.fixes import insert_lines_before, top_level_line_of
 from green_lint.names import dotted_name
@@ -17,12 +21,54 @@ ENABLE_HALVING_IMPORT = "from sklearn.experimental import enable_halving_search_
 NOT_IN_HALVING = frozenset({"pre_dispatch"})
 DEFAULT_FOLDS = 5
 
+PRODUCT = "itertools.product"
+# Calls a loop may iterate through without changing what it iterates over.
+PASS_THROUGH = ("builtins.enumerate", "builtins.list", "builtins.tuple", "builtins.sorted")
+MAX_HOPS = 4
+DEFAULT_SPACE_NUM = 50  # numpy.linspace/logspace/geomspace
+NOT_VALUES = object()  # "not a literal list of values"
+
+# Where a loop value is used without reaching a model: printing, logging, collecting.
+NOT_CONSUMING_FUNCTIONS = frozenset(
+    {
+        "print", "len", "range", "str", "repr", "int", "float", "bool", "round", "enumerate",
+        "zip", "format", "isinstance", "sorted", "list", "tuple", "set", "open", "abs", "min",
+        "max", "hash", "id", "type", "next", "iter",
+    }
+)  # fmt: skip
+NOT_CONSUMING_METHODS = frozenset(
+    {
+        "append", "extend", "add", "insert", "write", "writerow", "writelines", "info", "debug",
+        "warning", "error", "exception", "critical", "log", "format", "set_description",
+        "set_postfix", "join", "index", "count", "step", "add_scalar", "add_scalars",
+        "savefig", "plot", "scatter", "echo", "startswith", "endswith",
+    }
+)  # fmt: skip
+LOGGING_KEYWORDS = frozenset({"end", "sep", "file", "flush", "desc", "label", "total", "color", "title"})
+# A loop value that is itself the estimator: `for model in [SVC(), ...]: model.fit(X, y)`.
+RECEIVING_METHODS = frozenset({"fit", "partial_fit", "fit_generator", "set_params", "train"})
+
 
 class ExhaustiveGridSearch(Rule):
     """
     ## What it does
-    Flags scikit-learn's exhaustive search: `GridSearchCV` and iteration over
-    `ParameterGrid`, however they are imported.
+    Flags exhaustive hyper-parameter searches: scikit-learn's `GridSearchCV` and
+    iteration over `ParameterGrid`, however they are imported, and grid searches written
+    by hand: a `for` loop over `itertools.product(...)` of literal value lists, or two or
+    more nested `for` loops over literal lists, tuples or ranges of hyper-parameter
+    values, whose body trains a model (`.fit(`, `.train(...)`, `.backward()`, a
+    `Trainer(...)`, `xgb.train`/`lgb.train`, `cross_val_score`, or a function of the same
+    file that does one of these). One finding per search, on the outer loop header.
+    `RandomizedSearchCV`, `HalvingGridSearchCV` and `HalvingRandomSearchCV` are not
+    flagged.
+
+    A loop counts as a hyper-parameter level only when its variable reaches a model: as a
+    keyword argument (`SVC(C=c)`), a positional argument of a call that is not
+    printing/logging/appending, a dict value (`{"lr": lr}`), an attribute or item
+    assignment (`cfg.lr = lr`), or as the estimator fitted (`for model in [...]:
+    model.fit(...)`). So an epoch/batch loop (`for epoch in range(10): for i in
+    range(100): ... X[i] ...`) is not mistaken for a search, and a product or nested loop
+    that trains nothing is not a search.
 
     ## Why is this bad
     An exhaustive grid fits every candidate on every fold with all the data: the cost is
@@ -40,6 +86,9 @@ class ExhaustiveGridSearch(Rule):
 
     search = GridSearchCV(SVC(), {"C": [0.1, 1, 10, 100], "gamma": [1e-3, 1e-2, 1e-1]}, cv=5)
     search.fit(X, y)  # 12 candidates x 5 folds = 60 fits on all the data
+
+    for lr, batch_size in itertools.product([1e-1, 1e-2, 1e-3], [32, 64]):
+        train(lr=lr, batch_size=batch_size)  # all 3 x 2 = 6 trainings, each to the end
     ```
 
     ## Use instead
@@ -50,32 +99,238 @@ class ExhaustiveGridSearch(Rule):
     search = HalvingGridSearchCV(SVC(), {"C": [0.1, 1, 10, 100], "gamma": [1e-3, 1e-2, 1e-1]}, cv=5)
     search.fit(X, y)
     ```
-    Or `HalvingRandomSearchCV`, or an Optuna study with a pruner.
+    Or `HalvingRandomSearchCV`, or an Optuna study with a pruner (for the loops):
+    ```python
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-3, 1e-1, log=True)
+        batch_size = trial.suggest_categorical("batch_size", [32, 64])
+        return train(lr=lr, batch_size=batch_size, trial=trial)  # reports and prunes
+
+    optuna.create_study(pruner=optuna.pruners.HyperbandPruner()).optimize(objective, n_trials=4)
+    ```
 
     ## Fix safety
     Unsafe: successive halving may pick a different best candidate than the full grid
     (the point is to spend less on the losers), and it scores on subsamples early on.
     No fix when the call uses arguments halving does not take (`pre_dispatch`), several
-    scorers, or a non-boolean `refit`.
+    scorers, or a non-boolean `refit`. No fix for `ParameterGrid` and hand-written loops:
+    how to search instead depends on the training code.
 
     ## Evidence
     - Yarally, Cruz, Feitosa, Sallou, van Deursen, "Uncovering energy-efficient practices
       in deep learning training" (CAIN 2023): Bayesian optimisation dominates grid and
       random search on energy. https://arxiv.org/abs/2303.13972
     - Li et al., "Hyperband: A Novel Bandit-Based Approach to Hyperparameter
-      Optimization": over an order-of-magnitude speedup. https://arxiv.org/abs/1603.06560
+      Optimization": over an order-of-magnitude speedup (in time, against Bayesian
+      optimisation baselines; not an energy measurement). https://arxiv.org/abs/1603.06560
     - scikit-learn, "Successive Halving Iterations" and `HalvingGridSearchCV`, which needs
       `from sklearn.experimental import enable_halving_search_cv`.
       https://scikit-learn.org/stable/modules/grid_search.html#successive-halving-user-guide
-    - Measure it on your code with `green-lint verify`.
+    - The saving depends on how many candidates are bad and how early that shows: measure
+      it on your code with `green-lint verify`.
     """
 
     code = "GL103"
     name = "exhaustive-grid-search"
     summary = "Exhaustive grid search fits every candidate on all the data; halve or sample instead"
     fix_safety = "unsafe"
-    triggers = ("GridSearchCV", "ParameterGrid")
+    # The hand-written searches need a training call: its name is in the file.
+    triggers = ("GridSearchCV", "ParameterGrid", "fit", "train", "backward", "cross_val", ".cv(")
 
+    def visit_Module(self, node: cst.Module) -> None:
+        self._functions: FileFunctions | None = None
+        # Outer loops already analysed: the loops inside them belong to their search.
+        self._analysed: set[int] = set()
+
+    # -- hand-written searches --------------------------------------------------------------
+    def visit_For(self, node: cst.For) -> None:
+        for ancestor in self.context.ancestors():
+            if isinstance(ancestor, DEFINITIONS):
+                break
+            if id(ancestor) in self._analysed:
+                return
+        level = self._level(node)
+        if level is None:
+            return
+        self._analysed.add(id(node))
+        paths = self._training_paths(level)
+        if not any(len(path) >= 2 for path in paths):
+            return
+        self.report(node, self._loop_message(level, paths), end_node=node.iter)
+
+    @property
+    def functions(self) -> FileFunctions:
+        if self._functions is None:
+            self._functions = FileFunctions(self.context)
+        return self._functions
+
+    def _level(self, loop: cst.For) -> _Level | None:
+        """The loop as one level of a search (its value counts), or None."""
+        iterable = self._unwrap(loop.iter)
+        if isinstance(iterable, cst.Call) and self.context.resolves_to(iterable.func, PRODUCT):
+            dims = self._product_dims(iterable)
+            return _Level(loop, dims, product=True) if dims else None
+        length = self._values_length(iterable)
+        if length is NOT_VALUES or not _used_as_hyperparameter(loop):
+            return None
+        return _Level(loop, [length], product=False)
+
+    def _training_paths(self, level: _Level) -> list[list[int | None]]:
+        """The value counts along every path from `level` down to a level that trains."""
+        scan = _LevelScan(self)
+        level.loop.body.visit(scan)
+        paths = [list(level.dims)] if scan.trains else []
+        for child in scan.children:
+            paths.extend(level.dims + path for path in self._training_paths(child))
+        return paths
+
+    def _loop_message(self, root: _Level, paths: list[list[int | None]]) -> str:
+        if len(paths) == 1 and paths[0] == root.dims and root.product:
+            subject, verb = "itertools.product", "tries"
+        else:
+            subject, verb = "Nested loops", "try"
+        advice = (
+            "training a model each time: use Optuna with a pruner, HalvingGridSearchCV or "
+            "random search, which try far fewer candidates or stop the bad ones early."
+        )
+        known = all(None not in path for path in paths)
+        if known and len(paths) == 1:
+            dims = paths[0]
+            return f"{subject} {verb} all {' x '.join(map(str, dims))} = {prod(dims)} combinations, {advice}"
+        if known:
+            total = sum(prod(path) for path in paths)
+            return f"{subject} {verb} all {total} combinations of hyper-parameter values, {advice}"
+        return f"{subject} {verb} every combination of the hyper-parameter values, {advice}"
+
+    def _unwrap(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        """Follow names and see through `enumerate(...)`, `list(...)`, `tqdm(...)`."""
+        for _ in range(MAX_HOPS):
+            if isinstance(node, cst.Name):
+                node = self.context.single_value(node)
+            elif (
+                isinstance(node, cst.Call)
+                and node.args
+                and node.args[0].keyword is None
+                and not node.args[0].star
+                and (
+                    self.context.resolves_to(node.func, *PASS_THROUGH)
+                    or self.context.resolves_under(node.func, "tqdm")
+                )
+            ):
+                node = node.args[0].value
+            else:
+                return node
+        return node
+
+    def _product_dims(self, call: cst.Call) -> list[int | None] | None:
+        dims: list[int | None] = []
+        repeat = 1
+        for arg in call.args:
+            if arg.keyword is not None:
+                if arg.keyword.value != "repeat" or not isinstance(number(arg.value), int):
+                    return None
+                repeat = number(arg.value)
+            elif arg.star == "*":
+                lists = self._starred_lists(arg.value)
+                if lists is None:
+                    return None
+                for values in lists:
+                    length = self._values_length(values)
+                    if length is NOT_VALUES:
+                        return None
+                    dims.append(length)
+            elif arg.star:
+                return None
+            else:
+                length = self._values_length(arg.value)
+                if length is NOT_VALUES:
+                    return None
+                dims.append(length)
+        return dims * repeat
+
+    def _starred_lists(self, node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+        """The value lists of `*grid.values()` (a literal dict) or `*[list_a, list_b]`."""
+        node = self.context.single_value(node)
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "values"
+            and not node.args
+        ):
+            grid = self.context.single_value(node.func.value)
+            if isinstance(grid, cst.Dict) and all(isinstance(e, cst.DictElement) for e in grid.elements):
+                return [element.value for element in grid.elements]
+            return None
+        if isinstance(node, cst.List | cst.Tuple) and not any(
+            isinstance(e, cst.StarredElement) for e in node.elements
+        ):
+            return [element.value for element in node.elements]
+        return None
+
+    def _values_length(self, node: cst.BaseExpression | None, hops: int = 0):
+        """The number of values of a literal value list (a list/tuple/set display, a range
+        or numpy linspace/logspace/geomspace/arange of literal numbers); None when it is
+        one but its length is unknown, NOT_VALUES when it is not one."""
+        if hops > MAX_HOPS or node is None:
+            return NOT_VALUES
+        context = self.context
+        if isinstance(node, cst.Name):
+            return self._values_length(context.single_value(node), hops + 1)
+        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+            if any(isinstance(e, cst.StarredElement) for e in node.elements):
+                return NOT_VALUES
+            return len(node.elements)
+        if isinstance(node, cst.Subscript):
+            return self._values_length(self._dict_item(node), hops + 1)
+        if not isinstance(node, cst.Call):
+            return NOT_VALUES
+        qualified = context.qualified_name(node.func)
+        if qualified in (
+            "builtins.list",
+            "builtins.tuple",
+            "builtins.sorted",
+            "numpy.array",
+            "numpy.asarray",
+        ):
+            first = argument(node, 0, "")
+            return self._values_length(first, hops + 1)
+        if qualified in ("builtins.range", "numpy.arange"):
+            values = [number(arg.value) for arg in node.args if arg.keyword is None and not arg.star]
+            if None in values or not values or len(values) > 3 or len(values) != len(node.args):
+                return NOT_VALUES
+            if all(isinstance(v, int) for v in values):
+                return len(range(*values))
+            start, stop, step = ([0, *values, 1] if len(values) == 1 else [*values, 1])[:3]
+            return max(0, ceil((stop - start) / step)) if step else NOT_VALUES
+        if qualified in ("numpy.linspace", "numpy.logspace", "numpy.geomspace"):
+            start, stop = argument(node, 0, "start"), argument(node, 1, "stop")
+            if number(start) is None or number(stop) is None:
+                return NOT_VALUES
+            count = argument(node, 2, "num")
+            if count is None:
+                return DEFAULT_SPACE_NUM
+            count = number(self.context.single_value(count))
+            return count if isinstance(count, int) else None  # a value grid of unknown size
+        return NOT_VALUES
+
+    def _dict_item(self, node: cst.Subscript) -> cst.BaseExpression | None:
+        """`grid["C"]` where `grid` is a literal dict: the value of key "C"."""
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return None
+        key = node.slice[0].slice.value
+        grid = self.context.single_value(node.value)
+        if not isinstance(key, cst.SimpleString) or not isinstance(grid, cst.Dict):
+            return None
+        for element in grid.elements:
+            if (
+                isinstance(element, cst.DictElement)
+                and isinstance(element.key, cst.SimpleString)
+                and element.key.evaluated_value == key.evaluated_value
+            ):
+                return element.value
+        return None
+
+    # -- scikit-learn searches ----------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.resolves_to(node.func, GRID_SEARCH):
             self._report_grid_search(node)
@@ -242,3 +497,120 @@ def _folds(cv: cst.BaseExpression | None) -> int | None:
     if cv is None:
         return DEFAULT_FOLDS
     return _int(cv)
+
+
+# -- hand-written searches ---------------------------------------------------------------------
+@dataclass
+class _Level:
+    """A loop of a search: the number of values of each of its dimensions (several for
+    `itertools.product`), None where unknown."""
+
+    loop: cst.For
+    dims: list[int | None]
+    product: bool
+
+
+class _LevelScan(cst.CSTVisitor):
+    """The search levels directly inside a loop body (not entered), and whether the rest
+    of the body (other loops included, nested definitions excluded) trains a model."""
+
+    def __init__(self, rule: ExhaustiveGridSearch) -> None:
+        self.rule = rule
+        self.scope = rule.context.scope()
+        self.children: list[_Level] = []
+        self.trains = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, DEFINITIONS):
+            return False
+        if isinstance(node, cst.For):
+            level = self.rule._level(node)
+            if level is not None:
+                self.children.append(level)
+                return False
+        elif isinstance(node, cst.Call) and not self.trains:
+            context = self.rule.context
+            self.trains = training_call(context, node, self.rule.functions, self.scope) is not None
+        return True
+
+
+class _HyperparameterUse(cst.CSTVisitor):
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.stack: list[cst.CSTNode] = []
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Name) and node.value in self.names and _reaches_a_model(self.stack, node):
+            self.found = True
+        self.stack.append(node)
+        return not self.found and not (len(self.stack) > 1 and isinstance(node, DEFINITIONS))
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+
+def _used_as_hyperparameter(loop: cst.For) -> bool:
+    names = set(target_names(loop.target))
+    if not names:
+        return False
+    visitor = _HyperparameterUse(names)
+    loop.body.visit(visitor)
+    return visitor.found
+
+
+def _reaches_a_model(stack: list[cst.CSTNode], name: cst.Name) -> bool:
+    """Whether this use of a loop value passes it to something that may build or train a
+    model (see the rule's docs), judged from the expression around it."""
+    child: cst.CSTNode = name
+    in_container = False
+    index = len(stack) - 1
+    while index >= 0:
+        ancestor = stack[index]
+        if isinstance(ancestor, cst.Attribute):
+            if child is not ancestor.value:
+                return False  # `x.lr`: an attribute that happens to share the name
+            parent = stack[index - 1] if index else None
+            return (
+                isinstance(parent, cst.Call)
+                and parent.func is ancestor
+                and ancestor.attr.value in RECEIVING_METHODS
+            )
+        if isinstance(ancestor, cst.Arg):
+            if child is not ancestor.value:
+                return False
+            call = stack[index - 1]
+            if ancestor.keyword is not None and ancestor.keyword.value in LOGGING_KEYWORDS:
+                return False
+            if not isinstance(call, cst.Call) or _not_consuming(call):
+                return False
+            if isinstance(call.func, cst.Name) and call.func.value == "dict":
+                in_container, child, index = True, call, index - 2
+                continue
+            return True
+        if isinstance(ancestor, cst.DictElement):
+            if child is not ancestor.value:
+                return False
+            in_container = True
+        elif isinstance(ancestor, cst.Assign):
+            if child is not ancestor.value:
+                return False
+            return in_container or any(
+                isinstance(target.target, cst.Subscript | cst.Attribute) for target in ancestor.targets
+            )
+        elif not isinstance(
+            ancestor,
+            cst.Dict | cst.List | cst.Tuple | cst.Element | cst.BinaryOperation | cst.UnaryOperation,
+        ):
+            return False  # an index, a condition, an f-string, a statement...
+        child = ancestor
+        index -= 1
+    return False
+
+
+def _not_consuming(call: cst.Call) -> bool:
+    if isinstance(call.func, cst.Name):
+        return call.func.value in NOT_CONSUMING_FUNCTIONS
+    if isinstance(call.func, cst.Attribute):
+        return call.func.attr.value in NOT_CONSUMING_METHODS
+    return False

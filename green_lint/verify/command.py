@@ -1,0 +1,219 @@
+"""`green-lint verify`: run scripts before and after their fixes under codecarbon, and report.
+
+Never touches the user's files: the fixed copy and every run's scratch files live in a
+temporary folder, removed at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from green_lint import __version__
+from green_lint.errors import UsageProblem
+from green_lint.verify.programs import Program, RuleSelection, find_scripts, prepare
+from green_lint.verify.report_html import render_html
+from green_lint.verify.report_json import render_json
+from green_lint.verify.report_markdown import render_markdown
+from green_lint.verify.report_text import render_text
+from green_lint.verify.runs import Run, RunSettings, Version, run_pairs
+from green_lint.verify.summary import method_summary, script_summary, skipped_summary
+
+OUTPUT_FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "full": render_text,
+    "json": render_json,
+    "markdown": render_markdown,
+}
+REPORT_SUFFIXES: dict[str, Callable[[dict[str, Any]], str]] = {
+    ".json": render_json,
+    ".md": render_markdown,
+    ".markdown": render_markdown,
+    ".html": render_html,
+    ".htm": render_html,
+}
+DEFAULTS = {"country": "FRA", "repeat": 5, "warmup": 1, "timeout": 600.0, "tracking_mode": "process"}
+TRACKING_MODES = ("process", "machine")
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+@dataclass
+class VerifyRequest:
+    path: Path
+    rules: list[str] | None = None
+    safe_only: bool = False
+    repeat: int | None = None
+    warmup: int | None = None
+    timeout: float | None = None
+    args: str | None = None
+    country: str | None = None
+    tracking_mode: str | None = None
+    report: Path | None = None
+    output_format: str | None = None
+
+
+def run_verify(request: VerifyRequest) -> int:
+    output = _renderer(request.output_format or "full", OUTPUT_FORMATS, "output format")
+    report_renderer = _report_renderer(request.report)
+    scripts = find_scripts(request.path)
+    settings = _settings(request)
+    codecarbon_version = _require_codecarbon()
+    selection = RuleSelection(tuple(request.rules or ()), request.safe_only)
+    programs = [prepare(path, _display_path(path), selection) for path in scripts]
+    entries = []
+    with tempfile.TemporaryDirectory(prefix="green-lint-verify-") as scratch:
+        for program in programs:
+            entries.append(_verify_program(program, settings, Path(scratch)))
+    report = {
+        "green_lint": __version__,
+        "method": method_summary(entries, settings, codecarbon_version),
+        "scripts": entries,
+    }
+    if request.report is not None:
+        try:
+            request.report.write_text(report_renderer(report), encoding="utf-8")
+        except OSError as error:
+            raise UsageProblem(f"cannot write {str(request.report)!r}: {error.strerror}") from None
+    sys.stdout.write(output(report))
+    return EXIT_FAILED if any(entry["verdict"] == "failed" for entry in entries) else EXIT_OK
+
+
+def _verify_program(program: Program, settings: RunSettings, scratch: Path) -> dict[str, Any]:
+    if program.problem is not None and not program.has_after:
+        return skipped_summary(program, "failed", f"no after version could be made: {program.problem}")
+    if not program.has_after:
+        return skipped_summary(program, "nothing-to-fix", _nothing_to_fix_message(program))
+    versions = _versions(program, scratch)
+    what = f"suggested file {program.suggested_path.name}" if program.suggested_path else "green-lint's fix"
+    _progress_line(f"{program.display_path}: measuring against {what}")
+    runs = run_pairs(versions, settings, scratch, _progress(program))
+    return script_summary(program, runs, settings)
+
+
+def _versions(program: Program, scratch: Path) -> dict[str, Version]:
+    if program.suggested_path is not None:
+        after_code = program.suggested_path
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="fixed-", dir=scratch))
+        after_code = folder / program.path.name
+        after_code.write_text(program.after_text or "", encoding="utf-8")
+    return {
+        "before": Version("before", program.path, program.path),
+        "after": Version("after", after_code, program.path),
+    }
+
+
+def _nothing_to_fix_message(program: Program) -> str:
+    suggested = program.path.stem + ".suggested.py"
+    if program.rules:
+        return (
+            f"nothing to fix mechanically (findings: {', '.join(program.rules)}); write {suggested} "
+            "beside it to measure a change by hand"
+        )
+    return f"nothing to fix: no finding with a fix, and no {suggested} beside it"
+
+
+def _progress(program: Program) -> Callable[[int, int, str, bool, Run | None], None]:
+    def report(number: int, total: int, version: str, warmup: bool, run: Run | None) -> None:
+        if run is None:
+            return
+        label = f"{version}{' (warm-up)' if warmup else ''}"
+        if run.timed_out:
+            outcome = "timed out"
+        elif not run.completed:
+            outcome = f"failed (exit status {run.exit_code})"
+        else:
+            outcome = f"{run.figures['wall_s']:.2f} s, {run.figures.get('energy_kwh', 0.0) * 3.6e6:.1f} J"
+            if run.problems:
+                outcome += " (implausible: left out)"
+        _progress_line(f"  run {number}/{total} {label}: {outcome}")
+
+    return report
+
+
+def _progress_line(text: str) -> None:
+    print(f"green-lint verify: {text}", file=sys.stderr, flush=True)
+
+
+def _settings(request: VerifyRequest) -> RunSettings:
+    configured = {**DEFAULTS, **_config_values(request.path)}
+    chosen = {
+        name: getattr(request, name) if getattr(request, name) is not None else configured[name]
+        for name in DEFAULTS
+    }
+    if chosen["repeat"] < 1:
+        raise UsageProblem(f"--repeat must be at least 1, not {chosen['repeat']}")
+    if chosen["warmup"] < 0:
+        raise UsageProblem(f"--warmup must be 0 or more, not {chosen['warmup']}")
+    if chosen["timeout"] <= 0:
+        raise UsageProblem(f"--timeout must be a positive number of seconds, not {chosen['timeout']:g}")
+    country = str(chosen["country"])
+    if len(country) != 3 or not country.isalpha():
+        raise UsageProblem(f"--country must be an ISO 3166 alpha-3 code such as FRA, not {country!r}")
+    if chosen["tracking_mode"] not in TRACKING_MODES:
+        raise UsageProblem(f"--tracking-mode must be process or machine, not {chosen['tracking_mode']!r}")
+    try:
+        args = tuple(shlex.split(request.args or ""))
+    except ValueError as error:
+        raise UsageProblem(f"--args: {error}") from None
+    return RunSettings(
+        country=country.upper(),
+        tracking_mode=chosen["tracking_mode"],
+        repeat=int(chosen["repeat"]),
+        warmup=int(chosen["warmup"]),
+        timeout=float(chosen["timeout"]),
+        args=args,
+    )
+
+
+def _config_values(path: Path) -> dict[str, Any]:
+    """The `[tool.green-lint.verify]` table of the config that applies to `path`."""
+    try:
+        from green_lint.config import ConfigError, find_config, load_config
+    except ImportError:
+        return {}
+    try:
+        config = load_config(find_config(path.resolve()))
+    except ConfigError as error:
+        raise UsageProblem(str(error)) from None
+    return {name: value for name, value in getattr(config, "verify", {}).items() if name in DEFAULTS}
+
+
+def _require_codecarbon() -> str:
+    # Only the child probe imports codecarbon; here it is enough to know it is there.
+    if importlib.util.find_spec("codecarbon") is None:
+        raise UsageProblem(
+            "verify measures with codecarbon, which is not installed: pip install 'green-lint[verify]'"
+        )
+    try:
+        return importlib.metadata.version("codecarbon")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _renderer(name: str, choices: dict[str, Callable], what: str) -> Callable[[dict[str, Any]], str]:
+    if name not in choices:
+        raise UsageProblem(f"unknown {what} {name!r}; choose from {', '.join(choices)}")
+    return choices[name]
+
+
+def _report_renderer(path: Path | None) -> Callable[[dict[str, Any]], str]:
+    if path is None:
+        return render_json
+    suffix = path.suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        raise UsageProblem(f"--report {str(path)!r}: the file name must end in .json, .md or .html")
+    return REPORT_SUFFIXES[suffix]
+
+
+def _display_path(path: Path) -> str:
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return relative if not relative.startswith("..") else absolute

@@ -1,0 +1,173 @@
+"""Run the two versions of a script in fresh child processes, warm-up first, then in pairs.
+
+The order alternates, A B B A A B ..., so that a drift of the machine (other tenants'
+load, thermal state) falls on both versions alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from green_lint.verify.checks import plausibility_problems, too_short
+
+STDERR_TAIL_LINES = 20
+MEASURE_POWER_SECS = 1.0
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    country: str = "FRA"
+    tracking_mode: str = "process"
+    repeat: int = 5
+    warmup: int = 1
+    timeout: float = 600.0
+    args: tuple[str, ...] = ()
+    measure_power_secs: float = MEASURE_POWER_SECS
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side of the comparison: the file that runs, and the original it stands for."""
+
+    name: str  # "before" | "after"
+    code_path: Path
+    shown_path: Path
+
+
+@dataclass
+class Run:
+    version: str
+    warmup: bool
+    figures: dict[str, Any] = field(default_factory=dict)
+    exit_code: int | None = None
+    timed_out: bool = False
+    stderr_tail: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def completed(self) -> bool:
+        """The script ran to its end with status 0 and the probe reported figures."""
+        return not self.timed_out and self.exit_code == 0 and "wall_s" in self.figures
+
+    @property
+    def valid(self) -> bool:
+        """Completed, and its energy estimate passed the plausibility checks."""
+        return self.completed and not self.problems
+
+    @property
+    def too_short(self) -> bool:
+        return too_short(self.figures)
+
+
+def schedule(warmup: int, repeat: int) -> list[tuple[str, bool]]:
+    """(version, is_warmup) in the order to run: warm-ups, then alternating pairs."""
+    plan = [(name, True) for _ in range(warmup) for name in ("before", "after")]
+    for index in range(repeat):
+        pair = ("before", "after") if index % 2 == 0 else ("after", "before")
+        plan += [(name, False) for name in pair]
+    return plan
+
+
+def run_pairs(
+    versions: dict[str, Version],
+    settings: RunSettings,
+    work_dir: Path,
+    progress: Callable[[int, int, str, bool, Run | None], None] = lambda *_: None,
+) -> list[Run]:
+    """Every run of the schedule; stops after the first run that does not complete."""
+    plan = schedule(settings.warmup, settings.repeat)
+    runs: list[Run] = []
+    for number, (name, warmup) in enumerate(plan, start=1):
+        progress(number, len(plan), name, warmup, None)
+        run = run_once(versions[name], settings, work_dir, warmup)
+        runs.append(run)
+        progress(number, len(plan), name, warmup, run)
+        if not run.completed:
+            break
+    return runs
+
+
+def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bool = False) -> Run:
+    """One child process: the probe runs the script under a fresh codecarbon tracker."""
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{version.name}-", dir=work_dir))
+    result_path = run_dir / "result.json"
+    stderr_path = run_dir / "stderr.txt"
+    command = [
+        sys.executable,
+        "-m",
+        "green_lint.verify.probe",
+        "--result",
+        str(result_path),
+        "--stdout-file",
+        str(run_dir / "stdout.txt"),
+        "--work-dir",
+        str(run_dir),
+        "--code-path",
+        str(version.code_path),
+        "--shown-path",
+        str(version.shown_path),
+        "--country",
+        settings.country,
+        "--tracking-mode",
+        settings.tracking_mode,
+        "--measure-power-secs",
+        str(settings.measure_power_secs),
+        "--",
+        *settings.args,
+    ]
+    environment = {**os.environ, "CODECARBON_LOG_LEVEL": "error", "PYTHONDONTWRITEBYTECODE": "1"}
+    run = Run(version=version.name, warmup=warmup)
+    with open(stderr_path, "wb") as stderr:
+        child = subprocess.Popen(
+            command,
+            cwd=version.shown_path.parent,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            # Its own process group, so that a timeout kills what the script started too.
+            start_new_session=True,
+        )
+        try:
+            child.wait(timeout=settings.timeout)
+        except subprocess.TimeoutExpired:
+            run.timed_out = True
+        finally:
+            _kill_group(child)
+    run.stderr_tail = _tail(stderr_path)
+    if result_path.exists():
+        run.figures = json.loads(result_path.read_text(encoding="utf-8"))
+        run.exit_code = run.figures.get("exit_code")
+        run.problems = plausibility_problems(run.figures)
+    elif not run.timed_out:
+        run.exit_code = child.returncode if child.returncode != 0 else -1
+    return run
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    """Kill the child's whole process group: also what the script left running."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        child.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process in uninterruptible sleep
+        pass
+
+
+def _tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.rstrip().splitlines()[-lines:])

@@ -1,0 +1,235 @@
+"""Turn the runs of each script into the report's data: one JSON-ready dict.
+
+Every report format (terminal, JSON, Markdown, HTML) renders this dict, so they cannot
+disagree.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from green_lint.verify.programs import Program
+from green_lint.verify.runs import Run, RunSettings
+from green_lint.verify.stats import Comparison, compare, verdict_words
+
+TOO_SHORT_NOTE = "too short to measure energy; figures are time-based"
+RUN_FIELDS = (
+    "energy_kwh",
+    "cpu_energy_kwh",
+    "ram_energy_kwh",
+    "emissions_kg",
+    "codecarbon_duration_s",
+    "cpu_s",
+    "peak_rss_mb",
+    "result_line",
+    "stdout_sha256",
+)
+
+
+def script_summary(program: Program, runs: Sequence[Run], settings: RunSettings) -> dict[str, Any]:
+    """The summary of one script that was measured (or failed to be)."""
+    entry = _script_head(program)
+    entry["runs"] = [_run_entry(run) for run in runs]
+    measured = [run for run in runs if not run.warmup and run.completed]
+    entry["invalid_runs"] = sum(1 for run in measured if not run.valid)
+    entry.update(_results(runs))
+    failed = next((run for run in runs if not run.completed), None)
+    if failed is not None:
+        entry["verdict"] = "failed"
+        entry["message"] = _failure_message(failed, settings)
+        entry["stderr_tail"] = failed.stderr_tail
+        return entry
+    valid = {
+        name: [run for run in measured if run.valid and run.version == name] for name in ("before", "after")
+    }
+    empty = [name for name, version_runs in valid.items() if not version_runs]
+    if empty:
+        entry["verdict"] = "failed"
+        entry["message"] = f"no run of the {empty[0]} version gave a plausible energy estimate: " + "; ".join(
+            sorted({problem for run in measured for problem in run.problems})
+        )
+        return entry
+    _add_comparisons(entry, valid["before"], valid["after"])
+    return entry
+
+
+def skipped_summary(program: Program, verdict: str, message: str) -> dict[str, Any]:
+    """A script that was not run: nothing to fix, or no after version could be made."""
+    entry = _script_head(program)
+    entry.update(verdict=verdict, message=message, runs=[])
+    return entry
+
+
+def method_summary(
+    entries: Sequence[dict[str, Any]], settings: RunSettings, codecarbon_version: str | None
+) -> dict[str, Any]:
+    """How the figures were measured: codecarbon, its CPU power method, the machine."""
+    figures = next(
+        (run for entry in entries for run in entry.get("runs", []) if run.get("cpu_power_method")), {}
+    )
+    method = figures.get("cpu_power_method")
+    summary = {
+        "codecarbon": figures.get("codecarbon_version") or codecarbon_version,
+        "cpu_power_method": method,
+        "cpu_power_w": figures.get("cpu_power_w"),
+        "ram_power_w": figures.get("ram_power_w"),
+        "country": settings.country,
+        "repeat": settings.repeat,
+        "warmup": settings.warmup,
+        "tracking_mode": settings.tracking_mode,
+        "measure_power_secs": settings.measure_power_secs,
+        "rapl": method == "RAPL" if method else None,
+        "machine": {
+            "cpu_model": _cpu_model() or figures.get("cpu_model"),
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+    }
+    summary["note"] = _method_note(summary, figures.get("cpu_count"))
+    return summary
+
+
+def _script_head(program: Program) -> dict[str, Any]:
+    return {
+        "path": program.display_path,
+        "rules": list(program.rules),
+        "after": program.after_source,
+        "suggested_path": str(program.suggested_path) if program.suggested_path else None,
+        "verdict": None,
+        "verdict_text": None,
+        "message": None,
+        "same_result": None,
+        "result_before": None,
+        "result_after": None,
+        "compared": None,
+        "energy": None,
+        "time": None,
+        "cpu_time": None,
+        "diff": program.diff(),
+    }
+
+
+def _run_entry(run: Run) -> dict[str, Any]:
+    figures = run.figures
+    entry = {
+        "version": run.version,
+        "warmup": run.warmup,
+        "duration_s": figures.get("wall_s"),
+        **{name: figures.get(name) for name in RUN_FIELDS},
+        "exit_code": run.exit_code,
+        "timed_out": run.timed_out,
+        "valid": run.valid,
+        "too_short": run.too_short if run.completed else None,
+        "problems": list(run.problems),
+    }
+    for name in (
+        "codecarbon_version",
+        "cpu_power_method",
+        "cpu_power_w",
+        "ram_power_w",
+        "cpu_model",
+        "cpu_count",
+    ):
+        entry[name] = figures.get(name)
+    return entry
+
+
+def _results(runs: Sequence[Run]) -> dict[str, Any]:
+    """Did the after version print the same result? The RESULT line when there is one."""
+    completed = [run for run in runs if run.completed]
+    by_version = {name: [run for run in completed if run.version == name] for name in ("before", "after")}
+    if not by_version["before"] or not by_version["after"]:
+        return {}
+    use_lines = any(run.figures.get("result_line") for run in completed)
+    values = {}
+    for name, version_runs in by_version.items():
+        if use_lines:
+            seen = [run.figures.get("result_line") or "(no RESULT line)" for run in version_runs]
+        else:
+            seen = [
+                f"stdout sha256 {run.figures['stdout_sha256'][:12]} ({run.figures['stdout_bytes']} bytes)"
+                for run in version_runs
+            ]
+        values[name] = Counter(seen).most_common(1)[0][0]
+    return {
+        "compared": "RESULT line" if use_lines else "stdout",
+        "same_result": values["before"] == values["after"],
+        "result_before": values["before"],
+        "result_after": values["after"],
+    }
+
+
+def _failure_message(run: Run, settings: RunSettings) -> str:
+    phase = "warm-up run" if run.warmup else "run"
+    if run.timed_out:
+        what = f"timed out after {settings.timeout:g} s (its process group was killed)"
+    elif "wall_s" not in run.figures:
+        what = f"stopped without reporting figures (exit status {run.exit_code})"
+    else:
+        what = f"exited with status {run.exit_code}"
+    return f"a {phase} of the {run.version} version {what}; the comparison of this script stopped"
+
+
+def _add_comparisons(entry: dict[str, Any], before: Sequence[Run], after: Sequence[Run]) -> None:
+    def values(runs: Sequence[Run], name: str) -> list[float]:
+        return [run.figures[name] for run in runs]
+
+    energy = compare(values(before, "energy_kwh"), values(after, "energy_kwh"))
+    time = compare(values(before, "wall_s"), values(after, "wall_s"))
+    cpu_time = compare(values(before, "cpu_s"), values(after, "cpu_s"))
+    emissions = compare(values(before, "emissions_kg"), values(after, "emissions_kg"))
+    measurable = not any(run.too_short for run in (*before, *after))
+    entry["energy"] = {
+        "measurable": measurable,
+        "note": None if measurable else TOO_SHORT_NOTE,
+        **_figures(energy, "kwh", with_ratio=measurable),
+        "before_emissions_kg_median": emissions.before_median,
+        "after_emissions_kg_median": emissions.after_median,
+    }
+    entry["time"] = _figures(time, "s")
+    entry["cpu_time"] = _figures(cpu_time, "s")
+    memory = compare(values(before, "peak_rss_mb"), values(after, "peak_rss_mb"))
+    entry["peak_rss_mb"] = {"before_median": memory.before_median, "after_median": memory.after_median}
+    deciding, figure = (energy, "energy") if measurable else (time, "time")
+    entry["verdict"] = deciding.verdict
+    words = verdict_words(deciding, figure)
+    entry["verdict_text"] = words if measurable else f"{words} ({TOO_SHORT_NOTE})"
+
+
+def _figures(comparison: Comparison, unit: str, with_ratio: bool = True) -> dict[str, Any]:
+    return {
+        f"before_{unit}_median": comparison.before_median,
+        f"after_{unit}_median": comparison.after_median,
+        f"before_{unit}_range": list(comparison.before_spread),
+        f"after_{unit}_range": list(comparison.after_spread),
+        "saving_percent": comparison.saving_percent if with_ratio else None,
+        "ci95_percent": list(comparison.ci95_percent) if with_ratio and comparison.ci95_percent else None,
+    }
+
+
+def _method_note(summary: dict[str, Any], cpu_count: Any) -> str | None:
+    method = summary["cpu_power_method"]
+    if method is None or method == "RAPL":
+        return None
+    power = summary["cpu_power_w"]
+    assumed = f"{power:g} W assumed for {cpu_count} CPUs" if power and cpu_count else "an assumed TDP"
+    return (
+        f"No RAPL energy counters on this machine: codecarbon estimated CPU power from the CPU "
+        f"model's TDP ({assumed}; method '{method}'), and RAM power from its size, so the "
+        "energy figures follow time and CPU time."
+    )
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None

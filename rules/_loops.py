@@ -1,0 +1,272 @@
+"""Private helpers of the search and training-loop rules (GL103, GL104, GL105).
+
+What "trains a model" means for a call, the functions of a file that train, walks over a
+subtree that stay out of nested definitions, and literal hyper-parameter value lists.
+No rule lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import libcst as cst
+
+from green_lint.context import RuleContext
+
+DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+LOOPS = (cst.For, cst.While)
+
+# Library calls that train one or several models each time they run.
+LIBRARY_TRAINING = frozenset(
+    {
+        "xgboost.train",
+        "xgboost.cv",
+        "lightgbm.train",
+        "lightgbm.cv",
+        "catboost.train",
+        "catboost.cv",
+        "sklearn.model_selection.cross_val_score",
+        "sklearn.model_selection.cross_validate",
+        "sklearn.model_selection.cross_val_predict",
+        "sklearn.model_selection.learning_curve",
+        "sklearn.model_selection.validation_curve",
+        "torch.autograd.backward",
+    }
+)
+FIT_METHODS = frozenset({"fit", "fit_generator", "partial_fit"})
+
+
+# -- walks ------------------------------------------------------------------------------
+class _Collector(cst.CSTVisitor):
+    def __init__(self, want: tuple[type[cst.CSTNode], ...], enter_definitions: bool) -> None:
+        self.want = want
+        self.enter_definitions = enter_definitions
+        self.found: list[cst.CSTNode] = []
+        self.depth = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.depth += 1
+        if isinstance(node, self.want):
+            self.found.append(node)
+        return self.enter_definitions or self.depth == 1 or not isinstance(node, DEFINITIONS)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.depth -= 1
+
+
+def nodes_of(
+    root: cst.CSTNode, *types: type[cst.CSTNode], enter_definitions: bool = False
+) -> list[cst.CSTNode]:
+    """The nodes of `types` in `root` (root included), in source order; nested functions,
+    classes and lambdas are not entered unless asked (the root itself always is)."""
+    collector = _Collector(types, enter_definitions)
+    root.visit(collector)
+    return collector.found
+
+
+def calls_of(root: cst.CSTNode) -> list[cst.Call]:
+    return nodes_of(root, cst.Call)  # type: ignore[return-value]
+
+
+def loop_body(loop: cst.For | cst.While) -> cst.BaseSuite:
+    return loop.body
+
+
+# -- values -----------------------------------------------------------------------------
+def value_in(
+    context: RuleContext, node: cst.BaseExpression | None, scope: cst.CSTNode | None
+) -> cst.BaseExpression | None:
+    """Like `context.single_value`, but in an explicit scope (a function or the module)."""
+    if not isinstance(node, cst.Name):
+        return node
+    for candidate in dict.fromkeys([scope or context.module, context.module]):
+        values = context.assigned_values(node.value, candidate)
+        if values:
+            return values[0] if len(values) == 1 else None
+    return None
+
+
+def number(node: cst.BaseExpression | None) -> float | int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.value.replace("_", ""), 0)
+    if isinstance(node, cst.Float):
+        return float(node.value.replace("_", ""))
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
+        value = number(node.expression)
+        if value is None:
+            return None
+        return -value if isinstance(node.operator, cst.Minus) else value
+    return None
+
+
+def argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    if position is not None and position < len(positional):
+        return positional[position].value
+    return None
+
+
+def has_keyword(call: cst.Call, keyword: str) -> bool:
+    return any(arg.keyword is not None and arg.keyword.value == keyword for arg in call.args)
+
+
+def is_none(context: RuleContext, node: cst.BaseExpression | None, scope: cst.CSTNode | None) -> bool:
+    node = value_in(context, node, scope) if isinstance(node, cst.Name) and node.value != "None" else node
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+# -- the file's own functions -------------------------------------------------------------
+class _Definitions(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.functions: dict[str, list[cst.FunctionDef]] = {}
+        self.classes: dict[str, list[cst.ClassDef]] = {}
+        self.class_depth: list[bool] = []  # for each open definition: is it a class?
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not (self.class_depth and self.class_depth[-1]):  # methods are not called by name
+            self.functions.setdefault(node.name.value, []).append(node)
+        self.class_depth.append(False)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.class_depth.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.setdefault(node.name.value, []).append(node)
+        self.class_depth.append(True)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.class_depth.pop()
+
+
+class FileFunctions:
+    """The functions and classes a file defines, by name, and which of them train."""
+
+    def __init__(self, context: RuleContext) -> None:
+        self.context = context
+        definitions = _Definitions()
+        context.module.visit(definitions)
+        self.functions = definitions.functions
+        self.classes = definitions.classes
+        self._trains: dict[str, bool] = {}
+
+    def function(self, name: str) -> cst.FunctionDef | None:
+        """The one function of the file called `name` (None when absent or ambiguous)."""
+        found = self.functions.get(name, [])
+        return found[0] if len(found) == 1 else None
+
+    def method(self, class_name: str, name: str) -> cst.FunctionDef | None:
+        found = self.classes.get(class_name, [])
+        if len(found) != 1:
+            return None
+        for statement in found[0].body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                return statement
+        return None
+
+    def called_function(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The function of the file that `call` calls by name."""
+        if isinstance(call.func, cst.Name):
+            return self.function(call.func.value)
+        return None
+
+    def trains(self, name: str) -> bool:
+        """Whether a function of the file called `name` trains a model (fits, trains,
+        calls backward or an optimizer step, or calls such a function)."""
+        if name in self._trains:
+            return self._trains[name]
+        self._trains[name] = False  # guard against recursion
+        result = any(
+            training_call(self.context, call, self, function) is not None
+            for function in self.functions.get(name, [])
+            for call in calls_of(function)
+        )
+        self._trains[name] = result
+        return result
+
+
+# -- what trains ----------------------------------------------------------------------------
+def training_call(
+    context: RuleContext, call: cst.Call, functions: FileFunctions, scope: cst.CSTNode | None
+) -> str | None:
+    """The kind of training `call` does ("backward", "step", "fit", "train", "trainer",
+    "library", "function"), or None when it trains nothing we know of."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        attr = func.attr.value
+        if attr == "backward":
+            return "backward"
+        if attr in FIT_METHODS:
+            return "fit"
+        if attr == "train" and (_train_with_data(call) or _is_trainer(context, func.value, scope)):
+            return "train"
+        if attr == "step" and is_optimizer(context, func.value, scope):
+            return "step"
+    qualified = context.qualified_name(func)
+    if qualified in LIBRARY_TRAINING:
+        return "library"
+    if _trainer_name(qualified):
+        return "trainer"
+    if isinstance(func, cst.Name) and functions.trains(func.value):
+        return "function"
+    return None
+
+
+def _train_with_data(call: cst.Call) -> bool:
+    """`xgb.train(params, dtrain)`, `model.train(X, y)`; not `module.train()` /
+    `module.train(False)` / `module.train(mode=True)`, which only set the mode."""
+    if not call.args:
+        return False
+    if has_keyword(call, "mode"):
+        return False
+    if len(call.args) == 1:
+        value = call.args[0].value
+        if isinstance(value, cst.Name) and value.value in ("True", "False"):
+            return False
+    return True
+
+
+def _trainer_name(qualified: str | None) -> bool:
+    if not qualified or qualified.startswith("builtins."):
+        return False
+    return qualified.rsplit(".", 1)[-1].endswith("Trainer")
+
+
+def _is_trainer(context: RuleContext, receiver: cst.BaseExpression, scope: cst.CSTNode | None) -> bool:
+    value = value_in(context, receiver, scope)
+    return isinstance(value, cst.Call) and _trainer_name(context.qualified_name(value.func))
+
+
+def is_optimizer(context: RuleContext, receiver: cst.BaseExpression, scope: cst.CSTNode | None) -> bool:
+    value = value_in(context, receiver, scope)
+    if not isinstance(value, cst.Call):
+        return False
+    qualified = context.resolves_under(value.func, "torch.optim")
+    return qualified is not None and not qualified.startswith("torch.optim.lr_scheduler")
+
+
+def loop_trains(
+    context: RuleContext,
+    loop: cst.For | cst.While,
+    functions: FileFunctions,
+    scope: cst.CSTNode | None,
+    accept: Callable[[str], bool] = lambda kind: True,
+) -> bool:
+    """Whether the body of `loop` (nested loops included, nested definitions not) trains."""
+    return any(
+        (kind := training_call(context, call, functions, scope)) is not None and accept(kind)
+        for call in calls_of(loop.body)
+    )
+
+
+def target_names(target: cst.BaseExpression) -> Iterator[str]:
+    """The names a `for` target binds (`a`, `a, b`, `(i, (a, b))`)."""
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            yield from target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from target_names(target.value)

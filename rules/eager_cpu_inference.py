@@ -1,0 +1,177 @@
+"""GL304 eager-cpu-inference (preview)."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from green_lint.rule import Rule
+from green_lint.rules._torch import (
+    ModelInfo,
+    analysis_for,
+    has_inference_name,
+    is_request_handler,
+    torch_modules_for,
+)
+
+# Any sign of an accelerator: the file is not (only) CPU code.
+ACCELERATOR = re.compile(r"\b(cuda|mps|xpu|npu|device_map)\b|\bAccelerator\b")
+# Already compiled, scripted, quantised or exported.
+OPTIMISED = (
+    "torch.compile",
+    "torch.jit.script",
+    "torch.jit.trace",
+    "torch.jit.freeze",
+    "torch.export.export",
+    "torch.onnx.export",
+    "torch.ao.quantization.quantize_dynamic",
+    "torch.quantization.quantize_dynamic",
+    "torch.ao.quantization.quantize_fx.convert_fx",
+)
+RUNTIMES = ("onnxruntime", "openvino", "tensorrt", "torch_tensorrt", "optimum", "intel_extension_for_pytorch")
+QUANTIZABLE = re.compile(r"\b(Linear|LSTM|GRU|RNN)\b")
+
+
+class EagerCpuInference(Rule):
+    """
+    ## What it does
+    Flags repeated eager PyTorch inference on the CPU: a forward pass in a loop (or in a
+    function called from a loop, or in a web request handler) that computes no
+    gradients, in a file that never mentions an accelerator (`cuda`, `mps`, ...) and
+    never compiles, scripts, quantises or exports the model. It suggests ONNX Runtime,
+    `torch.compile`, or dynamic quantisation for models made of `nn.Linear` / `nn.LSTM`
+    layers.
+
+    This rule is in preview and its severity is "info": it is advice to measure, not a
+    defect.
+
+    ## Why is this bad
+    Eager mode dispatches every operator from Python, one at a time, with no fusion.
+    For a model served many times on a CPU, a graph runtime (ONNX Runtime fuses
+    operators and picks CPU kernels), `torch.compile`, or int8 dynamic quantisation
+    (`torch.ao.quantization.quantize_dynamic`, for `nn.Linear` / `nn.LSTM`) can cut the
+    time and energy per prediction. The PyTorch BERT tutorial measured 1.78x faster
+    inference on one thread with dynamic quantisation, for an F1 of 0.902 vs 0.9019.
+
+    **The gain depends on the model and must be measured.** It is not universal: a user
+    found eager PyTorch faster than ONNX Runtime for wav2vec2, and headline ONNX figures
+    often mix several optimisations (distillation, fusion, quantisation). Measure both
+    versions on your own model and data with `green-lint verify` (the fixtures of this
+    rule hold an eager model and its ONNX Runtime version to compare).
+
+    ## Example
+    ```python
+    model.eval()
+    with torch.no_grad():
+        for batch in batches:
+            outputs.append(model(batch))
+    ```
+
+    ## Use instead
+    ```python
+    torch.onnx.export(model, (example,), "model.onnx", input_names=["x"],
+                      dynamic_axes={"x": {0: "batch"}}, dynamo=False)
+    session = onnxruntime.InferenceSession("model.onnx", providers=["CPUExecutionProvider"])
+    for batch in batches:
+        outputs.append(session.run(None, {"x": batch.numpy()})[0])
+    ```
+    Or `model = torch.compile(model)`, or
+    `model = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)`
+    (check the accuracy afterwards).
+
+    ## Fix safety
+    No fix: the choice of runtime, the export and the accuracy check are decisions for a
+    person, backed by a measurement.
+
+    ## Evidence
+    - PyTorch tutorial, dynamic quantisation of BERT on MRPC: 438 MB -> 181 MB, 1 thread
+      160 s -> 90 s (1.78x), F1 0.9019 vs 0.902.
+      https://github.com/pytorch/tutorials/blob/main/intermediate_source/dynamic_quantization_bert_tutorial.rst
+    - GAISSA, 42 Hugging Face image models (Computing 107:103, 2025): dynamic
+      quantisation significantly cuts inference time and energy; `torch.compile` balances
+      accuracy and energy.
+      https://gaissa.upc.edu/en/news/gaissa-team-publishes-research-on-ml-optimization-for-sustainability-in-computing
+    - Counter-example: eager PyTorch faster than ONNX for wav2vec2.
+      https://discuss.pytorch.org/t/does-onnx-increase-inference-efficiency-compared-to-pytorch-model/194980
+    - No neutral, reproducible headline figure exists for ONNX Runtime vs eager PyTorch on
+      CPU: the evidence is weak, so measure with `green-lint verify`.
+    """
+
+    code = "GL304"
+    name = "eager-cpu-inference"
+    summary = "Repeated eager PyTorch inference on CPU; ONNX Runtime, torch.compile or dynamic quantisation may serve it cheaper (measure)"
+    severity = "info"
+    preview = True
+    triggers = ("torch",)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        context = self.context
+        imports = context.imports
+        if not imports.imports_module("torch") or any(imports.imports_module(name) for name in RUNTIMES):
+            return
+        analysis = analysis_for(context)
+        if any(context.resolves_to(call.func, *OPTIMISED) for call, _ in analysis.calls):
+            return
+        models = torch_modules_for(context)
+        needs_grad = analysis.needs_grad()
+        candidates = []
+        for call, state in analysis.calls:
+            forward = models.forward_model(call, state)
+            if forward is None:
+                continue
+            func = state.func
+            if func is None:
+                if not state.loops or any(s.loops[:1] == state.loops[:1] for _, s in analysis.module_grad_markers):
+                    continue
+                where, key = "in a loop", state.loops[0]
+            else:
+                if func in needs_grad:
+                    continue
+                info = analysis.functions[func]
+                if (
+                    info.method_of is not None
+                    and info.method_of.name.value in models.module_classes
+                    and not has_inference_name(context, info)
+                ):
+                    continue  # a module's own forward calling its submodules
+                where = self._repetition(analysis, info, state)
+                if where is None:
+                    continue
+                key = func
+            candidates.append((call, forward, where, key))
+        if not candidates or ACCELERATOR.search(context.module.code):
+            return
+        reported = set()
+        for call, (target, info), where, key in candidates:
+            if id(key) in reported:
+                continue
+            reported.add(id(key))
+            self.report(call, self._message(context.code_for(target), info, where))
+
+    def _repetition(self, analysis, info, state) -> str | None:
+        if state.loops:
+            return "in a loop"
+        if is_request_handler(self.context, info.node, analysis):
+            return "on every request"
+        for site in analysis.call_sites(info.node):
+            if site.how == "mapped" or (site.how == "call" and site.state.loops):
+                return f"in `{info.name}()`, called in a loop"
+        return None
+
+    def _message(self, target: str, info: ModelInfo, where: str) -> str:
+        suggestions = "export it to ONNX Runtime (`torch.onnx.export`) or try `torch.compile`"
+        text = self.context.code_for(info.node) if info.node is not None else ""
+        if info.kind == "class":
+            cls = torch_modules_for(self.context).module_classes.get(info.detail)
+            text = self.context.code_for(cls) if cls is not None else text
+        if info.kind in ("class", "layer") and QUANTIZABLE.search(text):
+            suggestions += (
+                ", or quantise its Linear/LSTM layers with "
+                "`torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)`"
+            )
+        return (
+            f"`{target}` runs eager PyTorch inference on the CPU {where}: {suggestions}. "
+            "The gain depends on the model (eager can even win): measure it with "
+            "`green-lint verify` before switching."
+        )

@@ -1,0 +1,255 @@
+"""GL301 inference-with-autograd."""
+
+from __future__ import annotations
+
+import libcst as cst
+from green_lint.rules._torch import (
+    Analysis,
+    FunctionInfo,
+    TorchModules,
+    analysis_for,
+    is_eval_call,
+    is_inference_function,
+    iter_statement_blocks,
+    loop_needs_grad,
+    torch_modules_for,
+    used_for_training,
+)
+
+from green_lint.fixes import add_import
+from green_lint.rule import Fix, Rule
+
+
+class InferenceWithAutograd(Rule):
+    """
+    ## What it does
+    Flags a PyTorch forward pass (`model(x)`, `model.forward(x)`) in evaluation or
+    inference code that runs with autograd on: a function that calls `model.eval()` or
+    whose name says evaluate/validate/test/predict/infer/generate, or a module-level loop
+    that follows `model.eval()`, with no `torch.no_grad()` / `torch.inference_mode()` /
+    `torch.set_grad_enabled(False)` around it (as a `with` block or a decorator) and no
+    `backward()` in it.
+
+    ## Why is this bad
+    With autograd on, every operation of the forward pass records a node of the graph
+    and keeps its inputs alive for a backward pass that never comes: more memory, more
+    allocator work, and on a GPU smaller batches than the device could take.
+    `torch.inference_mode()` goes further than `no_grad()` by also skipping view tracking
+    and version counter bumps. `model.eval()` does not turn autograd off: it only switches
+    dropout and batch norm to their inference behaviour.
+
+    ## Example
+    ```python
+    def evaluate(model, loader):
+        model.eval()
+        correct = 0
+        for x, y in loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+        return correct
+    ```
+
+    ## Use instead
+    ```python
+    def evaluate(model, loader):
+        with torch.no_grad():
+            model.eval()
+            correct = 0
+            for x, y in loader:
+                correct += (model(x).argmax(1) == y).sum().item()
+            return correct
+    ```
+    Or decorate the function with `@torch.inference_mode()`, the faster choice when its
+    outputs never re-enter autograd.
+
+    ## Fix safety
+    Safe: the function (or loop) never calls `backward()` and no caller in the file
+    computes gradients through it, so no gradient is lost; the outputs no longer carry
+    `requires_grad`. A docstring stays outside the `with`. A generator function gets the
+    `@torch.no_grad()` decorator instead (a `with` block would leak the grad mode to the
+    consumer at each `yield`); an `async` function that awaits gets no fix. The fix
+    uses `no_grad()` rather than `inference_mode()` because tensors made under
+    `inference_mode()` cannot be used in autograd later: switch by hand where they never
+    are.
+
+    ## Evidence
+    - PyTorch, `torch.no_grad` and `torch.inference_mode`: inference mode gives "better
+      performance by disabling view tracking and version counter bumps".
+      https://docs.pytorch.org/docs/stable/generated/torch.autograd.grad_mode.inference_mode.html
+    - creedengo rule GCI100 (PyTorch inference without `torch.no_grad`), measured with
+      CodeCarbon: a large memory drop, especially on GPU; the emissions gain is "less
+      dramatic ... but meaningful" (a chart, no single figure).
+      https://github.com/green-code-initiative/creedengo-rules-specifications
+    - The saving depends on the model and the batch: measure it on your code with
+      `green-lint verify`.
+    """
+
+    code = "GL301"
+    name = "inference-with-autograd"
+    summary = (
+        "PyTorch inference runs with autograd on and records a graph nobody uses; wrap it in torch.no_grad()"
+    )
+    fix_safety = "safe"
+    triggers = ("torch",)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        context = self.context
+        if not context.imports.imports_module("torch"):
+            return
+        analysis = analysis_for(context)
+        if analysis.module_disables_grad:
+            return
+        models = torch_modules_for(context)
+        needs_grad = analysis.needs_grad()
+        grad_free = analysis.grad_free_functions()
+        reported: set[cst.FunctionDef] = set()
+        for call, state in analysis.calls:
+            func = state.func
+            if func is None or state.grad_off is not None or func in reported:
+                continue
+            if func in grad_free or func in needs_grad:
+                continue
+            forward = models.forward_model(call, state)
+            if forward is None:
+                continue
+            info = analysis.functions[func]
+            if not is_inference_function(models, info) or used_for_training(analysis, func, needs_grad):
+                continue
+            reported.add(func)
+            target = context.code_for(forward[0])
+            self.report(
+                call,
+                f"`{target}` runs a forward pass in `{info.name}()` with autograd on: PyTorch "
+                "records the graph and keeps every activation for a backward pass that never "
+                "comes. Wrap the inference in `with torch.no_grad():` (or "
+                "`torch.inference_mode()`, faster still when the outputs never re-enter "
+                "autograd).",
+                fix=self._function_fix(info),
+            )
+        self._module_loops(analysis, models, needs_grad)
+
+    # -- module-level loops after model.eval() -------------------------------------------
+    def _module_loops(self, analysis: Analysis, models: TorchModules, needs_grad) -> None:
+        module = self.context.module
+        for block in iter_statement_blocks(module):
+            evaluated: str | None = None
+            for statement in block:
+                switched = _mode_switch(models, statement)
+                if switched is not None:
+                    evaluated = switched or None
+                    continue
+                if evaluated is None or not isinstance(statement, cst.For | cst.While):
+                    continue
+                if loop_needs_grad(analysis, statement, needs_grad):
+                    continue
+                for call, state in analysis.calls:
+                    if (
+                        state.func is not None
+                        or state.loops[:1] != (statement,)
+                        or state.grad_off is not None
+                    ):
+                        continue
+                    forward = models.forward_model(call, state)
+                    if forward is None:
+                        continue
+                    target = self.context.code_for(forward[0])
+                    self.report(
+                        call,
+                        f"`{target}` runs a forward pass in a loop after `{evaluated}.eval()` with "
+                        "autograd on: PyTorch records the graph and keeps every activation for a "
+                        "backward pass that never comes. Wrap the loop in `with torch.no_grad():` "
+                        "(or `torch.inference_mode()`, faster still when the outputs never "
+                        "re-enter autograd).",
+                        fix=self._loop_fix(statement),
+                    )
+                    break
+
+    # -- fixes ---------------------------------------------------------------------------
+    def _torch_name(self) -> tuple[str, dict]:
+        local = self.context.imports.local_name_for("torch")
+        if local is not None:
+            return local, {}
+        return "torch", add_import(self.context, "import torch", binds="torch")
+
+    def _function_fix(self, info: FunctionInfo) -> Fix | None:
+        func = info.node
+        if info.awaits:
+            return None
+        torch_name, import_changes = self._torch_name()
+        no_grad = cst.parse_expression(f"{torch_name}.no_grad()")
+        if info.is_generator:
+            decorated = func.with_changes(decorators=[*func.decorators, cst.Decorator(decorator=no_grad)])
+            return Fix(
+                "Decorate the generator with @torch.no_grad()",
+                {func: decorated, **import_changes},
+                applicability="safe",
+            )
+        body = func.body
+        if isinstance(body, cst.SimpleStatementSuite):
+            statements = [cst.SimpleStatementLine(body=list(body.body))]
+            docstring: list = []
+        else:
+            statements = list(body.body)
+            docstring = statements[:1] if _is_docstring(statements[0]) else []
+        rest = statements[len(docstring) :]
+        if not rest:
+            return None
+        wrapped = _with_block(no_grad, rest)
+        if isinstance(body, cst.SimpleStatementSuite):
+            new_body = cst.IndentedBlock(body=[wrapped], header=body.trailing_whitespace)
+        else:
+            new_body = body.with_changes(body=[*docstring, wrapped])
+        return Fix(
+            "Wrap the function body in `with torch.no_grad():`",
+            {func: func.with_changes(body=new_body), **import_changes},
+            applicability="safe",
+        )
+
+    def _loop_fix(self, loop: cst.For | cst.While) -> Fix:
+        torch_name, import_changes = self._torch_name()
+        wrapped = _with_block(cst.parse_expression(f"{torch_name}.no_grad()"), [loop])
+        return Fix(
+            "Wrap the loop in `with torch.no_grad():`",
+            {loop: wrapped, **import_changes},
+            applicability="safe",
+        )
+
+
+def _with_block(item: cst.BaseExpression, statements: list) -> cst.With:
+    first = statements[0]
+    leading = first.leading_lines
+    statements = [first.with_changes(leading_lines=()), *statements[1:]]
+    return cst.With(
+        items=[cst.WithItem(item=item)],
+        body=cst.IndentedBlock(body=statements),
+        leading_lines=leading,
+    )
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
+def _mode_switch(models: TorchModules, statement: cst.CSTNode) -> str | None:
+    """For a module-level statement: the model name when it switches a model to eval mode,
+    "" when it switches one back to training mode, None otherwise."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    module = models.context.module
+    for small in statement.body:
+        value = small.value if isinstance(small, cst.Expr | cst.Assign) else None
+        if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
+            continue
+        receiver = value.func.value
+        if is_eval_call(value):
+            if isinstance(small, cst.Assign) and models.value_info(value, lambda e: models.lookup(e, module)):
+                return models.context.code_for(small.targets[0].target)
+            if models.lookup(receiver, module) is not None:
+                return models.context.code_for(receiver)
+        elif value.func.attr.value == "train" and models.lookup(receiver, module) is not None:
+            return ""
+    return None

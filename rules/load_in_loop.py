@@ -1,0 +1,257 @@
+"""GL204 load-in-loop."""
+
+from __future__ import annotations
+
+import libcst as cst
+from green_lint.rules._data import (
+    code,
+    enclosing_loop,
+    loop_bound_names,
+    names_bound_in,
+    names_in,
+    not_a_definition,
+    walk,
+)
+
+from green_lint.rule import Rule
+
+# Readers that load a whole file (or dataset) each time they are called.
+READERS = frozenset(
+    {
+        *(
+            f"pandas.{name}"
+            for name in (
+                "read_csv",
+                "read_table",
+                "read_parquet",
+                "read_json",
+                "read_excel",
+                "read_feather",
+                "read_pickle",
+                "read_orc",
+                "read_hdf",
+                "read_stata",
+                "read_sas",
+                "read_xml",
+                "read_fwf",
+            )
+        ),
+        *(f"polars.{name}" for name in ("read_csv", "read_parquet", "read_json", "read_ndjson", "read_ipc", "read_excel")),
+        "numpy.load",
+        "numpy.loadtxt",
+        "numpy.genfromtxt",
+        "numpy.fromfile",
+        "torch.load",
+    }
+)
+# Loaders that read from a file object: `json.load(open(path))`.
+FILE_OBJECT_LOADERS = frozenset({"json.load", "pickle.load", "yaml.safe_load", "yaml.load", "tomllib.load"})
+READ_METHODS = frozenset({"read", "readlines", "read_text", "read_bytes"})
+# Calls that build a path from their arguments (same arguments, same path).
+PATH_BUILDERS = frozenset(
+    {
+        "os.path.join",
+        "os.path.expanduser",
+        "os.path.abspath",
+        "os.fspath",
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "builtins.str",
+        "io.StringIO",
+        "io.BytesIO",
+    }
+)
+# A loop that waits (polls) may legitimately read a file that changes.
+WAITS = frozenset({"time.sleep", "asyncio.sleep"})
+READ_MODES = frozenset("rbt")
+
+
+class LoadInLoop(Rule):
+    """
+    ## What it does
+    Flags a file read inside a loop (`for`, `while`, comprehension) when what is read does
+    not depend on the iteration: `pd.read_csv/read_parquet/read_json/read_excel/
+    read_feather/read_pickle` (and the other pandas and Polars readers),
+    `np.load/loadtxt/genfromtxt`, `torch.load`, `open(path).read()`,
+    `json.load(open(path))`, `pickle.load(open(path))` and `with open(path) as f:` reading
+    `f`, when no argument uses the loop variable or a name assigned in the loop.
+
+    Not flagged: a different file per iteration (`pd.read_csv(path)` with `path` the loop
+    variable or built from it, an f-string using it, `skiprows=i * n`), reads under an
+    `if` that tests the name the read assigns (lazy loading) or a `==` (first iteration
+    only), reads inside a `try` (retry loops), loops that sleep (polling a changing file)
+    or that write to the same path, and the iterable of a `for` (evaluated once).
+
+    ## Why is this bad
+    Reading and parsing a file costs disk or network I/O and CPU on every call: a CSV is
+    parsed again, a checkpoint deserialised again, for the same bytes. Read it once
+    before the loop and reuse the object (`.copy()` it if the loop modifies it).
+
+    ## Example
+    ```python
+    for model in models:
+        df = pd.read_csv("train.csv")
+        model.fit(df[features], df["y"])
+    ```
+
+    ## Use instead
+    ```python
+    df = pd.read_csv("train.csv")
+    for model in models:
+        model.fit(df[features], df["y"])
+    ```
+
+    ## Fix safety
+    No fix: hoisting a read changes behaviour when the loop modifies the loaded object in
+    place or the file changes during the loop.
+
+    ## Evidence
+    - The saving is the cost of all but one read: proportional to the number of
+      iterations times the parse time of the file. pandas' I/O guide gives the read times
+      of each format (https://pandas.pydata.org/docs/user_guide/io.html#performance-considerations).
+    - GL302 (uncached-model-load) covers model loads (`torch.load` of a checkpoint, ...)
+      in functions called per request; a `torch.load` inside a loop may be reported by
+      both rules.
+    - No published energy figure for this pattern: measure yours with `green-lint verify`.
+    """
+
+    code = "GL204"
+    name = "load-in-loop"
+    summary = "The same file is read again on every iteration of a loop; read it once before the loop"
+    triggers = ("read", "load", "genfromtxt", "fromfile")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = self._read(node)
+        if found is None:
+            return
+        description, arguments = found
+        stack = self.context.stack
+        loop = enclosing_loop(stack)
+        if loop is None or not self._invariant(arguments, loop):
+            return
+        if self._guarded(loop) or self._loop_waits_or_writes(loop, arguments, node):
+            return
+        where = self._loop_description(loop)
+        self.report(
+            node,
+            f"{description} reads the same data on every iteration of {where}: read it once before the "
+            "loop and reuse it (`.copy()` it if the loop modifies it).",
+        )
+
+    # -- what is a read ---------------------------------------------------------------
+    def _read(self, node: cst.Call) -> tuple[str, list[cst.BaseExpression]] | None:
+        """(how to name it, the expressions that choose what is read), or None."""
+        context = self.context
+        qualified = context.qualified_name(node.func)
+        if qualified in READERS:
+            return f"`{code(node.func)}(...)`", [arg.value for arg in node.args]
+        if qualified in FILE_OBJECT_LOADERS and node.args:
+            opened = self._open_for_reading(node.args[0].value)
+            if opened is not None:
+                return f"`{code(node.func)}(open(...))`", [arg.value for arg in opened.args]
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in READ_METHODS:
+            opened = self._open_for_reading(node.func.value)
+            if opened is not None:
+                return f"`open(...).{node.func.attr.value}()`", [arg.value for arg in opened.args]
+        if self._open_for_reading(node) is node and self._is_with_item_read(node):
+            return "`with open(...)`", [arg.value for arg in node.args]
+        return None
+
+    def _open_for_reading(self, node: cst.BaseExpression) -> cst.Call | None:
+        """`open(path)` / `open(path, "rb")` (no writing mode)."""
+        if not (isinstance(node, cst.Call) and self.context.resolves_to(node.func, "builtins.open")):
+            return None
+        mode = None
+        positional = [arg for arg in node.args if arg.keyword is None]
+        if len(positional) >= 2:
+            mode = positional[1].value
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "mode":
+                mode = arg.value
+        if mode is None:
+            return node
+        if isinstance(mode, cst.SimpleString) and set(str(mode.evaluated_value)) <= READ_MODES:
+            return node
+        return None
+
+    def _is_with_item_read(self, node: cst.Call) -> bool:
+        """`with open(path) as f:` whose body reads `f` (not a bare `open` elsewhere)."""
+        parent = self.context.parent
+        grandparent = self.context.stack[-3] if len(self.context.stack) > 2 else None
+        return (
+            isinstance(parent, cst.WithItem)
+            and parent.item is node
+            and isinstance(grandparent, cst.With)
+            and parent.asname is not None
+            and isinstance(parent.asname.name, cst.Name)
+        )
+
+    # -- does it depend on the iteration ----------------------------------------------
+    def _invariant(self, arguments: list[cst.BaseExpression], loop: cst.CSTNode) -> bool:
+        varying = loop_bound_names(loop)
+        for argument in arguments:
+            if names_in(argument) & varying:
+                return False
+            for inner in walk(argument):
+                if isinstance(inner, cst.Call) and not self.context.resolves_to(inner.func, *PATH_BUILDERS):
+                    return False  # `next(paths)`, `pick()`: may differ every time
+        return True
+
+    def _guarded(self, loop: cst.CSTNode) -> bool:
+        """Reads inside a `try` (retries) or an `if` that loads lazily / on one iteration."""
+        stack = self.context.stack
+        inside = False
+        assigned = self._assigned_by_read()
+        for ancestor in stack:
+            if ancestor is loop:
+                inside = True
+                continue
+            if not inside:
+                continue
+            if isinstance(ancestor, cst.Try | cst.TryStar):
+                return True
+            if isinstance(ancestor, cst.If | cst.IfExp):
+                test = ancestor.test
+                if names_in(test) & assigned:
+                    return True
+                if any(
+                    isinstance(n, cst.Comparison) and any(isinstance(c.operator, cst.Equal) for c in n.comparisons)
+                    for n in walk(test)
+                ):
+                    return True
+        return False
+
+    def _assigned_by_read(self) -> set[str]:
+        """Names the statement holding the read assigns (`df = pd.read_csv(...)`)."""
+        for ancestor in reversed(self.context.stack):
+            if isinstance(ancestor, cst.Assign | cst.AnnAssign | cst.AugAssign):
+                return names_bound_in(ancestor)
+            if isinstance(ancestor, cst.With):
+                return names_bound_in(ancestor.body) | names_bound_in(*ancestor.items)
+            if isinstance(ancestor, cst.BaseCompoundStatement):
+                break
+        return set()
+
+    def _loop_waits_or_writes(self, loop: cst.CSTNode, arguments: list[cst.BaseExpression], read: cst.Call) -> bool:
+        path_codes = {code(argument) for argument in arguments[:1]}
+        body = loop.body if isinstance(loop, cst.For | cst.While) else loop
+        for node in walk(body, enter=not_a_definition):
+            if not isinstance(node, cst.Call) or node is read:
+                continue
+            if self.context.resolves_to(node.func, *WAITS):
+                return True
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value.startswith(("to_", "save", "write", "dump")):
+                if any(code(arg.value) in path_codes for arg in node.args):
+                    return True
+            if self.context.resolves_to(node.func, "builtins.open", "numpy.save", "torch.save"):
+                if any(code(arg.value) in path_codes for arg in node.args) and self._open_for_reading(node) is None:
+                    return True
+        return False
+
+    def _loop_description(self, loop: cst.CSTNode) -> str:
+        line = self.context.position(loop).start.line
+        if isinstance(loop, cst.For):
+            return f"the `for {code(loop.target)} in ...` loop (line {line})"
+        if isinstance(loop, cst.While):
+            return f"the `while` loop (line {line})"
+        return f"the comprehension (line {line})"

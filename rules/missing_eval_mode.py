@@ -1,0 +1,185 @@
+"""GL303 missing-eval-mode."""
+
+from __future__ import annotations
+
+import libcst as cst
+from green_lint.rules._torch import (
+    MODULE_CHAIN_METHODS,
+    Analysis,
+    TorchModules,
+    analysis_for,
+    is_eval_call,
+    is_inference_function,
+    model_key,
+    torch_modules_for,
+)
+
+from green_lint.names import statements_of
+from green_lint.rule import Rule
+
+
+class MissingEvalMode(Rule):
+    """
+    ## What it does
+    Flags inference on a torch module (a forward pass under `torch.no_grad()` /
+    `torch.inference_mode()`, or in an inference function as GL301 defines it) when
+    nothing in the file ever calls `.eval()` (or `.train(False)`) on that module, matched
+    by its variable or attribute name.
+
+    Only modules whose behaviour depends on the mode are flagged: classes of the file and
+    `nn.Sequential`... that use dropout, batch norm, instance norm or transformer layers,
+    and models that come from `torch.load`, `torch.jit.load`, torchvision or timm
+    builders. Models from transformers' `from_pretrained` (already in eval mode), plain
+    layers such as `nn.Linear`, and function parameters (the caller may have switched
+    them) are not.
+
+    ## Why is this bad
+    A module starts in training mode. Without `.eval()`, dropout keeps dropping
+    activations at random and batch norm normalises each batch with its own statistics
+    (and keeps updating its running averages): the predictions are wrong, they change
+    with the batch size, and the work spent computing them is wasted. In training mode a
+    model also cannot use some fused inference paths (`nn.TransformerEncoder`'s fast path
+    runs only in eval mode).
+
+    ## Example
+    ```python
+    model = Net()
+    model.load_state_dict(torch.load("weights.pt"))
+    with torch.no_grad():
+        predictions = model(batch)
+    ```
+
+    ## Use instead
+    ```python
+    model = Net()
+    model.load_state_dict(torch.load("weights.pt"))
+    model.eval()
+    with torch.no_grad():
+        predictions = model(batch)
+    ```
+
+    ## Fix safety
+    No fix: where `.eval()` belongs (and whether the module is switched back to training
+    later) depends on the program.
+
+    ## Evidence
+    - PyTorch, `nn.Module.eval`: "This has an effect only on certain modules ... e.g.
+      Dropout, BatchNorm"; `torch.no_grad` does not change the mode.
+      https://docs.pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval
+    - PyTorch, `nn.TransformerEncoderLayer`: the fast path needs `training` to be False.
+      https://docs.pytorch.org/docs/stable/generated/torch.nn.TransformerEncoderLayer.html
+    - This is first a correctness problem; the energy wasted is the whole inference run.
+      Measure on your code with `green-lint verify`.
+    """
+
+    code = "GL303"
+    name = "missing-eval-mode"
+    summary = "Inference on a torch module that is never switched to eval mode: dropout and batch norm stay in training mode"
+    triggers = ("torch",)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        context = self.context
+        if not context.imports.imports_module("torch"):
+            return
+        analysis = analysis_for(context)
+        models = torch_modules_for(context)
+        evaluated = _evaluated_keys(analysis, models)
+        any_eval = bool(evaluated)
+        grad_free = analysis.grad_free_functions()
+        reported: set[tuple[int, str]] = set()
+        for call, state in analysis.calls:
+            forward = models.forward_model(call, state)
+            if forward is None:
+                continue
+            target, info = forward
+            if not models.mode_dependent(info):
+                continue
+            key = model_key(target)
+            if key is None or key in evaluated:
+                continue
+            func = state.func
+            method_of = analysis.functions[func].method_of if func is not None else None
+            if (
+                any_eval
+                and method_of is not None
+                and method_of.name.value in models.module_classes
+                and _through_self(target)
+            ):
+                continue  # a module's own submodule: `.eval()` on the outer module switches it
+            inference = state.grad_off is not None or analysis.module_disables_grad
+            if func is not None:
+                function_info = analysis.functions[func]
+                inference = inference or func in grad_free or is_inference_function(models, function_info)
+            if not inference or (id(func), key) in reported:
+                continue
+            reported.add((id(func), key))
+            code = context.code_for(target)
+            self.report(
+                call,
+                f"`{code}` runs inference but nothing in the file calls `{code}.eval()`: dropout "
+                "stays active and batch norm uses (and updates) the statistics of each batch, so "
+                "the predictions are wrong and the work is wasted. Call `.eval()` before "
+                "inference (and `.train()` to resume training).",
+            )
+
+
+def _through_self(target: cst.BaseExpression) -> bool:
+    base = target
+    while isinstance(base, cst.Attribute):
+        base = base.value
+    return isinstance(base, cst.Name) and base.value == "self"
+
+
+def _evaluated_keys(analysis: Analysis, models: TorchModules) -> set[str]:
+    """Names of everything the file switches to eval mode: receivers of `.eval()` /
+    `.train(False)`, targets assigned `X.eval()`, and the arguments given to a function
+    of the file that switches its parameter."""
+    keys: set[str] = set()
+    switched_parameters: dict[cst.FunctionDef, set[str]] = {}
+    for call, state in analysis.calls:
+        if not is_eval_call(call):
+            continue
+        receiver = call.func.value
+        key = model_key(receiver)
+        if key is not None:
+            keys.add(key)
+        if (
+            state.func is not None
+            and isinstance(receiver, cst.Name)
+            and receiver.value in analysis.functions[state.func].parameter_names()
+        ):
+            switched_parameters.setdefault(state.func, set()).add(receiver.value)
+    for statement in statements_of(models.context.module):
+        if isinstance(statement, cst.Assign | cst.AnnAssign) and _ends_in_eval(statement.value):
+            targets = (
+                [t.target for t in statement.targets]
+                if isinstance(statement, cst.Assign)
+                else [statement.target]
+            )
+            keys.update(key for key in map(model_key, targets) if key is not None)
+    for func, names in switched_parameters.items():
+        info = analysis.functions[func]
+        positions = info.parameter_names()
+        for site in analysis.call_sites(func):
+            if not isinstance(site.node, cst.Call) or site.how != "call":
+                continue
+            offset = 1 if info.method_of is not None else 0
+            for index, arg in enumerate(site.node.args):
+                name = arg.keyword.value if arg.keyword is not None else None
+                if name is None and index + offset < len(positions):
+                    name = positions[index + offset]
+                if name in names:
+                    key = model_key(arg.value)
+                    if key is not None:
+                        keys.add(key)
+    return keys
+
+
+def _ends_in_eval(value: cst.BaseExpression | None) -> bool:
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if is_eval_call(value):
+            return True
+        if value.func.attr.value not in MODULE_CHAIN_METHODS:
+            return False
+        value = value.func.value
+    return False

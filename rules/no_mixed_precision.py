@@ -1,0 +1,265 @@
+"""GL105 no-mixed-precision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from green_lint.rules._loops import DEFINITIONS, LOOPS, FileFunctions, argument
+
+from green_lint.rule import Rule
+
+AMP_MODULES = ("torch.amp", "torch.cuda.amp", "torch.cpu.amp")
+AMP_NAMES = ("torch.autocast", "torch.GradScaler")
+LOW_PRECISION_DTYPES = ("torch.float16", "torch.half", "torch.bfloat16")
+ACCELERATOR = "accelerate.Accelerator"
+TORCH_DEVICE = "torch.device"
+MAX_HOPS = 4
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+# Comprehensions loop too: `[train_step(x, y) for x, y in loader]` is a training loop.
+LOOP_LIKE = LOOPS + COMPREHENSIONS
+
+
+@dataclass
+class _Event:
+    kind: str  # "backward" | "step" | "call"
+    name: str | None  # the function called by name, for "call"
+    ancestry: tuple[cst.CSTNode, ...]  # the enclosing loops and definitions, outermost first
+
+
+@dataclass
+class _Effects:
+    backward: bool = False
+    step: bool = False
+    training_loop: bool = False  # a training loop runs inside (it gets the finding)
+
+
+class NoMixedPrecision(Rule):
+    """
+    ## What it does
+    Flags a PyTorch training loop (a `for`/`while` loop whose body calls `.backward()`
+    and an optimizer `.step()`, directly or through a function of the same file it calls)
+    in a file that moves work to CUDA (`.cuda()`, `.to("cuda")`, `.to("cuda:0")`,
+    `.to(device)` with `device` set to `torch.device("cuda")`, `"cuda"` or
+    `"cuda" if torch.cuda.is_available() else "cpu"`) and never uses mixed precision:
+    no `torch.autocast`, `torch.amp.autocast`, `torch.cuda.amp.autocast`,
+    `torch.cpu.amp`, `GradScaler`, half-precision dtypes (`.half()`, `torch.float16`,
+    `torch.bfloat16`) or `accelerate.Accelerator(mixed_precision=...)` anywhere in the
+    file. The finding is on the innermost loop that trains (the batch loop, not the epoch
+    loop around it).
+
+    Not flagged: files that never use CUDA (CPU training gains little from autocast),
+    files that already use autocast or a GradScaler, and inference loops (no backward).
+
+    ## Why is this bad
+    In float32, matrix multiplications and convolutions do not use the tensor cores of
+    Volta and later NVIDIA GPUs, and activations take twice the memory. Automatic mixed
+    precision runs them in float16/bfloat16 where it is safe and keeps float32 where it is
+    not, so each step takes less time and memory, usually at the same accuracy.
+
+    ## Example
+    ```python
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = Net().to(device)
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs.to(device)), targets.to(device))
+        loss.backward()
+        optimizer.step()
+    ```
+
+    ## Use instead
+    ```python
+    scaler = torch.amp.GradScaler("cuda")  # needed for float16, not for bfloat16
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        with torch.autocast(device_type="cuda", dtype=torch.float16):
+            loss = loss_fn(model(inputs.to(device)), targets.to(device))
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    ```
+
+    ## Fix safety
+    No fix: which region to autocast, which dtype, and whether the model is numerically
+    fine in reduced precision need a person.
+
+    ## Evidence
+    - TensorFlow mixed precision guide: mixed precision can speed training up by more than
+      3x on modern GPUs and by 60% on TPUs. That is a speed figure, not an energy one.
+      https://www.tensorflow.org/guide/mixed_precision
+    - The only energy measurement found is weak: a TU Delft student project measured
+      about 12% less energy for 1% less accuracy on one CNN.
+      https://luiscruz.github.io/course_sustainableSE/2026/p1_measuring_software/g30_mixed-precision.html
+    - PyTorch AMP recipe: `torch.autocast` and `torch.amp.GradScaler`.
+      https://pytorch.org/docs/stable/amp.html
+    - The saving depends on the GPU (tensor cores) and on how much of the step is
+      matmul/convolution: measure it on your code with `green-lint verify`.
+    """
+
+    code = "GL105"
+    name = "no-mixed-precision"
+    summary = "A CUDA training loop in full float32: autocast to run on tensor cores with less memory"
+    severity = "info"
+    triggers = ("cuda",)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._cuda = False
+        self._reduced_precision = any(
+            target.startswith(prefix)
+            for target in self.context.imports.bindings.values()
+            for prefix in AMP_MODULES
+        ) or any(target in AMP_NAMES for target in self.context.imports.bindings.values())
+        self._events: list[_Event] = []
+        self._loops: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = []
+
+    def _ancestry(self) -> tuple[cst.CSTNode, ...]:
+        return tuple(node for node in self.context.stack[:-1] if isinstance(node, LOOP_LIKE + DEFINITIONS))
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loops.append((node, self._ancestry()))
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops.append((node, self._ancestry()))
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._loops.append((node, self._ancestry()))
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._loops.append((node, self._ancestry()))
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._loops.append((node, self._ancestry()))
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._loops.append((node, self._ancestry()))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self._reduced_precision and self.context.resolves_to(node, *LOW_PRECISION_DTYPES):
+            self._reduced_precision = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        context = self.context
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr == "backward":
+                self._events.append(_Event("backward", None, self._ancestry()))
+            elif attr == "step" and len(node.args) <= 1:
+                self._events.append(_Event("step", None, self._ancestry()))
+            elif attr == "cuda" or (attr == "to" and self._is_cuda(argument(node, 0, "device"))):
+                self._cuda = True
+            elif attr in ("half", "bfloat16") and not node.args:
+                self._reduced_precision = True
+        elif isinstance(func, cst.Name):
+            self._events.append(_Event("call", func.value, self._ancestry()))
+        if self._reduced_precision:
+            return
+        if context.resolves_under(func, *AMP_MODULES) or context.resolves_to(func, *AMP_NAMES):
+            self._reduced_precision = True
+        elif context.resolves_to(func, ACCELERATOR):
+            precision = argument(node, None, "mixed_precision")
+            if precision is not None and not (
+                isinstance(precision, cst.SimpleString) and precision.evaluated_value == "no"
+            ):
+                self._reduced_precision = True
+
+    def _is_cuda(self, node: cst.BaseExpression | None, hops: int = 0) -> bool:
+        """Whether a device expression may be a CUDA device."""
+        if node is None or hops > MAX_HOPS:
+            return False
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            return isinstance(value, str) and value.startswith("cuda")
+        if isinstance(node, cst.FormattedString):
+            first = node.parts[0] if node.parts else None
+            return isinstance(first, cst.FormattedStringText) and first.value.startswith("cuda")
+        if isinstance(node, cst.Name):
+            return self._is_cuda(self.context.single_value(node), hops + 1)
+        if isinstance(node, cst.IfExp):
+            return self._is_cuda(node.body, hops + 1) or self._is_cuda(node.orelse, hops + 1)
+        if isinstance(node, cst.Call) and self.context.resolves_to(node.func, TORCH_DEVICE):
+            return self._is_cuda(argument(node, 0, "type"), hops + 1)
+        return False
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        if not self._cuda or self._reduced_precision or not self._loops:
+            return
+        analysis = _Analysis(self._events, self._loops, FileFunctions(self.context))
+        for loop, _ in self._loops:
+            if analysis.is_training_loop(loop):
+                self.report(
+                    loop,
+                    "This CUDA training loop runs in full float32: run the forward pass and the loss "
+                    'under `with torch.autocast(device_type="cuda", dtype=torch.bfloat16):` (or '
+                    "float16 with a torch.amp.GradScaler) so that matmuls and convolutions use the "
+                    "tensor cores, cutting step time and activation memory (up to 3x faster training "
+                    "on modern GPUs per TensorFlow's guide; the energy saving is less well measured: "
+                    "check it with green-lint verify).",
+                    end_node=_header_end(loop),
+                )
+
+
+def _header_end(loop: cst.CSTNode) -> cst.CSTNode:
+    """Where the reported range ends: the `for ... in ...` / `while ...` header."""
+    if isinstance(loop, cst.For):
+        return loop.iter
+    if isinstance(loop, cst.While):
+        return loop.test
+    return loop
+
+
+def _directly_in(ancestry: tuple[cst.CSTNode, ...], container: cst.CSTNode) -> bool:
+    """Whether something with this ancestry runs as part of `container` (a loop or a
+    function): inside it, and not inside a function defined within it."""
+    for index, node in enumerate(ancestry):
+        if node is container:
+            return not any(isinstance(n, DEFINITIONS) for n in ancestry[index + 1 :])
+    return False
+
+
+class _Analysis:
+    """Which loops train: backward and step inside, and no inner loop that trains."""
+
+    def __init__(self, events: list[_Event], loops, functions: FileFunctions) -> None:
+        self.events = events
+        self.loops = loops
+        self.functions = functions
+        self._loop_memo: dict[int, bool] = {}
+        self._function_memo: dict[int, _Effects] = {}
+
+    def is_training_loop(self, loop: cst.CSTNode) -> bool:
+        key = id(loop)
+        if key not in self._loop_memo:
+            self._loop_memo[key] = False  # recursion guard
+            effects = self._effects_of(loop)
+            self._loop_memo[key] = effects.backward and effects.step and not effects.training_loop
+        return self._loop_memo[key]
+
+    def _effects_of(self, container: cst.CSTNode) -> _Effects:
+        effects = _Effects()
+        for event in self.events:
+            if not _directly_in(event.ancestry, container):
+                continue
+            if event.kind == "backward":
+                effects.backward = True
+            elif event.kind == "step":
+                effects.step = True
+            else:
+                function = self.functions.function(event.name)
+                if function is not None and function is not container:
+                    called = self._function_effects(function)
+                    effects.backward |= called.backward
+                    effects.step |= called.step
+                    effects.training_loop |= called.training_loop
+        for loop, ancestry in self.loops:
+            if loop is not container and _directly_in(ancestry, container) and self.is_training_loop(loop):
+                effects.training_loop = True
+        return effects
+
+    def _function_effects(self, function: cst.FunctionDef) -> _Effects:
+        key = id(function)
+        if key not in self._function_memo:
+            self._function_memo[key] = _Effects()  # recursion guard
+            self._function_memo[key] = self._effects_of(function)
+        return self._function_memo[key]

@@ -1,0 +1,117 @@
+"""The engine's own pieces: import resolution, positions, the walk, text edits, fixes."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from green_lint.context import RuleContext
+from green_lint.engine import LintSettings, lint_source, text_edits
+from green_lint.fix import apply_edits
+from green_lint.names import ImportTable
+from green_lint.registry import select_rules
+from green_lint.source import load_source
+from green_lint.walk import walk
+
+ENGINE_SOURCE = Path(__file__).resolve().parent.parent / "green_lint" / "engine.py"
+
+
+def _call_target(code: str) -> tuple[ImportTable, cst.BaseExpression]:
+    module = cst.parse_module(textwrap.dedent(code))
+    last = module.body[-1].body[0]
+    return ImportTable.from_module(module), last.value.func
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from sklearn.model_selection import GridSearchCV\nGridSearchCV()",
+        "from sklearn.model_selection import GridSearchCV as G\nG()",
+        "from sklearn import model_selection as ms\nms.GridSearchCV()",
+        "import sklearn.model_selection\nsklearn.model_selection.GridSearchCV()",
+        "import sklearn.model_selection as skms\nskms.GridSearchCV()",
+        "from sklearn.model_selection import *\nGridSearchCV()",
+        "def f():\n    from sklearn.model_selection import GridSearchCV\nGridSearchCV()",
+    ],
+)
+def test_import_spellings_resolve_to_the_qualified_name(code):
+    table, func = _call_target(code)
+    assert "sklearn.model_selection.GridSearchCV" in table.candidates(func)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "class GridSearchCV:\n    pass\nGridSearchCV()",
+        "from sklearn.model_selection import GridSearchCV\nclass GridSearchCV:\n    pass\nGridSearchCV()",
+        "from .model_selection import GridSearchCV\nGridSearchCV()",
+        "from mylib import GridSearchCV\nGridSearchCV()",
+        "GridSearchCV()",
+    ],
+)
+def test_look_alikes_do_not_resolve_to_sklearn(code):
+    table, func = _call_target(code)
+    assert "sklearn.model_selection.GridSearchCV" not in table.candidates(func)
+
+
+def test_relative_import_keeps_its_dots():
+    table, func = _call_target("from ..pkg import thing\nthing()")
+    assert table.qualified_name(func) == "..pkg.thing"
+
+
+def test_builtins_resolve_when_not_shadowed():
+    table, func = _call_target("open('x')")
+    assert table.qualified_name(func) == "builtins.open"
+    table, func = _call_target("def open(p):\n    pass\nopen('x')")
+    assert table.qualified_name(func) is None
+
+
+def test_positions_per_statement_equal_whole_file_positions():
+    text = ENGINE_SOURCE.read_text(encoding="utf-8")
+    module = cst.parse_module(text)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    context = RuleContext(module, "engine.py", text)
+    nodes = list(walk(module))[1:]
+    sample = nodes[:: max(1, len(nodes) // 400)]
+    for node in sample:
+        assert context.position(node) == expected[node], type(node).__name__
+
+
+def test_walk_visits_code_not_trivia_in_source_order():
+    module = cst.parse_module("@deco\ndef f(a, b=1):\n    return a + b\n")
+    kinds = [type(node).__name__ for node in walk(module)]
+    assert kinds[:4] == ["Module", "FunctionDef", "Decorator", "Name"]
+    assert "SimpleWhitespace" not in kinds and "Add" not in kinds and "Comma" not in kinds
+    assert "BinaryOperation" in kinds
+
+
+def test_deeply_nested_expression_does_not_exhaust_the_stack(tmp_path):
+    path = tmp_path / "deep.py"
+    path.write_text(
+        "from sklearn.model_selection import GridSearchCV\nx = " + " + ".join(["1"] * 1200) + "\n"
+    )
+    source = load_source(path, "deep.py", path.read_bytes())
+    assert lint_source(source, LintSettings(select_rules(["GL103"]))) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("a = 1\nb = 2\n", "a = 1\nb = 3\n"),
+        ("a = 1\nb = 2\n", "import x\na = 1\nb = 2\n"),
+        ("a = 1\nb = 2\nc = 3\n", "a = 1\nc = 3\n"),
+        ("x = f(a)\n", "x = g(a, b)\n"),
+        ("", "import x\n"),
+    ],
+)
+def test_text_edits_turn_old_into_new(old, new):
+    assert apply_edits(old, text_edits(old, new)) == new
+
+
+def test_identical_edits_from_two_fixes_apply_once():
+    edits = text_edits("a\n", "import x\na\n")
+    assert apply_edits("a\n", edits + edits) == "import x\na\n"
