@@ -76,7 +76,7 @@ def _run_rules(
     source: SourceFile, rules: Sequence[type[Rule]], rule_options: Mapping[str, Mapping[str, Any]]
 ) -> list[Finding]:
     text = source.text
-    triggered = [rule for rule in rules if not rule.triggers or any(t in text for t in rule.triggers)]
+    triggered = [rule for rule in rules if not rule.triggers or any(_hit(t, text) for t in rule.triggers)]
     parse_error_rules = [rule for rule in rules if rule.handles_parse_errors]
     if source.kind not in ("python", "notebook"):
         return _run_text_rules(source, triggered, rule_options)
@@ -97,6 +97,15 @@ def _run_rules(
     instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
     _traverse(module, instances, context.stack)
     return [_finding_from_report(source, context, report) for report in context.reports]
+
+
+def _hit(trigger, text: str) -> bool:
+    """A trigger is a substring, a tuple of substrings that must all appear, or a regex."""
+    if isinstance(trigger, str):
+        return trigger in text
+    if isinstance(trigger, re.Pattern):
+        return trigger.search(text) is not None
+    return all(part in text for part in trigger)
 
 
 def _run_text_rules(

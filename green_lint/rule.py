@@ -23,6 +23,7 @@ nothing of output formats, files or suppressions.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -83,9 +84,10 @@ class Rule:
     preview: ClassVar[bool] = False
     # Rules off by default run only when selected explicitly (by their full code).
     default_enabled: ClassVar[bool] = True
-    # Substrings of which at least one must appear in a file's text for the rule to run;
-    # the engine skips the rule (and parsing, if no rule remains) otherwise. Empty: always.
-    triggers: ClassVar[tuple[str, ...]] = ()
+    # What must appear in a file's text for the rule to run; the engine skips the rule (and
+    # parsing, if no rule remains) otherwise. Each trigger is a substring, a tuple of
+    # substrings that must all appear, or a compiled regex; one hit suffices. Empty: always.
+    triggers: ClassVar[tuple[str | tuple[str, ...] | re.Pattern, ...]] = ()
     # Per-rule options with their defaults, set under [tool.green-lint.rules.CODE].
     options: ClassVar[Mapping[str, Any]] = {}
     # Whether the engine reports files that cannot be parsed or decoded through this rule.
