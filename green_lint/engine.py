@@ -15,16 +15,7 @@ from typing import Any
 from green_lint.findings import Edit, Finding, Position, TextFix
 from green_lint.rule import Report, Rule
 from green_lint.source import SourceError, SourceFile
-
-# The same syntax as ruff's, so that one comment can serve both tools.
-NOQA = re.compile(
-    r"#\s*(?i:noqa)(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
-)
-FILE_NOQA = re.compile(
-    r"^[ \t]*#\s*green-lint:\s*(?i:noqa)(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
-    re.MULTILINE,
-)
-_CODE = re.compile(r"[A-Z]+[0-9]+")
+from green_lint.suppressions import apply_noqa, file_level_codes, unused_noqa_codes, without_codes
 
 
 @dataclass
@@ -37,15 +28,39 @@ class LintSettings:
 
 def lint_source(source: SourceFile, settings: LintSettings) -> list[Finding]:
     """All unsuppressed findings of `source`, sorted by position."""
-    suppressed_codes = _file_level_noqa(source.text)
-    if suppressed_codes is ALL:
+    suppressed_codes = file_level_codes(source.text)
+    if suppressed_codes is None:
         return []
     # A notebook is linted as the Python text of its code cells.
     kind = "python" if source.kind == "notebook" else source.kind
     rules = [rule for rule in settings.rules if kind in rule.file_kinds and rule.code not in suppressed_codes]
     findings = _run_rules(source, rules, settings.rule_options)
-    findings = _suppress_line_noqa(source.text, findings)
+    findings, used = apply_noqa(source.text, findings)
+    unused_rule = next((rule for rule in rules if rule.reports_unused_suppressions), None)
+    if unused_rule is not None and source.kind != "requirements":
+        findings += _unused_noqa_findings(source, unused_rule, used, {rule.code for rule in rules})
     return sorted(findings, key=Finding.sort_key)
+
+
+def _unused_noqa_findings(source: SourceFile, rule: type[Rule], used, checked: set[str]) -> list[Finding]:
+    lines = source.text.splitlines(keepends=True)
+    findings = []
+    for noqa, codes in unused_noqa_codes(source.text, used, checked):
+        line = lines[noqa.row - 1]
+        body = line.rstrip("\r\n")
+        start, end = Position(noqa.row, noqa.start + 1), Position(noqa.row, noqa.end + 1)
+        fix = TextFix(
+            "safe",
+            f"Remove {', '.join(codes)} from the noqa comment",
+            (
+                Edit(
+                    without_codes(body, noqa, codes), Position(noqa.row, 1), Position(noqa.row, len(body) + 1)
+                ),
+            ),
+        )
+        message = f"`# noqa` lists {', '.join(codes)}, which {'does' if len(codes) == 1 else 'do'} not fire on this line: remove it"
+        findings.append(_source_finding(source, rule, message, start, end, fix))
+    return findings
 
 
 def source_error_findings(
@@ -58,18 +73,6 @@ def source_error_findings(
                 _make_finding(rule, source_path, error.message, error.position, error.position, None, cell)
             ]
     return []
-
-
-ALL = object()
-
-
-def _file_level_noqa(text: str) -> Any:
-    codes: set[str] = set()
-    for match in FILE_NOQA.finditer(text):
-        if match.group("codes") is None:
-            return ALL
-        codes.update(_CODE.findall(match.group("codes")))
-    return codes
 
 
 def _run_rules(
@@ -317,21 +320,3 @@ def _advance(position: Position, text: str) -> Position:
     if not newlines:
         return Position(position.row, position.column + len(text))
     return Position(position.row + newlines, len(text) - text.rfind("\n"))
-
-
-def _suppress_line_noqa(text: str, findings: list[Finding]) -> list[Finding]:
-    if "noqa" not in text.lower() or not findings:
-        return findings
-    lines = text.splitlines()
-    kept = []
-    for finding in findings:
-        row = (finding.source_location or finding.location).row
-        line = lines[row - 1] if 0 < row <= len(lines) else ""
-        match = NOQA.search(line)
-        if match is None:
-            kept.append(finding)
-            continue
-        codes = match.group("codes")
-        if codes is not None and finding.code not in _CODE.findall(codes):
-            kept.append(finding)
-    return kept
