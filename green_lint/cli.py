@@ -192,8 +192,9 @@ def _guarded(function, *args) -> int:
     except Exception as error:  # never a traceback for the user
         if os.environ.get("GREEN_LINT_DEBUG"):
             raise
+        lines = str(error).strip().splitlines() or [""]  # one line, whatever the message
         typer.echo(
-            f"green-lint: internal error: {type(error).__name__}: {error} "
+            f"green-lint: internal error: {type(error).__name__}: {lines[0]} "
             "(set GREEN_LINT_DEBUG=1 for the traceback, and please report it)",
             err=True,
         )

@@ -8,7 +8,6 @@ import hashlib
 import os
 import pickle
 import tempfile
-import traceback
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -107,9 +106,14 @@ def process_file(
             result.cache_entry = (digest, result.findings)
         else:
             _fix_file(job, source, data, settings, options, result)
-    except Exception:  # a rule crashed: report it, keep linting the other files
-        detail = traceback.format_exc(limit=-3).strip().splitlines()
-        result.errors.append(f"{job.display_path}: internal error: {detail[-1]} (please report this)")
+    except Exception as error:  # a rule crashed: report it, keep linting the other files
+        if os.environ.get("GREEN_LINT_DEBUG"):
+            raise
+        lines = str(error).strip().splitlines() or [""]
+        result.errors.append(
+            f"{job.display_path}: internal error: {type(error).__name__}: {lines[0]} "
+            "(set GREEN_LINT_DEBUG=1 for the traceback, and please report it)"
+        )
         return result
     if result.findings and not result.frames:  # a fix sets the frames of the fixed text
         result.frames = _frames(source)

@@ -3,7 +3,7 @@
 The process contract (exit codes, one line on stderr, never a traceback, stdout not a
 terminal) is tested through real subprocesses (`run_cli`); the many other behaviours run
 `green_lint.cli.main` in this process (`cli`), which is the same code without the start-up
-cost. Only GL001 and GL103 are used: other rules are being written beside these tests.
+cost. The inputs trigger only GL001 and GL103, whatever other rules the pack holds.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import pickle
 import re
 import stat
 from pathlib import Path
@@ -19,6 +20,8 @@ import jsonschema
 import libcst as cst
 import pytest
 
+import green_lint.check
+import green_lint.fix
 from green_lint import __version__, runner
 from green_lint.engine import LintSettings
 from green_lint.fix import fix_source
@@ -562,7 +565,8 @@ def test_jobs_give_the_same_findings(run_cli, tmp_path):
 
 
 class _RecordingPool:
-    """Stands in for ProcessPoolExecutor: records that a pool was started, maps in-process."""
+    """Stands in for ProcessPoolExecutor: records that a pool was started, maps in-process,
+    and copies arguments and results through pickle as a process boundary does."""
 
     started: list[int] = []
 
@@ -576,7 +580,8 @@ class _RecordingPool:
         return None
 
     def map(self, function, items, chunksize=1):
-        return map(function, items)
+        copy = lambda value: pickle.loads(pickle.dumps(value))  # noqa: E731
+        return [copy(function(copy(item))) for item in items]
 
 
 @pytest.mark.parametrize(
@@ -602,6 +607,27 @@ def test_a_pool_starts_only_for_many_files(tmp_path, monkeypatch, file_count, jo
     assert _RecordingPool.started == ([jobs] if pool else [])
     assert [result.display_path for result in results] == [job.display_path for job in jobs_list]
     assert all([f.code for f in result.findings] == ["GL103"] for result in results)
+
+
+def test_a_warm_run_through_the_pool_does_not_rewrite_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", _RecordingPool)
+    _RecordingPool.started = []
+    jobs = []
+    for index in range(runner.POOL_THRESHOLD):
+        (tmp_path / f"m{index}.py").write_text(GRID)
+        jobs.append(runner.Job(tmp_path / f"m{index}.py", f"m{index}.py"))
+    settings = LintSettings(rules=[rule_by_code("GL001"), rule_by_code("GL103")])
+    options = runner.RunOptions(jobs=2, cache_dir=tmp_path / "cache")
+    cold = runner.run(jobs, settings, options)
+    writes = []
+    monkeypatch.setattr(runner, "write_atomically_new", lambda path, data: writes.append(path))
+    warm = runner.run(jobs, settings, options)
+    assert _RecordingPool.started == [2, 2]
+    assert writes == []
+    assert [r.findings for r in warm] == [r.findings for r in cold]
+    (tmp_path / "m0.py").write_text(CLEAN)
+    runner.run(jobs, settings, options)
+    assert len(writes) == 1
 
 
 # Configuration
@@ -1093,36 +1119,55 @@ def test_an_output_file_that_cannot_be_written(cli, tmp_path):
     assert_one_line_error(result, os.path.join("no", "folder", "out.txt"))
 
 
-def test_an_internal_error_is_one_line(cli, tmp_path, monkeypatch):
-    import green_lint.check
-
+@pytest.mark.parametrize("message", ["boom", "boom\nsecond line\n  third"])
+def test_an_internal_error_is_one_line(cli, tmp_path, monkeypatch, message):
     def crash(*args, **kwargs):
-        raise RuntimeError("boom")
+        raise RuntimeError(message)
 
     monkeypatch.setattr(green_lint.check, "run", crash)
     write(tmp_path, {"a.py": GRID})
     result = cli("a.py", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("green-lint: internal error: RuntimeError: boom")
+    assert result.stderr.startswith("green-lint: internal error: RuntimeError: boom (set GREEN_LINT_DEBUG=1")
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
 
 
-def test_a_rule_that_crashes_on_one_file_does_not_stop_the_run(cli, tmp_path, monkeypatch):
+def _crash_on(monkeypatch, name: str, message: str) -> None:
     real_lint_source = runner.lint_source
 
     def lint_source(source, settings):
-        if source.display_path == "crash.py":
-            raise ZeroDivisionError("division by zero")
+        if source.display_path == name:
+            raise ZeroDivisionError(message)
         return real_lint_source(source, settings)
 
     monkeypatch.setattr(runner, "lint_source", lint_source)
+    monkeypatch.setattr(green_lint.fix, "lint_source", lint_source)
+
+
+@pytest.mark.parametrize("fix", [False, True])
+def test_a_rule_that_crashes_on_one_file_does_not_stop_the_run(cli, tmp_path, monkeypatch, fix):
+    _crash_on(monkeypatch, "crash.py", "division by zero\nin a rule")
     write(tmp_path, {"crash.py": GRID, "z.py": GRID})
-    result = cli("--no-cache", "--output-format", "concise", cwd=tmp_path)
+    options = ("--fix", "--unsafe-fixes") if fix else ()
+    result = cli("--no-cache", "--output-format", "concise", *options, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stdout.startswith("z.py:4:10: GL103 ")
-    assert result.stderr.startswith("green-lint: error: crash.py: internal error: ZeroDivisionError")
-    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "green-lint: error: crash.py: internal error: ZeroDivisionError: division by zero "
+        "(set GREEN_LINT_DEBUG=1 for the traceback, and please report it)"
+    ]
+    assert (tmp_path / "crash.py").read_text() == GRID
+    if fix:
+        assert (tmp_path / "z.py").read_text() == GRID_FIXED
+    else:
+        assert result.stdout.startswith("z.py:4:10: GL103 ")
+
+
+def test_green_lint_debug_shows_the_traceback(cli, tmp_path, monkeypatch):
+    _crash_on(monkeypatch, "crash.py", "division by zero")
+    write(tmp_path, {"crash.py": GRID})
+    with pytest.raises(ZeroDivisionError):
+        cli("--no-cache", "crash.py", cwd=tmp_path, env={"GREEN_LINT_DEBUG": "1"})
 
 
 # Colour
