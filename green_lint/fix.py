@@ -37,20 +37,35 @@ def fix_source(source: SourceFile, settings: LintSettings, unsafe: bool) -> FixO
     errors: list[str] = []
     current = source
     findings = lint_source(current, settings)
+    broken: set[tuple] = set()
     for _ in range(MAX_ROUNDS):
-        chosen = _non_overlapping([f for f in findings if fixable(f, unsafe)])
+        candidates = [f for f in findings if fixable(f, unsafe) and _fix_key(f) not in broken]
+        chosen = _non_overlapping(candidates)
         if not chosen:
             break
         new_text = apply_edits(current.text, [edit for f in chosen for edit in f.source_fix.edits])
-        problem = _parse_problem(current, new_text)
-        if problem is not None:
-            codes = ", ".join(sorted({f.code for f in chosen}))
-            errors.append(f"the fixes of {codes} produced code that does not parse ({problem}); not applied")
-            break
+        if _parse_problem(current, new_text) is not None:
+            # Find the fixes that break the code on their own; keep applying the others.
+            for finding in chosen:
+                problem = _parse_problem(current, apply_edits(current.text, list(finding.source_fix.edits)))
+                if problem is not None:
+                    broken.add(_fix_key(finding))
+                    errors.append(
+                        f"the fix of {finding.code} at line {finding.location.row} produced code that "
+                        f"does not parse ({problem}); not applied"
+                    )
+            if not any(_fix_key(f) in broken for f in chosen):
+                errors.append("fixes applied together produced code that does not parse; stopped")
+                break
+            continue
         applied += len(chosen)
         current = current.with_text(new_text)
         findings = lint_source(current, settings)
     return FixOutcome(text=current.text, applied=applied, remaining=findings, errors=errors)
+
+
+def _fix_key(finding: Finding) -> tuple:
+    return (finding.code, finding.source_fix.edits)
 
 
 def _non_overlapping(findings: list[Finding]) -> list[Finding]:

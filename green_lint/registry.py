@@ -61,6 +61,8 @@ def select_rules(
 ) -> list[type[Rule]]:
     """The rules chosen by ruff's semantics: the most specific matching prefix wins.
 
+    The parse-error rule is always on unless ignored explicitly.
+
     A rule that is off by default (or in preview without `preview`) runs only when a
     selector names its exact code.
     """
@@ -78,6 +80,10 @@ def select_rules(
         if rule.preview and not (preview or exact):
             continue
         chosen.append(rule)
+    # As in ruff, files that do not parse are always reported, unless ignored explicitly.
+    for rule in all_rules():
+        if rule.handles_parse_errors and rule not in chosen and _longest_match(rule.code, ignore) is None:
+            chosen.append(rule)
     return chosen
 
 

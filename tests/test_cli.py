@@ -190,18 +190,20 @@ def test_rules_with_an_unknown_format(cli, tmp_path):
     [
         ((), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
         (("--select", "GL"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
-        (("--select", "GL1"), {"a.py": ["GL103"]}),
-        (("--select", "gl1"), {"a.py": ["GL103"]}),
+        # Files that do not parse are reported whatever the selection, as in ruff.
+        (("--select", "GL1"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
+        (("--select", "gl1"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
         (("--select", "GL0"), {"broken.py": ["GL001"]}),
         (("--select", "GL001,GL103"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
         (("--select", "GL001", "--select", "GL103"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
         (("--ignore", "GL103"), {"broken.py": ["GL001"]}),
         (("--ignore", "GL1"), {"broken.py": ["GL001"]}),
-        (("--select", "GL1", "--ignore", "GL103"), {}),
+        (("--select", "GL1", "--ignore", "GL103"), {"broken.py": ["GL001"]}),
+        (("--select", "GL1", "--ignore", "GL001"), {"a.py": ["GL103"]}),
         (("--select", "GL001", "--extend-select", "GL103"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
         (("--select", "GL001", "--extend-select", "GL1"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
         # The most specific selector wins, as in ruff.
-        (("--select", "GL103", "--ignore", "GL1"), {"a.py": ["GL103"]}),
+        (("--select", "GL103", "--ignore", "GL1"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
     ],
 )
 def test_select_ignore_and_extend_select(cli, tmp_path, options, expected):
@@ -640,7 +642,7 @@ def test_config_file_option(cli, tmp_path):
             "a.py": GRID,
             "broken.py": SYNTAX_ERROR,
             "lint.toml": 'select = ["GL1", "GL001"]\nignore = ["GL103"]\n',
-            "conf/pyproject.toml": '[tool.green-lint]\nselect = ["GL1"]\n',
+            "conf/pyproject.toml": '[tool.green-lint]\nselect = ["GL1"]\nignore = ["GL001"]\n',
         },
     )
     toml = cli("--config", "lint.toml", "--output-format", "json", cwd=tmp_path)
