@@ -642,16 +642,16 @@ def test_config_file_option(cli, tmp_path):
             "a.py": GRID,
             "broken.py": SYNTAX_ERROR,
             "lint.toml": 'select = ["GL1", "GL001"]\nignore = ["GL103"]\n',
-            "conf/pyproject.toml": '[tool.green-lint]\nselect = ["GL1"]\nignore = ["GL001"]\n',
+            "conf/pyproject.toml": '[tool.green-lint]\nselect = ["GL1"]\n',
         },
     )
     toml = cli("--config", "lint.toml", "--output-format", "json", cwd=tmp_path)
     assert codes_by_file(toml) == {"broken.py": ["GL001"]}
     pyproject = cli("--config", "conf/pyproject.toml", "--output-format", "json", cwd=tmp_path)
-    assert codes_by_file(pyproject) == {"a.py": ["GL103"]}
+    assert codes_by_file(pyproject) == {"a.py": ["GL103"], "broken.py": ["GL001"]}
     # Flags win over the file.
-    flags = cli("--config", "conf/pyproject.toml", "--select", "GL0", "--output-format", "json", cwd=tmp_path)
-    assert codes_by_file(flags) == {"broken.py": ["GL001"]}
+    flags = cli("--config", "conf/pyproject.toml", "--ignore", "GL001", "--output-format", "json", cwd=tmp_path)
+    assert codes_by_file(flags) == {"a.py": ["GL103"]}
 
 
 def test_output_format_from_the_config_and_flags_win(cli, tmp_path):
