@@ -22,18 +22,23 @@ from green_lint.findings import Finding
 FORMAT_VERSION = 1
 
 
-def fingerprint(finding: Finding, source_text: str) -> str:
-    """A hash of the code, the path and the flagged lines' stripped text."""
+def fingerprint(finding: Finding, source_text: str, root: Path) -> str:
+    """A hash of the code, the path (relative to `root`) and the flagged lines' text."""
     lines = source_text.splitlines()
     start = (finding.source_location or finding.location).row
     end = (finding.source_end_location or finding.end_location).row
     flagged = "\n".join(line.strip() for line in lines[start - 1 : end])
-    digest = hashlib.sha256(f"{finding.code}\0{_portable(finding.filename)}\0{flagged}".encode())
+    digest = hashlib.sha256(f"{finding.code}\0{portable_path(finding.filename, root)}\0{flagged}".encode())
     return digest.hexdigest()[:24]
 
 
-def _portable(path: str) -> str:
-    return Path(os.path.normpath(path)).as_posix()
+def portable_path(filename: str, root: Path) -> str:
+    """The path relative to the project root, so that a baseline works from any folder."""
+    absolute = Path(os.path.abspath(filename))
+    try:
+        return absolute.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(os.path.normpath(filename)).as_posix()
 
 
 @dataclass
@@ -43,12 +48,12 @@ class BaselineOutcome:
     stale_entries: int
 
 
-def write_baseline(path: Path, findings: Iterable[Finding], texts: Mapping[str, str]) -> int:
+def write_baseline(path: Path, findings: Iterable[Finding], texts: Mapping[str, str], root: Path) -> int:
     entries = [
         {
             "code": finding.code,
-            "path": _portable(finding.filename),
-            "fingerprint": fingerprint(finding, texts.get(finding.filename, "")),
+            "path": portable_path(finding.filename, root),
+            "fingerprint": fingerprint(finding, texts.get(finding.filename, ""), root),
             "message": finding.message,
         }
         for finding in findings
@@ -64,17 +69,22 @@ def read_baseline(path: Path) -> Counter:
         entries = document["findings"]
         return Counter((e["code"], e["path"], e["fingerprint"]) for e in entries)
     except FileNotFoundError:
-        raise UsageProblem(f"baseline file {str(path)!r} does not exist (create it with --write-baseline)") from None
+        raise UsageProblem(
+            f"baseline file {str(path)!r} does not exist (create it with --write-baseline)"
+        ) from None
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise UsageProblem(f"baseline file {str(path)!r} is not a green-lint baseline: {error}") from None
 
 
-def apply_baseline(baseline: Counter, findings: Iterable[Finding], texts: Mapping[str, str]) -> BaselineOutcome:
+def apply_baseline(
+    baseline: Counter, findings: Iterable[Finding], texts: Mapping[str, str], root: Path
+) -> BaselineOutcome:
     remaining = Counter(baseline)
     kept: list[Finding] = []
     hidden = 0
     for finding in findings:
-        key = (finding.code, _portable(finding.filename), fingerprint(finding, texts.get(finding.filename, "")))
+        text = texts.get(finding.filename, "")
+        key = (finding.code, portable_path(finding.filename, root), fingerprint(finding, text, root))
         if remaining[key] > 0:
             remaining[key] -= 1
             hidden += 1

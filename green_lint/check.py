@@ -40,6 +40,11 @@ class CheckRequest:
     config: Path | None = None
     # pre-commit names files explicitly: let `exclude` apply to them as well.
     force_exclude: bool = False
+    # Adoption: report only lines changed since this git ref; baselines; bulk noqa.
+    diff_base: str | None = None
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    add_noqa: bool = False
 
 
 def run_check(request: CheckRequest) -> int:
@@ -57,9 +62,18 @@ def run_check(request: CheckRequest) -> int:
         raise UsageProblem(str(error)) from None
     output_format = _output_format(request.output_format or config.output_format or "full")
     settings = _lint_settings(request, config)
+    changed = None
+    if request.diff_base is not None:
+        from green_lint.changed_lines import changed_since
+
+        changed = changed_since(request.diff_base, start.resolve())
     jobs = _jobs(request, config)
+    if changed is not None:
+        wanted = {path.resolve() for path in changed.paths()}
+        jobs = [job for job in jobs if job.path.resolve() in wanted]
     if not jobs:
-        typer.echo("green-lint: warning: no Python files found", err=True)
+        what = "changed Python files" if changed is not None else "Python files"
+        typer.echo(f"green-lint: warning: no {what} found", err=True)
         return 0
     mode = "diff" if request.diff else "fix" if request.fix else "check"
     cache_dir = None if request.no_cache else Path(config.cache_dir)
@@ -69,6 +83,26 @@ def run_check(request: CheckRequest) -> int:
         typer.echo(f"green-lint: error: {error}", err=True)
     if mode == "diff":
         return _print_diffs(results, internal_errors)
+    return _adopt_and_report(
+        request, output_format, settings, jobs, results, config, changed, internal_errors
+    )
+
+
+def _adopt_and_report(
+    request, output_format, settings, jobs, results, config, changed, internal_errors
+) -> int:
+    from green_lint import adoption
+
+    if changed is not None:
+        adoption.keep_changed_lines(changed, jobs, results)
+    if request.write_baseline is not None:
+        adoption.record_baseline(request.write_baseline, jobs, results)
+        return 2 if internal_errors else 0
+    baseline = request.baseline or (config.root / config.baseline if config.baseline else None)
+    if baseline is not None:
+        adoption.hide_baselined(baseline, jobs, results, request.quiet)
+    if request.add_noqa:
+        adoption.add_noqa(jobs, results)
     return _report(request, output_format, settings, results, config, internal_errors)
 
 

@@ -80,6 +80,23 @@ def check(
             "--force-exclude", help="Apply exclude patterns to files named on the command line too."
         ),
     ] = False,
+    diff_base: Annotated[
+        str | None,
+        typer.Option(
+            "--diff-base",
+            "--changed-since",
+            help="Report only findings on lines changed since the merge base with this git ref.",
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Hide the findings recorded in this baseline file.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None, typer.Option("--write-baseline", help="Record the current findings in this file.")
+    ] = None,
+    add_noqa: Annotated[
+        bool, typer.Option("--add-noqa", help="Add `# noqa: CODE` comments on every line with a finding.")
+    ] = False,
     config: Annotated[
         Path | None, typer.Option("--config", help="A pyproject.toml or green-lint.toml.")
     ] = None,
@@ -106,6 +123,10 @@ def check(
         preview=preview,
         config=config,
         force_exclude=force_exclude,
+        diff_base=diff_base,
+        baseline=baseline,
+        write_baseline=write_baseline,
+        add_noqa=add_noqa,
     )
     raise typer.Exit(_guarded(run_check, request))
 

@@ -1,0 +1,101 @@
+"""Adopting green-lint on a repository with many findings: changed-lines mode, baselines
+and `--add-noqa`. Each step narrows or records the findings of a finished run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import typer
+
+from green_lint.baseline import apply_baseline, read_baseline, write_baseline
+from green_lint.changed_lines import ChangedFiles
+from green_lint.registry import all_rules
+from green_lint.runner import FileResult, Job, write_atomically
+from green_lint.source import SourceError, SourceFile, load_source
+
+
+def _source_of(job: Job) -> SourceFile | None:
+    try:
+        return load_source(job.path, job.display_path, job.path.read_bytes())
+    except (OSError, SourceError):
+        return None
+
+
+def _texts(jobs: Sequence[Job], results: Sequence[FileResult]) -> dict[str, str]:
+    """The linted text of every file that has findings (notebooks: the joined cells)."""
+    texts = {}
+    for job, result in zip(jobs, results, strict=True):
+        if result.findings:
+            source = _source_of(job)
+            if source is not None:
+                texts[job.display_path] = source.text
+    return texts
+
+
+def keep_changed_lines(changed: ChangedFiles, jobs: Sequence[Job], results: list[FileResult]) -> None:
+    """Drop the findings that touch no line changed since the merge base."""
+    for job, result in zip(jobs, results, strict=True):
+        result.findings = [finding for finding in result.findings if changed.keeps(finding, job.path)]
+
+
+def record_baseline(path: Path, jobs: Sequence[Job], results: Sequence[FileResult]) -> int:
+    findings = [finding for result in results for finding in result.findings]
+    # Paths in a baseline are relative to its own folder, so it works from any folder.
+    count = write_baseline(path, findings, _texts(jobs, results), path.resolve().parent)
+    typer.echo(f"Wrote {count} finding{'s' if count != 1 else ''} to the baseline {path}.", err=True)
+    return count
+
+
+def hide_baselined(path: Path, jobs: Sequence[Job], results: list[FileResult], quiet: bool) -> None:
+    baseline = read_baseline(path)
+    texts = _texts(jobs, results)
+    findings = [finding for result in results for finding in result.findings]
+    outcome = apply_baseline(baseline, findings, texts, path.resolve().parent)
+    kept = {id(finding) for finding in outcome.kept}
+    for result in results:
+        result.findings = [finding for finding in result.findings if id(finding) in kept]
+    if not quiet and (outcome.hidden or outcome.stale_entries):
+        stale = ""
+        if outcome.stale_entries:
+            stale = (
+                f"; {outcome.stale_entries} baseline entr{'ies' if outcome.stale_entries != 1 else 'y'} "
+                "no longer match anything (prune them with --write-baseline)"
+            )
+        typer.echo(
+            f"{outcome.hidden} finding{'s' if outcome.hidden != 1 else ''} hidden by the baseline{stale}.",
+            err=True,
+        )
+
+
+def add_noqa(jobs: Sequence[Job], results: list[FileResult]) -> int:
+    """Add `# noqa: CODES` on every line with a finding; returns how many lines changed."""
+    from green_lint.suppressions import with_noqa
+
+    parse_error_codes = {rule.code for rule in all_rules() if rule.handles_parse_errors}
+    total = 0
+    for job, result in zip(jobs, results, strict=True):
+        suppressible = [f for f in result.findings if f.code not in parse_error_codes]
+        source = _source_of(job) if suppressible else None
+        if source is None:
+            continue
+        rows: dict[int, set[str]] = {}
+        for finding in suppressible:
+            rows.setdefault(_row(finding), set()).add(finding.code)
+        text, added, skipped = with_noqa(source.text, rows)
+        for row in skipped:
+            typer.echo(
+                f"green-lint: warning: {job.display_path}:{row}: the line ends inside a string; no noqa added",
+                err=True,
+            )
+        if added:
+            write_atomically(job.path, source.render(text))
+            total += added
+        # What remains: findings that no comment can hide.
+        result.findings = [f for f in result.findings if f not in suppressible or _row(f) in skipped]
+    typer.echo(f"Added {total} noqa directive{'s' if total != 1 else ''}.", err=True)
+    return total
+
+
+def _row(finding) -> int:
+    return (finding.source_location or finding.location).row
