@@ -3,8 +3,10 @@
     python bench/run.py [TREE] [--repeat N] [--skip-fixit]
 
 TREE defaults to the installed scikit-learn package's sources. Prints the wall time of
-each tool (best of N) and the ratios. Needs ruff and fixit on PATH (pip install ruff fixit).
-Not a test: timings depend on the machine and its load.
+each tool (best of N) and the ratios. Needs ruff on PATH, and Fixit: its own venv is best,
+since it pins an older click than green-lint's typer
+(`python -m venv /tmp/fixit && /tmp/fixit/bin/pip install fixit`, then `--fixit
+/tmp/fixit/bin/fixit`). Not a test: timings depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("tree", nargs="?", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-fixit", action="store_true")
+    parser.add_argument("--fixit", default=shutil.which("fixit"), help="the fixit executable")
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
     tree = (args.tree or default_tree()).resolve()
@@ -93,7 +96,7 @@ def main() -> None:
             str(tree),
         ]
         results["ruff --select ALL"] = best_of(args.repeat, command, workdir, args.timeout)
-    fixit = shutil.which("fixit")
+    fixit = args.fixit
     if fixit and not args.skip_fixit:
         # Fixit is slow on a large tree: one run is enough to compare orders of magnitude.
         results["fixit lint"] = best_of(1, [fixit, "lint", str(tree)], workdir, args.timeout)
