@@ -12,19 +12,20 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from green_lint.errors import UsageProblem
 from green_lint.findings import Finding
+from green_lint.suppressions import split_lines
 
 FORMAT_VERSION = 1
 
 
 def fingerprint(finding: Finding, source_text: str, root: Path) -> str:
     """A hash of the code, the path (relative to `root`) and the flagged lines' text."""
-    lines = source_text.splitlines()
+    lines = split_lines(source_text)
     start = (finding.source_location or finding.location).row
     end = (finding.source_end_location or finding.end_location).row
     flagged = "\n".join(line.strip() for line in lines[start - 1 : end])
@@ -33,12 +34,22 @@ def fingerprint(finding: Finding, source_text: str, root: Path) -> str:
 
 
 def portable_path(filename: str, root: Path) -> str:
-    """The path relative to the project root, so that a baseline works from any folder."""
-    absolute = Path(os.path.abspath(filename))
+    """The path relative to the baseline's folder (with `..` when outside it), so that a
+    baseline works from any folder."""
+    absolute = os.path.abspath(filename)
+    # Plain paths first, then resolved ones: either may have been reached through a symlink.
+    pairs = ((absolute, os.path.abspath(root)), (os.path.realpath(absolute), os.path.realpath(root)))
+    for path, base in pairs:
+        try:
+            relative = os.path.relpath(path, base)
+        except ValueError:  # another drive on Windows
+            continue
+        if relative != os.pardir and not relative.startswith(os.pardir + os.sep):
+            return Path(relative).as_posix()
     try:
-        return absolute.relative_to(root.resolve()).as_posix()
+        return Path(os.path.relpath(*pairs[1])).as_posix()
     except ValueError:
-        return Path(os.path.normpath(filename)).as_posix()
+        return Path(pairs[1][0]).as_posix()
 
 
 @dataclass
@@ -48,7 +59,22 @@ class BaselineOutcome:
     stale_entries: int
 
 
-def write_baseline(path: Path, findings: Iterable[Finding], texts: Mapping[str, str], root: Path) -> int:
+@dataclass
+class Baseline:
+    entries: list[dict]
+
+    def counts(self) -> Counter:
+        return Counter((entry["code"], entry["path"], entry["fingerprint"]) for entry in self.entries)
+
+
+def write_baseline(
+    path: Path,
+    findings: Iterable[Finding],
+    texts: Mapping[str, str],
+    root: Path,
+    kept_entries: Iterable[dict] = (),
+) -> int:
+    """Write the findings (and `kept_entries`, already in baseline form); returns the count."""
     entries = [
         {
             "code": finding.code,
@@ -58,28 +84,66 @@ def write_baseline(path: Path, findings: Iterable[Finding], texts: Mapping[str, 
         }
         for finding in findings
     ]
+    entries.extend(kept_entries)
+    # Sorted by what identifies an entry, not by row: moving code keeps the file unchanged.
+    entries.sort(key=lambda entry: (entry["path"], entry["code"], entry["fingerprint"]))
     document = {"tool": "green-lint", "version": FORMAT_VERSION, "findings": entries}
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise UsageProblem(f"cannot write the baseline {str(path)!r}: {error.strerror or error}") from None
     return len(entries)
 
 
-def read_baseline(path: Path) -> Counter:
+def read_baseline(path: Path) -> Baseline:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        entries = document["findings"]
-        return Counter((e["code"], e["path"], e["fingerprint"]) for e in entries)
     except FileNotFoundError:
         raise UsageProblem(
             f"baseline file {str(path)!r} does not exist (create it with --write-baseline)"
         ) from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UsageProblem(f"baseline file {str(path)!r} is not a green-lint baseline: {error}") from None
+    except IsADirectoryError:
+        raise UsageProblem(f"baseline file {str(path)!r} is a folder") from None
+    except OSError as error:
+        raise UsageProblem(
+            f"cannot read the baseline file {str(path)!r}: {error.strerror or error}"
+        ) from None
+    except ValueError as error:
+        raise UsageProblem(f"baseline file {str(path)!r} is not valid JSON: {error}") from None
+    problem = _problem(document)
+    if problem:
+        raise UsageProblem(
+            f"baseline file {str(path)!r} is not a green-lint baseline: {problem} "
+            "(write it again with --write-baseline)"
+        )
+    return Baseline(entries=document["findings"])
+
+
+def _problem(document) -> str | None:
+    if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
+        return 'expected an object with a "findings" list'
+    version = document.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        return f"unsupported format version {version!r}"
+    for number, entry in enumerate(document["findings"], start=1):
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(key), str) for key in ("code", "path", "fingerprint")
+        ):
+            return f'finding {number} lacks a "code", "path" or "fingerprint" string'
+    return None
 
 
 def apply_baseline(
-    baseline: Counter, findings: Iterable[Finding], texts: Mapping[str, str], root: Path
+    baseline: Baseline,
+    findings: Iterable[Finding],
+    texts: Mapping[str, str],
+    root: Path,
+    checked: Collection[str] | None = None,
 ) -> BaselineOutcome:
-    remaining = Counter(baseline)
+    """Hide the findings the baseline records. Entries left unmatched are stale when their
+    file was linted (`checked`: portable paths; None: every file) or no longer exists;
+    entries of other files say nothing about this run."""
+    remaining = baseline.counts()
     kept: list[Finding] = []
     hidden = 0
     for finding in findings:
@@ -90,4 +154,10 @@ def apply_baseline(
             hidden += 1
         else:
             kept.append(finding)
-    return BaselineOutcome(kept=kept, hidden=hidden, stale_entries=sum(remaining.values()))
+    stale = sum(count for (_, path, _), count in remaining.items() if covered(path, checked, root))
+    return BaselineOutcome(kept=kept, hidden=hidden, stale_entries=stale)
+
+
+def covered(entry_path: str, checked: Collection[str] | None, root: Path) -> bool:
+    """Whether this run answers for a baseline entry: its file was linted, or is gone."""
+    return checked is None or entry_path in checked or not (root / entry_path).exists()

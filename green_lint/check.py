@@ -74,6 +74,9 @@ def run_check(request: CheckRequest) -> int:
     if not jobs:
         what = "changed Python files" if changed is not None else "Python files"
         typer.echo(f"green-lint: warning: no {what} found", err=True)
+        if output_format in ("json", "sarif", "gitlab") or request.output_file is not None:
+            # An empty document rather than nothing: CI parses the output or uploads the file.
+            return _report(request, output_format, settings, [], config, [])
         return 0
     mode = "diff" if request.diff else "fix" if request.fix else "check"
     cache_dir = None if request.no_cache else Path(config.cache_dir)
@@ -93,14 +96,22 @@ def _adopt_and_report(
 ) -> int:
     from green_lint import adoption
 
-    if changed is not None:
-        adoption.keep_changed_lines(changed, jobs, results)
+    # A baseline records, and is matched against, every finding of the files checked:
+    # changed-lines mode narrows only what is reported.
     if request.write_baseline is not None:
         adoption.record_baseline(request.write_baseline, jobs, results)
         return 2 if internal_errors else 0
     baseline = request.baseline or (config.root / config.baseline if config.baseline else None)
-    if baseline is not None:
+    if baseline is not None and request.add_noqa:
+        # --add-noqa is how a baseline is burnt down: it suppresses the baselined findings too.
+        typer.echo(
+            "green-lint: warning: --add-noqa ignores the baseline; prune it afterwards with --write-baseline",
+            err=True,
+        )
+    elif baseline is not None:
         adoption.hide_baselined(baseline, jobs, results, request.quiet)
+    if changed is not None:
+        adoption.keep_changed_lines(changed, jobs, results)
     if request.add_noqa:
         adoption.add_noqa(jobs, results)
     return _report(request, output_format, settings, results, config, internal_errors)

@@ -15,7 +15,13 @@ from typing import Any
 from green_lint.findings import Edit, Finding, Position, TextFix
 from green_lint.rule import Report, Rule
 from green_lint.source import SourceError, SourceFile
-from green_lint.suppressions import apply_noqa, file_level_codes, unused_noqa_codes, without_codes
+from green_lint.suppressions import (
+    apply_noqa,
+    file_level_codes,
+    split_lines,
+    unused_noqa_codes,
+    without_codes,
+)
 
 
 @dataclass
@@ -43,7 +49,7 @@ def lint_source(source: SourceFile, settings: LintSettings) -> list[Finding]:
 
 
 def _unused_noqa_findings(source: SourceFile, rule: type[Rule], used, checked: set[str]) -> list[Finding]:
-    lines = source.text.splitlines(keepends=True)
+    lines = split_lines(source.text, keepends=True)
     findings = []
     for noqa, codes in unused_noqa_codes(source.text, used, checked):
         line = lines[noqa.row - 1]

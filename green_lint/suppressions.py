@@ -20,6 +20,24 @@ CODE = re.compile(r"[A-Z]+[0-9]+")
 OWN_PREFIX = "GL"
 
 
+# The line breaks libcst counts rows by; str.splitlines would also split on \f and \v.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The rows of `text` as the parser counts them (1-based row n is item n - 1)."""
+    if not keepends:
+        return _LINE_BREAK.split(text)
+    lines = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        lines.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines
+
+
 @dataclass(frozen=True)
 class Noqa:
     row: int
@@ -28,12 +46,16 @@ class Noqa:
     codes: tuple[str, ...] | None  # None for a bare noqa comment, which hides everything
 
 
-def noqa_on(line: str, row: int) -> Noqa | None:
-    match = NOQA.search(line)
-    if match is None:
+def noqa_on(line: str, row: int, comment_column: int | None = 0) -> Noqa | None:
+    """The noqa directive of a line. `comment_column` is where the line's comment starts
+    (None: the line has no comment); a `# noqa` before it is inside a string."""
+    if comment_column is None:
         return None
-    codes = tuple(CODE.findall(match.group("codes"))) if match.group("codes") else None
-    return Noqa(row, match.start(), match.end(), codes)
+    for match in NOQA.finditer(line):
+        if match.start() >= comment_column:
+            codes = tuple(CODE.findall(match.group("codes"))) if match.group("codes") else None
+            return Noqa(row, match.start(), match.end(), codes)
+    return None
 
 
 def file_level_codes(text: str) -> set[str] | None:
@@ -51,11 +73,12 @@ def apply_noqa(text: str, findings: list[Finding]) -> tuple[list[Finding], dict[
     used: dict[int, set[str]] = {}
     if "noqa" not in text.lower() or not findings:
         return findings, used
-    lines = text.splitlines()
+    lines = split_lines(text)
+    comments = _comment_columns(text)
     kept = []
     for finding in findings:
         row = (finding.source_location or finding.location).row
-        noqa = noqa_on(lines[row - 1], row) if 0 < row <= len(lines) else None
+        noqa = _noqa_at(lines, row, comments)
         if noqa is None or (noqa.codes is not None and finding.code not in noqa.codes):
             kept.append(finding)
         else:
@@ -69,12 +92,18 @@ def unused_noqa_codes(
     """Each noqa comment with the green-lint codes it lists that hid nothing on its row.
 
     Only codes of rules that ran (`checked`), and unknown GL codes, can be unused; other
-    tools' codes are left alone."""
+    tools' codes are left alone. A text that cannot be tokenized reports nothing: its
+    comments are not known for sure."""
     if "noqa" not in text.lower():
         return
-    for row, line in enumerate(text.splitlines(), start=1):
-        noqa = noqa_on(line, row)
-        if noqa is None or noqa.codes is None or not _is_comment(text, row, noqa.start):
+    comments = _comment_columns(text)
+    if comments is None:
+        return
+    for row, line in enumerate(split_lines(text), start=1):
+        if row not in comments:
+            continue
+        noqa = noqa_on(line, row, comments[row])
+        if noqa is None or noqa.codes is None:
             continue
         unused = [
             code
@@ -87,62 +116,73 @@ def unused_noqa_codes(
             yield noqa, unused
 
 
+def _noqa_at(lines: list[str], row: int, comments: dict[int, int] | None) -> Noqa | None:
+    if not 0 < row <= len(lines):
+        return None
+    # Without tokens (a file that does not tokenize), any noqa directive on the line counts.
+    column = 0 if comments is None else comments.get(row)
+    return noqa_on(lines[row - 1], row, column)
+
+
 def _known(code: str) -> bool:
     from green_lint.registry import all_rules
 
     return any(rule.code == code for rule in all_rules())
 
 
-def _is_comment(text: str, row: int, column: int) -> bool:
-    return (row, column) in _comment_starts(text)
+_comment_cache: dict[str, dict[int, int] | None] = {}
 
 
-_comment_cache: dict[int, set[tuple[int, int]]] = {}
-
-
-def _comment_starts(text: str) -> set[tuple[int, int]]:
-    key = hash(text)
-    if key not in _comment_cache:
-        starts = set()
+def _comment_columns(text: str) -> dict[int, int] | None:
+    """Row -> 0-based column where the comment on that row starts; None when the text
+    cannot be tokenized."""
+    if text not in _comment_cache:
+        columns: dict[int, int] | None = {}
         try:
-            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            for token in tokenize.generate_tokens(io.StringIO(text, newline="").readline):
                 if token.type == tokenize.COMMENT:
-                    starts.add(token.start)
-        except (tokenize.TokenError, SyntaxError, IndentationError):
-            pass
+                    columns[token.start[0]] = token.start[1]
+        except (tokenize.TokenError, SyntaxError):
+            columns = None
         _comment_cache.clear()
-        _comment_cache[key] = starts
-    return _comment_cache[key]
+        _comment_cache[text] = columns
+    return _comment_cache[text]
 
 
 def without_codes(line: str, noqa: Noqa, removed: Iterable[str]) -> str:
     """The line with `removed` taken out of its noqa comment (the comment goes when empty)."""
-    kept = [code for code in noqa.codes or () if code not in set(removed)]
+    removed = set(removed)
+    kept = [code for code in noqa.codes or () if code not in removed]
     before, after = line[: noqa.start], line[noqa.end :]
     if kept:
         return f"{before}# noqa: {', '.join(kept)}{after}"
-    if after.strip():
-        return f"{before}{after.lstrip()}" if after.lstrip().startswith("#") else f"{before.rstrip()}{after}"
-    return before.rstrip()
+    if not after.strip():
+        return before.rstrip()
+    if after.lstrip().startswith("#"):
+        return f"{before}{after.lstrip()}"
+    # Words after the codes (a reason given for the suppression) stay a comment.
+    return f"{before}# {after.strip()}"
 
 
 def with_noqa(text: str, codes_by_row: dict[int, set[str]]) -> tuple[str, int, list[int]]:
     """`--add-noqa`: add `# noqa: CODES` at the end of each row (merging with an existing
-    noqa comment). Rows that end inside a multi-line string are skipped and returned."""
-    lines = text.splitlines(keepends=True)
+    noqa comment). Rows where no comment can go (they end inside a multi-line string or
+    with a backslash continuation) are skipped and returned."""
+    lines = split_lines(text, keepends=True)
     inside_strings = _rows_ending_inside_strings(text)
+    comments = _comment_columns(text)
     added = 0
     skipped = []
     for row, codes in sorted(codes_by_row.items()):
         if not 0 < row <= len(lines):
             continue
-        if row in inside_strings:
-            skipped.append(row)
-            continue
         line = lines[row - 1]
         body = line.rstrip("\r\n")
         ending = line[len(body) :]
-        noqa = noqa_on(body, row)
+        if row in inside_strings or body.endswith("\\"):
+            skipped.append(row)
+            continue
+        noqa = _noqa_at(lines, row, comments)
         if noqa is not None and noqa.codes is None:
             continue  # a bare noqa already hides everything
         if noqa is not None:
@@ -159,9 +199,9 @@ def with_noqa(text: str, codes_by_row: dict[int, set[str]]) -> tuple[str, int, l
 def _rows_ending_inside_strings(text: str) -> set[int]:
     rows = set()
     try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        for token in tokenize.generate_tokens(io.StringIO(text, newline="").readline):
             if token.type == tokenize.STRING and token.end[0] > token.start[0]:
                 rows.update(range(token.start[0], token.end[0]))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
+    except (tokenize.TokenError, SyntaxError):
         pass
     return rows

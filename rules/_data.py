@@ -12,6 +12,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import dotted_name, statements_of
+from green_lint.walk import children
 
 PANDAS = "pandas"
 POLARS = "polars"
@@ -361,71 +362,22 @@ def block_statements(block: cst.BaseSuite) -> list[cst.CSTNode]:
     return statements
 
 
-class _Binder(cst.CSTVisitor):
-    """Names bound (or mutated in place) in a subtree."""
+MUTATORS = frozenset(
+    {"append", "extend", "insert", "pop", "update", "setdefault", "clear", "remove", "add", "discard"}
+)
 
-    MUTATORS = frozenset(
-        {"append", "extend", "insert", "pop", "update", "setdefault", "clear", "remove", "add", "discard"}
-    )
 
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def bind(self, target: cst.CSTNode | None) -> None:
-        if isinstance(target, cst.Name):
-            self.names.add(target.value)
-        elif isinstance(target, cst.Tuple | cst.List):
-            for element in target.elements:
-                self.bind(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self.bind(target.value)
-        elif isinstance(target, cst.Subscript | cst.Attribute):
-            base = base_name(target)
-            if base is not None:
-                self.names.add(base)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self.bind(target.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.bind(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.bind(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.bind(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self.bind(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self.bind(node.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.bind(node.target)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self.bind(node.target)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in self.MUTATORS:
-            base = base_name(func.value)
-            if base is not None:
-                self.names.add(base)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.names.add(node.name.value)
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.names.add(node.name.value)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
+def walk(
+    node: cst.CSTNode, *, enter: Callable[[cst.CSTNode], bool] = lambda n: True
+) -> Iterable[cst.CSTNode]:
+    """Every code-carrying node under `node` (included), parents first; `enter` says
+    whether to go inside a node (the root is always entered)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        if current is node or enter(current):
+            pending.extend(reversed(list(children(current))))
 
 
 def base_name(node: cst.BaseExpression) -> str | None:
@@ -435,56 +387,74 @@ def base_name(node: cst.BaseExpression) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
 
 
+def _bind(target: cst.CSTNode | None, names: set[str]) -> None:
+    if isinstance(target, cst.Name):
+        names.add(target.value)
+    elif isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            _bind(element.value, names)
+    elif isinstance(target, cst.StarredElement):
+        _bind(target.value, names)
+    elif isinstance(target, cst.Subscript | cst.Attribute):
+        base = base_name(target)
+        if base is not None:
+            names.add(base)
+
+
 def names_bound_in(*nodes: cst.CSTNode | None) -> set[str]:
-    binder = _Binder()
-    for node in nodes:
-        if node is not None:
-            node.visit(binder)
-    return binder.names
+    """Names bound (or mutated in place: `x[i] = ...`, `x.append(...)`) in the subtrees;
+    nested functions and classes count by their name only."""
+    names: set[str] = set()
+    for root in nodes:
+        if root is None:
+            continue
+        for node in walk(root, enter=not_a_definition):
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    _bind(target.target, names)
+            elif isinstance(
+                node, cst.AugAssign | cst.AnnAssign | cst.For | cst.CompFor | cst.NamedExpr | cst.Del
+            ):
+                _bind(node.target, names)
+            elif isinstance(node, cst.AsName):
+                _bind(node.name, names)
+            elif isinstance(node, cst.FunctionDef | cst.ClassDef):
+                names.add(node.name.value)
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in MUTATORS
+            ):
+                base = base_name(node.func.value)
+                if base is not None:
+                    names.add(base)
+    return names
 
 
 def loop_bound_names(loop: cst.CSTNode) -> set[str]:
     """The names that may change from one iteration of `loop` to the next."""
     if isinstance(loop, cst.For):
-        binder = _Binder()
-        binder.bind(loop.target)
-        loop.body.visit(binder)
-        return binder.names
+        names: set[str] = set()
+        _bind(loop.target, names)
+        return names | names_bound_in(loop.body)
     if isinstance(loop, cst.While):
         return names_bound_in(loop.body)
     return names_bound_in(loop)  # a comprehension: its targets and walruses
 
 
 def names_in(node: cst.CSTNode) -> set[str]:
-    """Every Name read in an expression (not attribute names, not keyword names)."""
+    """Every name an expression mentions (not attribute names, not keyword names)."""
     found: set[str] = set()
-
-    class Reader(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
-
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            attribute.value.visit(self)
-            return False
-
-        def visit_Arg(self, arg: cst.Arg) -> bool:
-            arg.value.visit(self)
-            return False
-
-    node.visit(Reader())
-    return found
-
-
-def walk(
-    node: cst.CSTNode, *, enter: Callable[[cst.CSTNode], bool] = lambda n: True
-) -> Iterable[cst.CSTNode]:
-    """Every node under `node` (included), depth first; `enter` says whether to go inside."""
     pending = [node]
     while pending:
         current = pending.pop()
-        yield current
-        if current is node or enter(current):
-            pending.extend(reversed(current.children))
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        elif isinstance(current, cst.Attribute | cst.Arg):
+            pending.append(current.value)
+        else:
+            pending.extend(children(current))
+    return found
 
 
 def not_a_definition(node: cst.CSTNode) -> bool:

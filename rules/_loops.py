@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 import libcst as cst
 
 from green_lint.context import RuleContext
+from green_lint.names import statements_of
+from green_lint.walk import children
 
 DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 LOOPS = (cst.For, cst.While)
@@ -37,39 +39,34 @@ FIT_METHODS = frozenset({"fit", "fit_generator", "partial_fit"})
 
 
 # -- walks ------------------------------------------------------------------------------
-class _Collector(cst.CSTVisitor):
-    def __init__(self, want: tuple[type[cst.CSTNode], ...], enter_definitions: bool) -> None:
-        self.want = want
-        self.enter_definitions = enter_definitions
-        self.found: list[cst.CSTNode] = []
-        self.depth = 0
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.depth += 1
-        if isinstance(node, self.want):
-            self.found.append(node)
-        return self.enter_definitions or self.depth == 1 or not isinstance(node, DEFINITIONS)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.depth -= 1
-
-
 def nodes_of(
     root: cst.CSTNode, *types: type[cst.CSTNode], enter_definitions: bool = False
 ) -> list[cst.CSTNode]:
     """The nodes of `types` in `root` (root included), in source order; nested functions,
     classes and lambdas are not entered unless asked (the root itself always is)."""
-    collector = _Collector(types, enter_definitions)
-    root.visit(collector)
-    return collector.found
+    return [
+        node
+        for node, _ in walk_with_parents(root, enter_definitions=enter_definitions)
+        if isinstance(node, types)
+    ]
+
+
+def walk_with_parents(
+    root: cst.CSTNode, *, enter_definitions: bool = False
+) -> Iterator[tuple[cst.CSTNode, cst.CSTNode | None]]:
+    """(node, parent) for every code-carrying node of `root`, parents first, in source
+    order, without entering nested definitions unless asked. Uses the engine's read-only
+    walk: libcst's `visit` rebuilds every node it passes."""
+    pending: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(root, None)]
+    while pending:
+        node, parent = pending.pop()
+        yield node, parent
+        if node is root or enter_definitions or not isinstance(node, DEFINITIONS):
+            pending.extend((child, node) for child in reversed(list(children(node))))
 
 
 def calls_of(root: cst.CSTNode) -> list[cst.Call]:
     return nodes_of(root, cst.Call)  # type: ignore[return-value]
-
-
-def loop_body(loop: cst.For | cst.While) -> cst.BaseSuite:
-    return loop.body
 
 
 # -- values -----------------------------------------------------------------------------
@@ -119,26 +116,21 @@ def is_none(context: RuleContext, node: cst.BaseExpression | None, scope: cst.CS
 
 
 # -- the file's own functions -------------------------------------------------------------
-class _Definitions(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.functions: dict[str, list[cst.FunctionDef]] = {}
-        self.classes: dict[str, list[cst.ClassDef]] = {}
-        self.class_depth: list[bool] = []  # for each open definition: is it a class?
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not (self.class_depth and self.class_depth[-1]):  # methods are not called by name
-            self.functions.setdefault(node.name.value, []).append(node)
-        self.class_depth.append(False)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.class_depth.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.setdefault(node.name.value, []).append(node)
-        self.class_depth.append(True)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.class_depth.pop()
+def _collect_definitions(
+    scope: cst.CSTNode,
+    in_class: bool,
+    functions: dict[str, list[cst.FunctionDef]],
+    classes: dict[str, list[cst.ClassDef]],
+) -> None:
+    # A walk over statements only, much cheaper than a visit of every expression.
+    for statement in statements_of(scope, enter_definitions=False):
+        if isinstance(statement, cst.FunctionDef):
+            if not in_class:  # methods are not called by name
+                functions.setdefault(statement.name.value, []).append(statement)
+            _collect_definitions(statement, False, functions, classes)
+        elif isinstance(statement, cst.ClassDef):
+            classes.setdefault(statement.name.value, []).append(statement)
+            _collect_definitions(statement, True, functions, classes)
 
 
 class FileFunctions:
@@ -146,10 +138,9 @@ class FileFunctions:
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
-        definitions = _Definitions()
-        context.module.visit(definitions)
-        self.functions = definitions.functions
-        self.classes = definitions.classes
+        self.functions: dict[str, list[cst.FunctionDef]] = {}
+        self.classes: dict[str, list[cst.ClassDef]] = {}
+        _collect_definitions(context.module, False, self.functions, self.classes)
         self._trains: dict[str, bool] = {}
 
     def function(self, name: str) -> cst.FunctionDef | None:

@@ -22,6 +22,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import dotted_name, statements_of
+from green_lint.walk import children, traverse
 
 # -- grad mode -------------------------------------------------------------------------
 NO_GRAD = (
@@ -208,42 +209,105 @@ class ModelInfo:
     detail: str = ""
 
 
-class Analysis(cst.CSTVisitor):
-    """The walk: calls with their State, functions, call sites, grad markers."""
+# The node types the analysis records, and those whose children get a new State.
+RECORDED = ("Call", "FunctionDef", "Yield", "Await", "AssignTarget", "AugAssign")
+_STATE_PARENTS = (
+    cst.Module,
+    cst.FunctionDef,
+    cst.ClassDef,
+    cst.For,
+    cst.While,
+    cst.With,
+    cst.ListComp,
+    cst.SetComp,
+    cst.GeneratorExp,
+    cst.DictComp,
+)
+
+
+class Analysis:
+    """Calls with their State, functions, call sites, grad markers.
+
+    Fed by the engine's traversal (see `AnalysisHooks`): each recorded node's State comes
+    from `context.stack`, memoised per ancestor. When no traversal fed it (a rule used
+    outside the engine), it walks the module itself."""
 
     def __init__(self, context: RuleContext) -> None:
-        super().__init__()
         self.context = context
         self.calls: list[tuple[cst.Call, State]] = []
+        # The calls of each function's own body (None: module-level code).
+        self.calls_by_function: dict[cst.FunctionDef | None, list[tuple[cst.Call, State]]] = {}
         self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
         self.module_grad_markers: list[tuple[cst.CSTNode, State]] = []
         # Name references passed as arguments, with the call they are passed to.
         self.references: list[tuple[cst.Name, cst.Call, State]] = []
         self.module_disables_grad = False
-        self._nodes: list[cst.CSTNode] = []
-        self._states: list[State] = [State()]
-        context.module.visit(self)
+        self._states: dict[int, State] = {}
+        self._bound: dict[int, set[str]] = {}
+        self._last: cst.CSTNode | None = None
+        self._fed = False
+        self._finished = False
         self._by_name: dict[str, list[FunctionInfo]] = {}
-        for info in self.functions.values():
-            self._by_name.setdefault(info.name, []).append(info)
         self._call_sites: dict[cst.FunctionDef, list[CallSite]] | None = None
+        self._callers_cache: dict[cst.FunctionDef, set[cst.FunctionDef]] | None = None
+        self._needs_grad: set[cst.FunctionDef] | None = None
+        self._grad_free: set[cst.FunctionDef] | None = None
 
-    # -- the walk --------------------------------------------------------------------
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        parent = self._nodes[-1] if self._nodes else None
-        state = self._child_state(parent, node, self._states[-1])
-        self._nodes.append(node)
-        self._states.append(state)
-        self._record(node, parent, state)
-        return True
+    # -- recording ---------------------------------------------------------------------
+    def feed(self, node: cst.CSTNode, stack: list[cst.CSTNode]) -> None:
+        """Record `node` (the last of `stack`), once even if several rules pass it on."""
+        if node is self._last:
+            return
+        self._last = node
+        self._fed = True
+        self._record(node, self._state_at(stack))
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._nodes.pop()
-        self._states.pop()
+    def bound_names(self, node: cst.CSTNode) -> set[str]:
+        """`bound_names_in(node)`, computed once per node."""
+        found = self._bound.get(id(node))
+        if found is None:
+            found = self._bound[id(node)] = set(bound_names_in(node))
+        return found
 
-    def _child_state(self, parent: cst.CSTNode | None, node: cst.CSTNode, state: State) -> State:
-        if parent is None:
-            return state
+    def finish(self) -> Analysis:
+        if not self._finished:
+            if not self._fed:
+                self._walk_module()
+            self._finished = True
+            for info in self.functions.values():
+                self._by_name.setdefault(info.name, []).append(info)
+        return self
+
+    def _walk_module(self) -> None:
+        stack: list[cst.CSTNode] = []
+        recorded = tuple(getattr(cst, name) for name in RECORDED)
+
+        def on_visit(node: cst.CSTNode) -> None:
+            stack.append(node)
+            if isinstance(node, recorded):
+                self._record(node, self._state_at(stack))
+
+        traverse(self.context.module, on_visit, lambda node: stack.pop())
+
+    def _state_at(self, stack: list[cst.CSTNode]) -> State:
+        states = self._states
+        start = len(stack) - 2  # the recorded node itself needs no entry
+        while start >= 0 and id(stack[start]) not in states:
+            start -= 1
+        if start < 0:
+            start, state = 0, State()
+            states[id(stack[0])] = state
+        else:
+            state = states[id(stack[start])]
+        for index in range(start + 1, len(stack)):
+            parent = stack[index - 1]
+            if isinstance(parent, _STATE_PARENTS):
+                state = self._child_state(parent, stack[index], state)
+            if index < len(stack) - 1:
+                states[id(stack[index])] = state
+        return state
+
+    def _child_state(self, parent: cst.CSTNode, node: cst.CSTNode, state: State) -> State:
         if isinstance(parent, cst.Module):
             return replace(state, top=node)
         if isinstance(parent, cst.FunctionDef) and node is parent.body:
@@ -263,9 +327,10 @@ class Analysis(cst.CSTVisitor):
     def _turns_grad_off(self, node: cst.With) -> bool:
         return any(grad_off_expression(self.context, item.item) for item in node.items)
 
-    def _record(self, node: cst.CSTNode, parent: cst.CSTNode | None, state: State) -> None:
+    def _record(self, node: cst.CSTNode, state: State) -> None:
         if isinstance(node, cst.Call):
             self.calls.append((node, state))
+            self.calls_by_function.setdefault(state.func, []).append((node, state))
             if self._asks_for_grad(node):
                 self._grad_marker(node, state)
             if _is_set_grad_false(self.context, node):
@@ -349,54 +414,105 @@ class Analysis(cst.CSTVisitor):
             yield info
             func = info.outer
 
+    def _callers(self) -> dict[cst.FunctionDef, set[cst.FunctionDef]]:
+        """callee -> the functions of the file that call it by name."""
+        if self._callers_cache is None:
+            callers: dict[cst.FunctionDef, set[cst.FunctionDef]] = {}
+            for call, state in self.calls:
+                if state.func is None:
+                    continue
+                for callee in self.callees(call, state):
+                    callers.setdefault(callee.node, set()).add(state.func)
+            self._callers_cache = callers
+        return self._callers_cache
+
     def needs_grad(self) -> set[cst.FunctionDef]:
         """Functions that call backward (or ask for gradients), directly, in a nested
         function, or through another function of the file they call."""
-        needing = {f for f, info in self.functions.items() if info.grad_markers}
-        for f in list(needing):
-            needing.update(info.node for info in self.enclosing_functions(f))
-        changed = True
-        while changed:
-            changed = False
-            for call, state in self.calls:
-                if state.func is None or state.func in needing:
-                    continue
-                if any(callee.node in needing for callee in self.callees(call, state)):
-                    needing.update(info.node for info in self.enclosing_functions(state.func))
-                    changed = True
+        if self._needs_grad is not None:
+            return self._needs_grad
+        needing: set[cst.FunctionDef] = set()
+        pending = [f for f, info in self.functions.items() if info.grad_markers]
+        callers = self._callers()
+        while pending:
+            func = pending.pop()
+            if func in needing:
+                continue
+            needing.add(func)
+            outer = self.functions[func].outer
+            if outer is not None:
+                pending.append(outer)
+            pending.extend(callers.get(func, ()))
+        self._needs_grad = needing
         return needing
 
     def grad_free_functions(self) -> set[cst.FunctionDef]:
         """Functions whose body always runs with autograd off: decorated with
         no_grad/inference_mode, calling `torch.set_grad_enabled(False)`, or called only
         from places where autograd is off."""
+        if self._grad_free is not None:
+            return self._grad_free
         free = {
             f
             for f, info in self.functions.items()
             if info.disables_grad or any(grad_off_expression(self.context, d.decorator) for d in f.decorators)
         }
+        candidates = [f for f in self.functions if f not in free and self.call_sites(f)]
         changed = True
         while changed:
             changed = False
-            for f in self.functions:
+            for f in candidates:
                 if f in free:
                     continue
                 sites = [s for s in self.call_sites(f) if s.how != "argument"]
                 if sites and all(s.state.grad_off is not None or s.state.func in free for s in sites):
                     free.add(f)
                     changed = True
+        self._grad_free = free
         return free
 
     def is_handler(self, func: cst.FunctionDef) -> bool:
         return is_request_handler(self.context, func, self)
 
 
-def analysis_for(context: RuleContext) -> Analysis:
-    """The file's analysis, computed once and shared by the rules."""
+def _collector(context: RuleContext) -> Analysis:
     found = _ANALYSES.get(context)
     if found is None:
         found = _ANALYSES[context] = Analysis(context)
     return found
+
+
+def analysis_for(context: RuleContext) -> Analysis:
+    """The file's analysis, complete: call it from `leave_Module` (after the traversal)."""
+    return _collector(context).finish()
+
+
+class AnalysisHooks:
+    """Mixin for the rules that use the analysis: their visits feed it during the
+    engine's single traversal (several rules feed the same analysis; it records each
+    node once). Not a rule."""
+
+    def _feed(self, node: cst.CSTNode) -> None:
+        context = self.context
+        _collector(context).feed(node, context.stack)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._feed(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._feed(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self._feed(node)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._feed(node)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._feed(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._feed(node)
 
 
 _ANALYSES: weakref.WeakKeyDictionary[RuleContext, Analysis] = weakref.WeakKeyDictionary()
@@ -562,7 +678,7 @@ class TorchModules:
     def _bound_names(self, scope: cst.CSTNode) -> set[str]:
         key = id(scope)
         if key not in self._bound_cache:
-            names = set(bound_names_in(scope))
+            names = set(self.analysis.bound_names(scope))
             if isinstance(scope, cst.FunctionDef):
                 names.update(_parameter_names(scope))
             self._bound_cache[key] = names
@@ -600,11 +716,8 @@ class TorchModules:
         names = set(_parameter_names(func))
         return {
             call.func.value.value
-            for call, state in self.analysis.calls
-            if state.func is func
-            and is_eval_call(call)
-            and isinstance(call.func.value, cst.Name)
-            and call.func.value.value in names
+            for call, _ in self.analysis.calls_by_function.get(func, ())
+            if is_eval_call(call) and isinstance(call.func.value, cst.Name) and call.func.value.value in names
         }
 
     def _is_model_parameter(self, param: cst.Param) -> bool:
@@ -780,55 +893,46 @@ def _assignments(scope: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression]]
             yield statement.target.value, statement.value
 
 
-class _BoundNames(cst.CSTVisitor):
-    """Names bound by assignments, loops, `with ... as`, imports and definitions in a
-    scope, without entering nested functions, classes or lambdas."""
-
-    def __init__(self, root: cst.CSTNode) -> None:
-        super().__init__()
-        self.root = root
-        self.names: list[str] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if node is not self.root and isinstance(node, cst.FunctionDef | cst.ClassDef):
-            self.names.append(node.name.value)
-            return False
-        if node is not self.root and isinstance(node, cst.Lambda):
-            return False
+def bound_names_in(node: cst.CSTNode) -> list[str]:
+    """Names bound inside `node` (a scope, a loop...) by assignments, loops, `with ... as`,
+    imports and definitions, nested functions, classes and lambdas not entered. For a
+    function, its body only: its decorators and defaults belong to the outer scope."""
+    root = node.body if isinstance(node, cst.FunctionDef) else node
+    names: list[str] = []
+    pending = [root]
+    while pending:
+        current = pending.pop()
+        if current is not root and isinstance(current, cst.FunctionDef | cst.ClassDef):
+            names.append(current.name.value)
+            continue
+        if current is not root and isinstance(current, cst.Lambda):
+            continue
         if isinstance(
-            node, cst.AssignTarget | cst.AugAssign | cst.For | cst.CompFor | cst.AnnAssign | cst.NamedExpr
+            current, cst.AssignTarget | cst.AugAssign | cst.For | cst.CompFor | cst.AnnAssign | cst.NamedExpr
         ):
-            self._targets(node.target)
-        elif isinstance(node, cst.AsName):
-            self._targets(node.name)
-        elif isinstance(node, cst.Import | cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
+            _target_names(current.target, names)
+        elif isinstance(current, cst.AsName):
+            _target_names(current.name, names)
+        elif isinstance(current, cst.Import | cst.ImportFrom) and not isinstance(
+            current.names, cst.ImportStar
+        ):
+            for alias in current.names:
                 if alias.asname is None:
                     name = dotted_name(alias.name)
                     if name:
-                        self.names.append(name.split(".", 1)[0])
-        return True
-
-    def _targets(self, target: cst.CSTNode) -> None:
-        if isinstance(target, cst.Name):
-            self.names.append(target.value)
-        elif isinstance(target, cst.Tuple | cst.List):
-            for element in target.elements:
-                self._targets(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self._targets(target.value)
+                        names.append(name.split(".", 1)[0])
+        pending.extend(children(current))
+    return names
 
 
-def bound_names_in(node: cst.CSTNode) -> list[str]:
-    """Names bound inside `node` (a scope, a loop...), nested definitions not entered."""
-    if isinstance(node, cst.Module | cst.FunctionDef):
-        # The function's body only: its decorators and defaults belong to the outer scope.
-        visitor = _BoundNames(node)
-        (node.body if isinstance(node, cst.FunctionDef) else node).visit(visitor)
-        return visitor.names
-    visitor = _BoundNames(node)
-    node.visit(visitor)
-    return visitor.names
+def _target_names(target: cst.CSTNode, names: list[str]) -> None:
+    if isinstance(target, cst.Name):
+        names.append(target.value)
+    elif isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            _target_names(element.value, names)
+    elif isinstance(target, cst.StarredElement):
+        _target_names(target.value, names)
 
 
 # -- inference functions and request handlers --------------------------------------------
@@ -918,8 +1022,8 @@ def is_eval_call(call: cst.Call) -> bool:
 
 def calls_eval(models: TorchModules, info: FunctionInfo) -> bool:
     """Whether the function's own body switches one of its models to eval mode."""
-    for call, state in models.analysis.calls:
-        if state.func is info.node and is_eval_call(call):
+    for call, _ in models.analysis.calls_by_function.get(info.node, ()):
+        if is_eval_call(call):
             receiver = call.func.value
             if models.lookup(receiver, info.node) is not None:
                 return True
@@ -952,11 +1056,9 @@ def loop_needs_grad(analysis: Analysis, loop: cst.CSTNode, needs_grad: set[cst.F
     """Whether a module-level loop computes gradients (itself or through a function)."""
     if any(state.loops[:1] == (loop,) for _, state in analysis.module_grad_markers):
         return True
-    for call, state in analysis.calls:
-        if (
-            state.func is None
-            and state.loops[:1] == (loop,)
-            and any(callee.node in needs_grad for callee in analysis.callees(call, state))
+    for call, state in analysis.calls_by_function.get(None, ()):
+        if state.loops[:1] == (loop,) and any(
+            callee.node in needs_grad for callee in analysis.callees(call, state)
         ):
             return True
     return False

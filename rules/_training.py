@@ -20,6 +20,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import dotted_name, statements_of
+from green_lint.walk import children, traverse
 
 DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 LOOPS = (cst.For, cst.While)
@@ -27,14 +28,15 @@ LOOPS = (cst.For, cst.While)
 
 # -- walks -----------------------------------------------------------------------------
 def walk(node: cst.CSTNode, *, enter_definitions: bool = True) -> Iterator[cst.CSTNode]:
-    """Every node below `node` (inclusive), depth first, in no particular order."""
+    """Every code-carrying node below `node` (inclusive), depth first, in no particular
+    order (whitespace and punctuation skipped)."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
         if not enter_definitions and current is not node and isinstance(current, DEFINITIONS):
             continue
-        stack.extend(current.children)
+        stack.extend(children(current))
 
 
 def calls_in(node: cst.CSTNode, *, enter_definitions: bool = True) -> Iterator[cst.Call]:
@@ -113,7 +115,10 @@ def string_value(node: cst.BaseExpression | None) -> str | None:
             return None
         return value if isinstance(value, str) else None
     if isinstance(node, cst.ConcatenatedString):
-        value = node.evaluated_value
+        try:
+            value = node.evaluated_value
+        except Exception:  # pragma: no cover - f-strings and mixed bytes
+            return None
         return value if isinstance(value, str) else None
     return None
 
@@ -154,6 +159,26 @@ def with_keyword(call: cst.Call, name: str, value_code: str) -> cst.Call:
         )
         args.append(new.with_changes(whitespace_after_arg=last.whitespace_after_arg))
     return call.with_changes(args=args)
+
+
+def with_element(node: cst.List, code: str) -> cst.List:
+    """The list literal `node` with the expression `code` appended (keeping its layout)."""
+    elements = list(node.elements)
+    new = cst.Element(cst.parse_expression(code))
+    if not elements:
+        return node.with_changes(elements=[new])
+    last = elements[-1]
+    if isinstance(last.comma, cst.Comma):
+        if len(elements) >= 2 and isinstance(elements[-2].comma, cst.Comma):
+            between = elements[-2].comma.whitespace_after
+        else:
+            between = node.lbracket.whitespace_after
+        elements[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
+        elements.append(new.with_changes(comma=last.comma))
+    else:
+        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        elements.append(new)
+    return node.with_changes(elements=elements)
 
 
 def replace_arg(call: cst.Call, old: cst.Arg, name: str, value_code: str) -> cst.Call:
@@ -468,11 +493,28 @@ class _ScopeInfo:
     params: list[str] = field(default_factory=list)
 
 
-class _Indexer(cst.CSTVisitor):
+class _Indexer:
     def __init__(self, flow: Flow) -> None:
-        super().__init__()
         self.flow = flow
         self.scopes: list[Scope] = [flow.module]
+        self._visits: dict[type, object] = {}
+        self._leaves: dict[type, object] = {}
+
+    def on_visit(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        method = self._visits.get(kind, 0)
+        if method == 0:
+            method = self._visits[kind] = getattr(self, f"visit_{kind.__name__}", None)
+        if method is not None:
+            method(node)
+
+    def on_leave(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        method = self._leaves.get(kind, 0)
+        if method == 0:
+            method = self._leaves[kind] = getattr(self, f"leave_{kind.__name__}", None)
+        if method is not None:
+            method(node)
 
     # scopes
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -582,8 +624,15 @@ class Flow:
         self.methods: dict[tuple[int, str], cst.FunctionDef] = {}
         self.classes: dict[str, cst.ClassDef] = {}
         self.class_attributes: dict[int, set[str]] = {}
-        module.visit(_Indexer(self))
         self._refs: dict[tuple[int, int], frozenset] = {}
+        # Feed it the nodes of a traversal (`on_visit`/`on_leave`), or call `build`.
+        self.indexer = _Indexer(self)
+
+    @classmethod
+    def build(cls, module: cst.Module) -> Flow:
+        flow = cls(module)
+        traverse(module, flow.indexer.on_visit, flow.indexer.on_leave)
+        return flow
 
     def resolve(self, scope: Scope, name: str) -> tuple:
         current: Scope | None = scope
@@ -664,7 +713,7 @@ class Flow:
                 if self.defines_class(key[1], name):
                     found.add(("cls", name))
                 continue
-            stack.extend(current.children)
+            stack.extend(children(current))
         result = frozenset(found)
         self._refs[cache_key] = result
         return result

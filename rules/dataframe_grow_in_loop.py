@@ -153,12 +153,20 @@ class DataframeGrowInLoop(Rule):
 
     def _is_length_of(self, expr: cst.BaseExpression, frame: cst.BaseExpression) -> bool:
         frame_code = code(frame)
-        if isinstance(expr, cst.Call) and self.context.resolves_to(expr.func, "builtins.len") and len(expr.args) == 1:
+        if (
+            isinstance(expr, cst.Call)
+            and self.context.resolves_to(expr.func, "builtins.len")
+            and len(expr.args) == 1
+        ):
             sized = expr.args[0].value
             if isinstance(sized, cst.Attribute) and sized.attr.value == "index":
                 sized = sized.value
             return code(sized) == frame_code
-        if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "shape":
+        if (
+            isinstance(expr, cst.Subscript)
+            and isinstance(expr.value, cst.Attribute)
+            and expr.value.attr.value == "shape"
+        ):
             indices = subscript_indices(expr)
             return (
                 code(expr.value.value) == frame_code
@@ -177,7 +185,8 @@ def _is_stable(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Subscript) and _is_stable(node.value):
         indices = subscript_indices(node)
         return bool(indices) and all(
-            isinstance(i, cst.Name | cst.Integer | cst.SimpleString) or is_simple_reference(i) for i in indices
+            isinstance(i, cst.Name | cst.Integer | cst.SimpleString) or is_simple_reference(i)
+            for i in indices
         )
     return False
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
-from green_lint.rule import Rule
 from green_lint.rules._torch import (
+    AnalysisHooks,
     ModelInfo,
     analysis_for,
     has_inference_name,
     is_request_handler,
     torch_modules_for,
 )
+
+from green_lint.rule import Rule
 
 # Any sign of an accelerator: the file is not (only) CPU code.
 ACCELERATOR = re.compile(r"\b(cuda|mps|xpu|npu|device_map)\b|\bAccelerator\b")
@@ -33,7 +34,7 @@ RUNTIMES = ("onnxruntime", "openvino", "tensorrt", "torch_tensorrt", "optimum", 
 QUANTIZABLE = re.compile(r"\b(Linear|LSTM|GRU|RNN)\b")
 
 
-class EagerCpuInference(Rule):
+class EagerCpuInference(AnalysisHooks, Rule):
     """
     ## What it does
     Flags repeated eager PyTorch inference on the CPU: a forward pass in a loop (or in a
@@ -122,7 +123,9 @@ class EagerCpuInference(Rule):
                 continue
             func = state.func
             if func is None:
-                if not state.loops or any(s.loops[:1] == state.loops[:1] for _, s in analysis.module_grad_markers):
+                if not state.loops or any(
+                    s.loops[:1] == state.loops[:1] for _, s in analysis.module_grad_markers
+                ):
                     continue
                 where, key = "in a loop", state.loops[0]
             else:

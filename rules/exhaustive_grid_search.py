@@ -6,11 +6,20 @@ from dataclasses import dataclass
 from math import ceil, prod
 
 import libcst as cst
-from green_lint.rules._loops import DEFINITIONS, FileFunctions, argument, number, target_names, training_call
+from green_lint.rules._loops import (
+    DEFINITIONS,
+    FileFunctions,
+    argument,
+    number,
+    target_names,
+    training_call,
+    walk_with_parents,
+)
 
 from green_lint.fixes import insert_lines_before, top_level_line_of
 from green_lint.names import dotted_name
 from green_lint.rule import Fix, Rule
+from green_lint.walk import children
 
 GRID_SEARCH = "sklearn.model_selection.GridSearchCV"
 PARAMETER_GRID = "sklearn.model_selection.ParameterGrid"
@@ -154,7 +163,8 @@ class ExhaustiveGridSearch(Rule):
             return
         self._analysed.add(id(node))
         paths = self._training_paths(level)
-        if not any(len(path) >= 2 for path in paths):
+        # A search varies at least two values (a one-value list varies nothing).
+        if not any(sum(1 for count in path if count != 1) >= 2 for path in paths):
             return
         self.report(node, self._loop_message(level, paths), end_node=node.iter)
 
@@ -177,12 +187,32 @@ class ExhaustiveGridSearch(Rule):
 
     def _training_paths(self, level: _Level) -> list[list[int | None]]:
         """The value counts along every path from `level` down to a level that trains."""
-        scan = _LevelScan(self)
-        level.loop.body.visit(scan)
-        paths = [list(level.dims)] if scan.trains else []
-        for child in scan.children:
+        children, trains = self._scan(level.loop.body)
+        paths = [list(level.dims)] if trains else []
+        for child in children:
             paths.extend(level.dims + path for path in self._training_paths(child))
         return paths
+
+    def _scan(self, body: cst.BaseSuite) -> tuple[list[_Level], bool]:
+        """The search levels directly inside a loop body (not entered), and whether the
+        rest of the body (other loops included, nested definitions excluded) trains."""
+        levels: list[_Level] = []
+        trains = False
+        scope = self.context.scope()
+        pending: list[cst.CSTNode] = [body]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, DEFINITIONS):
+                continue
+            if isinstance(node, cst.For):
+                level = self._level(node)
+                if level is not None:
+                    levels.append(level)
+                    continue
+            elif isinstance(node, cst.Call) and not trains:
+                trains = training_call(self.context, node, self.functions, scope) is not None
+            pending.extend(reversed(list(children(node))))
+        return levels, trains
 
     def _loop_message(self, root: _Level, paths: list[list[int | None]]) -> str:
         if len(paths) == 1 and paths[0] == root.dims and root.product:
@@ -510,67 +540,29 @@ class _Level:
     product: bool
 
 
-class _LevelScan(cst.CSTVisitor):
-    """The search levels directly inside a loop body (not entered), and whether the rest
-    of the body (other loops included, nested definitions excluded) trains a model."""
-
-    def __init__(self, rule: ExhaustiveGridSearch) -> None:
-        self.rule = rule
-        self.scope = rule.context.scope()
-        self.children: list[_Level] = []
-        self.trains = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, DEFINITIONS):
-            return False
-        if isinstance(node, cst.For):
-            level = self.rule._level(node)
-            if level is not None:
-                self.children.append(level)
-                return False
-        elif isinstance(node, cst.Call) and not self.trains:
-            context = self.rule.context
-            self.trains = training_call(context, node, self.rule.functions, self.scope) is not None
-        return True
-
-
-class _HyperparameterUse(cst.CSTVisitor):
-    def __init__(self, names: set[str]) -> None:
-        self.names = names
-        self.stack: list[cst.CSTNode] = []
-        self.found = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Name) and node.value in self.names and _reaches_a_model(self.stack, node):
-            self.found = True
-        self.stack.append(node)
-        return not self.found and not (len(self.stack) > 1 and isinstance(node, DEFINITIONS))
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
-
-
 def _used_as_hyperparameter(loop: cst.For) -> bool:
     names = set(target_names(loop.target))
     if not names:
         return False
-    visitor = _HyperparameterUse(names)
-    loop.body.visit(visitor)
-    return visitor.found
+    parents: dict[int, cst.CSTNode | None] = {}
+    for node, parent in walk_with_parents(loop.body):
+        parents[id(node)] = parent
+        if isinstance(node, cst.Name) and node.value in names and _reaches_a_model(node, parents):
+            return True
+    return False
 
 
-def _reaches_a_model(stack: list[cst.CSTNode], name: cst.Name) -> bool:
+def _reaches_a_model(name: cst.Name, parents: dict[int, cst.CSTNode | None]) -> bool:
     """Whether this use of a loop value passes it to something that may build or train a
     model (see the rule's docs), judged from the expression around it."""
     child: cst.CSTNode = name
     in_container = False
-    index = len(stack) - 1
-    while index >= 0:
-        ancestor = stack[index]
+    ancestor = parents.get(id(name))
+    while ancestor is not None:
         if isinstance(ancestor, cst.Attribute):
             if child is not ancestor.value:
                 return False  # `x.lr`: an attribute that happens to share the name
-            parent = stack[index - 1] if index else None
+            parent = parents.get(id(ancestor))
             return (
                 isinstance(parent, cst.Call)
                 and parent.func is ancestor
@@ -579,13 +571,13 @@ def _reaches_a_model(stack: list[cst.CSTNode], name: cst.Name) -> bool:
         if isinstance(ancestor, cst.Arg):
             if child is not ancestor.value:
                 return False
-            call = stack[index - 1]
+            call = parents.get(id(ancestor))
             if ancestor.keyword is not None and ancestor.keyword.value in LOGGING_KEYWORDS:
                 return False
             if not isinstance(call, cst.Call) or _not_consuming(call):
                 return False
             if isinstance(call.func, cst.Name) and call.func.value == "dict":
-                in_container, child, index = True, call, index - 2
+                in_container, child, ancestor = True, call, parents.get(id(call))
                 continue
             return True
         if isinstance(ancestor, cst.DictElement):
@@ -604,7 +596,7 @@ def _reaches_a_model(stack: list[cst.CSTNode], name: cst.Name) -> bool:
         ):
             return False  # an index, a condition, an f-string, a statement...
         child = ancestor
-        index -= 1
+        ancestor = parents.get(id(ancestor))
     return False
 
 

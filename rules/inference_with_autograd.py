@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 from green_lint.rules._torch import (
     Analysis,
+    AnalysisHooks,
     FunctionInfo,
     TorchModules,
     analysis_for,
@@ -20,7 +21,7 @@ from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
 
 
-class InferenceWithAutograd(Rule):
+class InferenceWithAutograd(AnalysisHooks, Rule):
     """
     ## What it does
     Flags a PyTorch forward pass (`model(x)`, `model.forward(x)`) in evaluation or

@@ -36,7 +36,10 @@ READERS = frozenset(
                 "read_fwf",
             )
         ),
-        *(f"polars.{name}" for name in ("read_csv", "read_parquet", "read_json", "read_ndjson", "read_ipc", "read_excel")),
+        *(
+            f"polars.{name}"
+            for name in ("read_csv", "read_parquet", "read_json", "read_ndjson", "read_ipc", "read_excel")
+        ),
         "numpy.load",
         "numpy.loadtxt",
         "numpy.genfromtxt",
@@ -64,6 +67,8 @@ PATH_BUILDERS = frozenset(
 # A loop that waits (polls) may legitimately read a file that changes.
 WAITS = frozenset({"time.sleep", "asyncio.sleep"})
 READ_MODES = frozenset("rbt")
+# Method names that write a file: `df.to_csv(path)`, `np.save`, `model.save(path)`, `json.dump`.
+WRITERS = ("to_", "save", "write", "dump")
 
 
 class LoadInLoop(Rule):
@@ -73,8 +78,8 @@ class LoadInLoop(Rule):
     not depend on the iteration: `pd.read_csv/read_parquet/read_json/read_excel/
     read_feather/read_pickle` (and the other pandas and Polars readers),
     `np.load/loadtxt/genfromtxt`, `torch.load`, `open(path).read()`,
-    `json.load(open(path))`, `pickle.load(open(path))` and `with open(path) as f:` reading
-    `f`, when no argument uses the loop variable or a name assigned in the loop.
+    `json.load(open(path))`, `pickle.load(open(path))` and `with open(path) as f:` in a
+    reading mode, when no argument uses the loop variable or a name assigned in the loop.
 
     Not flagged: a different file per iteration (`pd.read_csv(path)` with `path` the loop
     variable or built from it, an f-string using it, `skiprows=i * n`), reads under an
@@ -215,7 +220,8 @@ class LoadInLoop(Rule):
                 if names_in(test) & assigned:
                     return True
                 if any(
-                    isinstance(n, cst.Comparison) and any(isinstance(c.operator, cst.Equal) for c in n.comparisons)
+                    isinstance(n, cst.Comparison)
+                    and any(isinstance(c.operator, cst.Equal) for c in n.comparisons)
                     for n in walk(test)
                 ):
                     return True
@@ -232,7 +238,10 @@ class LoadInLoop(Rule):
                 break
         return set()
 
-    def _loop_waits_or_writes(self, loop: cst.CSTNode, arguments: list[cst.BaseExpression], read: cst.Call) -> bool:
+    def _loop_waits_or_writes(
+        self, loop: cst.CSTNode, arguments: list[cst.BaseExpression], read: cst.Call
+    ) -> bool:
+        """The loop sleeps (it polls a file that changes) or writes to the path it reads."""
         path_codes = {code(argument) for argument in arguments[:1]}
         body = loop.body if isinstance(loop, cst.For | cst.While) else loop
         for node in walk(body, enter=not_a_definition):
@@ -240,12 +249,12 @@ class LoadInLoop(Rule):
                 continue
             if self.context.resolves_to(node.func, *WAITS):
                 return True
-            if isinstance(node.func, cst.Attribute) and node.func.attr.value.startswith(("to_", "save", "write", "dump")):
-                if any(code(arg.value) in path_codes for arg in node.args):
-                    return True
-            if self.context.resolves_to(node.func, "builtins.open", "numpy.save", "torch.save"):
-                if any(code(arg.value) in path_codes for arg in node.args) and self._open_for_reading(node) is None:
-                    return True
+            if not any(code(arg.value) in path_codes for arg in node.args):
+                continue
+            writer_method = isinstance(node.func, cst.Attribute) and node.func.attr.value.startswith(WRITERS)
+            writer_function = self.context.resolves_to(node.func, "builtins.open", "numpy.save", "torch.save")
+            if writer_method or (writer_function and self._open_for_reading(node) is None):
+                return True
         return False
 
     def _loop_description(self, loop: cst.CSTNode) -> str:

@@ -6,6 +6,7 @@ import libcst as cst
 from green_lint.rules._torch import (
     MODULE_CHAIN_METHODS,
     Analysis,
+    AnalysisHooks,
     TorchModules,
     analysis_for,
     is_eval_call,
@@ -18,7 +19,7 @@ from green_lint.names import statements_of
 from green_lint.rule import Rule
 
 
-class MissingEvalMode(Rule):
+class MissingEvalMode(AnalysisHooks, Rule):
     """
     ## What it does
     Flags inference on a torch module (a forward pass under `torch.no_grad()` /

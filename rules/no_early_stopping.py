@@ -24,6 +24,7 @@ from green_lint.rules._training import (
     positional,
     string_value,
     walk,
+    with_element,
     with_keyword,
     words_of,
 )
@@ -89,10 +90,10 @@ SKLEARN = {
 }
 OPTIMIZERS = ("torch.optim", "timm.optim", "transformers.AdamW", "bitsandbytes.optim", "apex.optimizers")
 # Words in the condition of a `break` that make it an early stop (validation measures,
-# patience counters, early stoppers).
+# patience counters, early stoppers; rewards and thresholds for reinforcement learning).
 STOP_WORDS = re.compile(
     r"val|eval|loss|acc|score|metric|best|improv|patien|early|stop|plateau|converg|wait|f1|auc|"
-    r"ppl|perplex|bleu|error|prun|tolera"
+    r"ppl|perplex|bleu|error|prun|tolera|reward|solved|threshold"
 )
 SHOULD_STOP = re.compile(r"\bshould_stop\s*=\s*True")
 
@@ -138,6 +139,9 @@ class NoEarlyStopping(Rule):
     another loop (or in a function called from a loop) is taken for the inner steps of an
     epoch and not flagged, unless its variable or budget names an epoch or the outer loop
     runs over a literal list of values (a sweep).
+    `SGDClassifier/SGDRegressor(tol=None)` has no stopping criterion at all: it is flagged
+    with advice and no fix (`early_stopping=True` needs a `tol`). Test suites that train a
+    fixed number of steps on purpose are best silenced with `per-file-ignores`.
 
     ## Why is this bad
     A fixed budget trains until the last epoch even when the validation score stopped
@@ -191,8 +195,11 @@ class NoEarlyStopping(Rule):
     fix_safety = "unsafe"
     options = {"min-epochs": 10, "min-rounds": 100}
     triggers = (
-        "epochs",
-        "Trainer",
+        ("epochs", "keras"),
+        ("epochs", "tensorflow"),
+        ("Trainer", "lightning"),
+        ("Trainer", "transformers"),
+        ("Trainer", "trl"),
         "xgboost",
         "lightgbm",
         "catboost",
@@ -201,7 +208,7 @@ class NoEarlyStopping(Rule):
         "SGDClassifier",
         "SGDRegressor",
         "GradientBoosting",
-        "backward",
+        ("backward", "torch", "range"),
     )
 
     def __init__(self, context, options=None) -> None:
@@ -602,7 +609,7 @@ class NoEarlyStopping(Rule):
             and argument(node, 7, "validation_data") is None
         ):
             validation = False
-        spelled = self._keras_early_stopping()
+        spelled = self._keras_early_stopping(self._keras_family(node.func.value))
         name = spelled[0] if spelled else "keras.callbacks.EarlyStopping"
         callback = f'{name}(monitor="val_loss", patience=5, restore_best_weights=True)'
         message = (
@@ -638,8 +645,27 @@ class NoEarlyStopping(Rule):
             return True
         return qualified.split(".", 1)[0] in KERAS_MODULES
 
-    def _keras_early_stopping(self) -> tuple[str, dict] | None:
-        """The file's spelling of Keras' EarlyStopping and the changes that import it."""
+    def _keras_family(self, receiver: cst.BaseExpression) -> str | None:
+        """The Keras the model comes from (keras, tensorflow.keras or tf_keras), if known."""
+        value = self.context.single_value(receiver) if isinstance(receiver, cst.Name) else receiver
+        if not isinstance(value, cst.Call):
+            return None
+        func = value.func
+        candidates = [func]
+        if isinstance(func, cst.Name) and func.value in self.context.imports.own_definitions:
+            for statement in statements_of(self.context.module):
+                if isinstance(statement, cst.ClassDef) and statement.name.value == func.value:
+                    candidates = [base.value for base in statement.bases]
+        for candidate in candidates:
+            qualified = self.context.resolves_under(candidate, *KERAS_MODULES)
+            if qualified is not None:
+                top = qualified.split(".", 1)[0]
+                return "tensorflow.keras" if top == "tensorflow" else top
+        return None
+
+    def _keras_early_stopping(self, family: str | None) -> tuple[str, dict] | None:
+        """The file's spelling of Keras' EarlyStopping (for the model's Keras when known)
+        and the changes that import it."""
         imports = self.context.imports
         bindings = {
             local: target
@@ -647,12 +673,13 @@ class NoEarlyStopping(Rule):
             if local not in imports.own_definitions
         }
         targets = set(bindings.values())
-        if any(t == "tf_keras" or t.startswith("tf_keras.") for t in targets):
-            family = "tf_keras"
-        elif any(t == "keras" or t.startswith("keras.") for t in targets):
-            family = "keras"
-        else:
-            family = "tensorflow.keras"
+        if family is None:
+            if any(t == "tf_keras" or t.startswith("tf_keras.") for t in targets):
+                family = "tf_keras"
+            elif any(t == "keras" or t.startswith("keras.") for t in targets):
+                family = "keras"
+            else:
+                family = "tensorflow.keras"
         preferences = [
             (f"{family}.callbacks.EarlyStopping", ""),
             (f"{family}.callbacks", ".EarlyStopping"),
@@ -679,19 +706,9 @@ class NoEarlyStopping(Rule):
         found = keyword(node, "callbacks")
         if found is None or not isinstance(found.value, cst.List):
             return None
-        elements = list(found.value.elements)
-        element = cst.Element(cst.parse_expression(callback))
-        if elements:
-            last = elements[-1]
-            if isinstance(last.comma, cst.Comma):
-                element = element.with_changes(comma=last.comma)
-                elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            else:
-                elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        elements.append(element)
         return Fix(
             "Stop early (keras EarlyStopping callback)",
-            {found.value: found.value.with_changes(elements=elements), **imports},
+            {found.value: with_element(found.value, callback), **imports},
         )
 
     # -- raw PyTorch loops -------------------------------------------------------------
@@ -737,7 +754,7 @@ class NoEarlyStopping(Rule):
             return values[0]
         if len(values) == 2:
             return values[1] - values[0]
-        if values[2] == 0:
+        if int(values[2]) == 0:
             return None
         return len(range(int(values[0]), int(values[1]), int(values[2])))
 
@@ -876,9 +893,6 @@ def _stops(context, loop: cst.For, scope: cst.CSTNode) -> bool:
                 if _visit_if(statement, tests, in_inner_loop):
                     return True
                 continue
-            if isinstance(statement, cst.Try | cst.TryStar):
-                # Leaving on an exception (`except KeyboardInterrupt: break`) is no early stop.
-                statement = statement.with_changes(handlers=())
             inner = in_inner_loop or isinstance(statement, LOOPS)
             for block in _blocks(statement):
                 if visit(block, tests, inner):
@@ -916,8 +930,8 @@ def _blocks(statement: cst.CSTNode) -> list[list]:
         extra = getattr(statement, attribute, None)
         if extra is not None and hasattr(extra, "body"):
             blocks.append(_body(extra.body))
-    for handler in getattr(statement, "handlers", ()):
-        blocks.append(_body(handler.body))
+    # Not the `except` handlers: leaving on an exception (`except KeyboardInterrupt: break`)
+    # is no early stop.
     for case in getattr(statement, "cases", ()):
         blocks.append(_body(case.body))
     return blocks

@@ -12,6 +12,7 @@ from green_lint.rule import Rule
 AMP_MODULES = ("torch.amp", "torch.cuda.amp", "torch.cpu.amp")
 AMP_NAMES = ("torch.autocast", "torch.GradScaler")
 LOW_PRECISION_DTYPES = ("torch.float16", "torch.half", "torch.bfloat16")
+LOW_PRECISION_ATTRIBUTES = frozenset(name.rsplit(".", 1)[1] for name in LOW_PRECISION_DTYPES)
 ACCELERATOR = "accelerate.Accelerator"
 TORCH_DEVICE = "torch.device"
 MAX_HOPS = 4
@@ -135,7 +136,11 @@ class NoMixedPrecision(Rule):
         self._loops.append((node, self._ancestry()))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if not self._reduced_precision and self.context.resolves_to(node, *LOW_PRECISION_DTYPES):
+        if (
+            not self._reduced_precision
+            and node.attr.value in LOW_PRECISION_ATTRIBUTES
+            and self.context.resolves_to(node, *LOW_PRECISION_DTYPES)
+        ):
             self._reduced_precision = True
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -209,21 +214,25 @@ def _header_end(loop: cst.CSTNode) -> cst.CSTNode:
     return loop
 
 
-def _directly_in(ancestry: tuple[cst.CSTNode, ...], container: cst.CSTNode) -> bool:
-    """Whether something with this ancestry runs as part of `container` (a loop or a
-    function): inside it, and not inside a function defined within it."""
-    for index, node in enumerate(ancestry):
-        if node is container:
-            return not any(isinstance(n, DEFINITIONS) for n in ancestry[index + 1 :])
-    return False
+def _index_by_container(items, ancestry_of) -> dict[int, list]:
+    """Each item under every loop or function it runs as part of: its enclosing loops up
+    to, and including, the nearest enclosing function (a function defined inside a loop
+    runs when it is called, not as part of the loop)."""
+    index: dict[int, list] = {}
+    for item in items:
+        for node in reversed(ancestry_of(item)):
+            index.setdefault(id(node), []).append(item)
+            if isinstance(node, DEFINITIONS):
+                break
+    return index
 
 
 class _Analysis:
     """Which loops train: backward and step inside, and no inner loop that trains."""
 
     def __init__(self, events: list[_Event], loops, functions: FileFunctions) -> None:
-        self.events = events
-        self.loops = loops
+        self.events = _index_by_container(events, lambda event: event.ancestry)
+        self.loops = _index_by_container(loops, lambda loop: loop[1])
         self.functions = functions
         self._loop_memo: dict[int, bool] = {}
         self._function_memo: dict[int, _Effects] = {}
@@ -238,9 +247,7 @@ class _Analysis:
 
     def _effects_of(self, container: cst.CSTNode) -> _Effects:
         effects = _Effects()
-        for event in self.events:
-            if not _directly_in(event.ancestry, container):
-                continue
+        for event in self.events.get(id(container), ()):
             if event.kind == "backward":
                 effects.backward = True
             elif event.kind == "step":
@@ -252,8 +259,8 @@ class _Analysis:
                     effects.backward |= called.backward
                     effects.step |= called.step
                     effects.training_loop |= called.training_loop
-        for loop, ancestry in self.loops:
-            if loop is not container and _directly_in(ancestry, container) and self.is_training_loop(loop):
+        for loop, _ in self.loops.get(id(container), ()):
+            if self.is_training_loop(loop):
                 effects.training_loop = True
         return effects
 

@@ -7,6 +7,7 @@ from green_lint.rules._data import find_parameter, names_in, walk
 
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
+from green_lint.walk import children
 
 NUMPY = "numpy"
 # numpy functions that return a new array.
@@ -45,7 +46,9 @@ ARRAY_MAKERS = frozenset(
         "sort",
     )
 )
-RANDOM_GENERATORS = frozenset({"numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator"})
+RANDOM_GENERATORS = frozenset(
+    {"numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator"}
+)
 GENERATOR_METHODS = frozenset(
     {
         "random",
@@ -63,7 +66,9 @@ GENERATOR_METHODS = frozenset(
         "beta",
     }
 )
-ARRAY_RETURNING_METHODS = frozenset({"copy", "astype", "reshape", "ravel", "flatten", "transpose", "to_numpy"})
+ARRAY_RETURNING_METHODS = frozenset(
+    {"copy", "astype", "reshape", "ravel", "flatten", "transpose", "to_numpy"}
+)
 ARRAY_ANNOTATIONS = frozenset({"numpy.ndarray", "numpy.typing.NDArray", "numpy.typing.ArrayLike"})
 SCALAR_ANNOTATIONS = frozenset({"builtins.int", "builtins.float", "builtins.bool"})
 
@@ -197,7 +202,14 @@ ARITHMETIC = (
     cst.LeftShift,
     cst.RightShift,
 )
-COMPARISONS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual, cst.Equal, cst.NotEqual)
+COMPARISONS = (
+    cst.LessThan,
+    cst.LessThanEqual,
+    cst.GreaterThan,
+    cst.GreaterThanEqual,
+    cst.Equal,
+    cst.NotEqual,
+)
 # Loops over fewer elements than this (all bounds literal) are not worth a finding.
 SMALL_TRIP_COUNT = 64
 MAX_DEPTH = 8
@@ -272,6 +284,7 @@ class PythonNumericLoop(Rule):
         super().__init__(context, options)
         self._reported: set[int] = set()
         self._arrays = _Arrays(context)
+        self._numba_arguments: set[str] | None = None
 
     def visit_For(self, node: cst.For) -> None:
         context = self.context
@@ -280,7 +293,7 @@ class PythonNumericLoop(Rule):
         if any(id(ancestor) in self._reported for ancestor in context.ancestors()):
             return
         function = context.enclosing(cst.FunctionDef)
-        if function is not None and any(_is_numba_decorator(context, d) for d in function.decorators):
+        if self._compiled_by_numba():
             return
         scope = function if function is not None else context.module
         scan = _LoopScan(context, self._arrays, scope)
@@ -303,6 +316,20 @@ class PythonNumericLoop(Rule):
                 "move the loop into a function decorated with `@numba.njit`"
             )
         self.report(node, f"{head}: {advice}.", end_node=node.iter, fix=fix)
+
+    def _compiled_by_numba(self) -> bool:
+        """The loop is in a function that Numba compiles already: decorated (at any depth,
+        e.g. an `impl` returned by an `@overload`) or passed to a numba call (`njit(f)`)."""
+        context = self.context
+        if self._numba_arguments is None:
+            self._numba_arguments = _numba_call_arguments(context)
+        for ancestor in context.ancestors():
+            if isinstance(ancestor, cst.FunctionDef) and (
+                ancestor.name.value in self._numba_arguments
+                or any(_is_numba_decorator(context, d) for d in ancestor.decorators)
+            ):
+                return True
+        return False
 
     # -- the numba fix ----------------------------------------------------------------
     def _njit_fix(self, function: cst.FunctionDef) -> Fix | None:
@@ -343,6 +370,21 @@ def _index_names(node: cst.Subscript) -> set[str]:
     names: set[str] = set()
     for element in node.slice:
         names |= names_in(element.slice)
+    return names
+
+
+def _numba_call_arguments(context) -> set[str]:
+    """Names passed to a numba call anywhere in the file: `njit(f)`, `numba.jit(nopython=True)(f)`,
+    `cuda.jit(f)`, `vectorize([...])(f)`."""
+    if not context.imports.imports_module("numba"):
+        return set()
+    names: set[str] = set()
+    for node in walk(context.module):
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func.func if isinstance(node.func, cst.Call) else node.func
+        if context.resolves_under(func, "numba") is not None:
+            names.update(arg.value.value for arg in node.args if isinstance(arg.value, cst.Name))
     return names
 
 
@@ -419,7 +461,11 @@ class _Arrays:
             if context.resolves_to(expr.func, *ARRAY_MAKERS):
                 return True
             qualified = context.resolves_under(expr.func, "numpy.random")
-            if qualified is not None and qualified not in RANDOM_GENERATORS and qualified != "numpy.random.seed":
+            if (
+                qualified is not None
+                and qualified not in RANDOM_GENERATORS
+                and qualified != "numpy.random.seed"
+            ):
                 return True
             if isinstance(expr.func, cst.Attribute):
                 method, receiver = expr.func.attr.value, expr.func.value
@@ -431,7 +477,9 @@ class _Arrays:
                     return self.is_array_expr(receiver, scope)
             return False
         if isinstance(expr, cst.Attribute):
-            return expr.attr.value == "values" or (expr.attr.value == "T" and self.is_array_expr(expr.value, scope))
+            return expr.attr.value == "values" or (
+                expr.attr.value == "T" and self.is_array_expr(expr.value, scope)
+            )
         if isinstance(expr, cst.BinaryOperation):
             return self.is_array_expr(expr.left, scope) or self.is_array_expr(expr.right, scope)
         return False
@@ -451,48 +499,29 @@ class _Arrays:
 def _indexed_as_matrix(function: cst.FunctionDef, name: str) -> bool:
     """Every use of parameter `name` is `name[i, j, ...]`, `name.shape` / `.ndim` / `.size`
     or `len(name)`, and at least one is a 2-D (or more) index: a list would not take it."""
-    finder = _UseFinder(name)
-    function.body.visit(finder)
-    return finder.matrix_uses > 0 and not finder.other_uses
-
-
-class _UseFinder(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.matrix_uses = 0
-        self.other_uses = 0
-        self._allowed: set[int] = set()
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        if isinstance(node.value, cst.Name) and node.value.value == self.name:
-            self._allowed.add(id(node.value))
+    matrix_uses = other_uses = 0
+    allowed: set[int] = set()  # Name nodes that are fine uses (parents are seen first)
+    for node in walk(function.body, enter=lambda n: not isinstance(n, cst.FunctionDef | cst.ClassDef)):
+        if isinstance(node, cst.Subscript) and _is_name(node.value, name):
+            allowed.add(id(node.value))
             if len(node.slice) >= 2 and all(isinstance(e.slice, cst.Index) for e in node.slice):
-                self.matrix_uses += 1
+                matrix_uses += 1
+        elif isinstance(node, cst.Attribute):
+            allowed.add(id(node.attr))
+            if _is_name(node.value, name) and node.attr.value in ARRAY_ATTRIBUTES:
+                allowed.add(id(node.value))
+        elif isinstance(node, cst.Call):
+            if _is_name(node.func, "len") and len(node.args) == 1 and _is_name(node.args[0].value, name):
+                allowed.add(id(node.args[0].value))
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            allowed.add(id(node.keyword))
+        elif isinstance(node, cst.Name) and node.value == name and id(node) not in allowed:
+            other_uses += 1
+    return matrix_uses > 0 and not other_uses
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._allowed.add(id(node.attr))
-        if isinstance(node.value, cst.Name) and node.value.value == self.name and node.attr.value in ARRAY_ATTRIBUTES:
-            self._allowed.add(id(node.value))
 
-    def visit_Call(self, node: cst.Call) -> None:
-        if (
-            isinstance(node.func, cst.Name)
-            and node.func.value == "len"
-            and len(node.args) == 1
-            and isinstance(node.args[0].value, cst.Name)
-        ):
-            self._allowed.add(id(node.args[0].value))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self._allowed.add(id(node.keyword))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name and id(node) not in self._allowed:
-            self.other_uses += 1
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
+def _is_name(node: cst.CSTNode, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
 
 
 # -- is the loop numeric, and element-wise ------------------------------------------------
@@ -508,8 +537,20 @@ class _LoopScan:
         self.loop_variables: set[str] = set()
         self.arrays_used: set[str] = set()
         self.element_access = False
+        self.element_reads = 0
         self.arithmetic = False
         self.jitted = _jitted_functions(context)
+
+    def _is_container(self, node: cst.BaseExpression) -> bool:
+        """A name assigned a dict, set or string (indexing it is not array arithmetic)."""
+        if not isinstance(node, cst.Name):
+            return False
+        values = self.context.assigned_values(node.value, self.scope)
+        return any(
+            isinstance(v, cst.Dict | cst.DictComp | cst.SimpleString | cst.FormattedString)
+            or (isinstance(v, cst.Call) and self.context.resolves_to(v.func, "builtins.dict", "builtins.str"))
+            for v in values
+        )
 
     @property
     def elementwise(self) -> bool:
@@ -557,12 +598,15 @@ class _LoopScan:
             elif node.orelse is not None:
                 self._block(node.orelse.body)
         elif isinstance(node, cst.Assign):
-            for target in node.targets:
-                self._target(target.target, assigned=node.value)
+            reads = self.element_reads
             self._expr(node.value)
+            writes = [self._target(target.target) for target in node.targets]
+            if any(writes) and self.element_reads > reads:
+                # `out[i] = a[i]` copies element by element: as wasteful as arithmetic.
+                self.arithmetic = True
         elif isinstance(node, cst.AugAssign):
             self.arithmetic = True
-            self._target(node.target, assigned=node.value)
+            self._target(node.target)
             self._expr(node.value)
         elif isinstance(node, cst.Return):
             if node.value is not None:
@@ -570,27 +614,28 @@ class _LoopScan:
         elif not isinstance(node, cst.Pass | cst.Break | cst.Continue):
             self.numeric = False
 
-    def _target(self, target: cst.BaseExpression, assigned: cst.BaseExpression) -> None:
+    def _target(self, target: cst.BaseExpression) -> bool:
+        """Check an assignment target; True when it is an array element."""
         if isinstance(target, cst.Name):
-            return
+            return False
         if isinstance(target, cst.Tuple):
-            for element in target.elements:
-                self._target(element.value, assigned)
-            return
+            return any([self._target(element.value) for element in target.elements])
         if (
             isinstance(target, cst.Subscript)
             and isinstance(target.value, cst.Name)
             and self.arrays.is_array(target.value.value, self.scope)
         ):
-            if self._is_element(target):
-                # `out[i] = a[i]` copies element by element: as wasteful as arithmetic.
-                self.arithmetic = True
-            self._expr(target)
-            return
+            for element in target.slice:
+                self._slice(element.slice)
+            return self._is_element(target)
         self.numeric = False
+        return False
 
     def _is_element(self, node: cst.Subscript) -> bool:
+        """`a[i]`, `a[i, j + 1]`: a known array indexed (no slices) with loop variables."""
         if not isinstance(node.value, cst.Name) or not self.arrays.is_array(node.value.value, self.scope):
+            return False
+        if not all(isinstance(e.slice, cst.Index) for e in node.slice):
             return False
         if not _index_names(node) & self.loop_variables:
             return False
@@ -633,7 +678,11 @@ class _LoopScan:
                     return
                 self._expr(element.value)
         elif isinstance(node, cst.Subscript):
-            self._is_element(node)
+            if self._is_element(node):
+                self.element_reads += 1
+            elif self._is_container(node.value):
+                self.numeric = False  # a dict or a string, not numbers
+                return
             self._expr(node.value)
             for element in node.slice:
                 self._slice(element.slice)
@@ -744,9 +793,7 @@ class _NumbaCheck:
         if isinstance(target, cst.Name):
             return True
         if isinstance(target, cst.Tuple):
-            return all(
-                isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in target.elements
-            )
+            return all(isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in target.elements)
         if isinstance(target, cst.Subscript):
             return (
                 isinstance(target.value, cst.Name)
@@ -846,7 +893,11 @@ class _NumbaCheck:
             return name in NUMBA_NUMPY_FUNCTIONS and all(
                 a.keyword.value == "dtype" and self._dtype(a.value) for a in keywords
             )
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in self.locals:
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.locals
+        ):
             return func.attr.value in ARRAY_METHODS and not keywords
         return False
 
@@ -868,7 +919,9 @@ def _block_statements(block: cst.BaseSuite) -> list[cst.CSTNode]:
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.Expr) and isinstance(statement.value, cst.SimpleString | cst.ConcatenatedString)
+    return isinstance(statement, cst.Expr) and isinstance(
+        statement.value, cst.SimpleString | cst.ConcatenatedString
+    )
 
 
 def _is_number(node: cst.BaseExpression) -> bool:
@@ -880,7 +933,9 @@ def _is_number(node: cst.BaseExpression) -> bool:
 def _local_names(function: cst.FunctionDef) -> set[str]:
     """Parameters and names bound by plain assignment or `for` in the function."""
     names = {p.name.value for p in function.params.params}
-    for node in walk(function.body, enter=lambda n: not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda)):
+    for node in walk(
+        function.body, enter=lambda n: not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda)
+    ):
         targets: list[cst.BaseExpression] = []
         if isinstance(node, cst.Assign):
             targets = [t.target for t in node.targets]
@@ -917,46 +972,35 @@ def _jitted_functions(context) -> set[str]:
 
 
 # -- what the file passes to the function -------------------------------------------------
-class _CallSites(cst.CSTVisitor):
+class _CallSites:
     """The function is only called (never passed around) with arrays or numbers."""
 
     def __init__(self, context, arrays: _Arrays, function: cst.FunctionDef) -> None:
         self.context = context
         self.arrays = arrays
         self.function = function
-        self.name = function.name.value
-        self.ok = True
-        self._scopes: list[cst.CSTNode] = [context.module]
-        self._skip: set[int] = {id(function.name)}
 
     def plausible(self) -> bool:
-        self.context.module.visit(self)
-        return self.ok
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._skip.add(id(node.name))
-        self._scopes.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._scopes.pop()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._skip.add(id(node.attr))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self._skip.add(id(node.keyword))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == self.name:
-            self._skip.add(id(node.func))
-            scope = self._scopes[-1]
-            if not all(not arg.star and self._numeric(arg.value, scope, 0) for arg in node.args):
-                self.ok = False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name and id(node) not in self._skip:
-            self.ok = False  # passed as a value: called with who knows what
+        name = self.function.name.value
+        skip: set[int] = set()  # Name nodes that are not references (parents are seen first)
+        pending: list[tuple[cst.CSTNode, cst.CSTNode]] = [(self.context.module, self.context.module)]
+        while pending:
+            node, scope = pending.pop()
+            if isinstance(node, cst.FunctionDef):
+                skip.add(id(node.name))
+            elif isinstance(node, cst.Attribute):
+                skip.add(id(node.attr))
+            elif isinstance(node, cst.Arg) and node.keyword is not None:
+                skip.add(id(node.keyword))
+            elif isinstance(node, cst.Call) and _is_name(node.func, name):
+                skip.add(id(node.func))
+                if not all(not arg.star and self._numeric(arg.value, scope, 0) for arg in node.args):
+                    return False
+            elif isinstance(node, cst.Name) and node.value == name and id(node) not in skip:
+                return False  # passed as a value: called with who knows what
+            inner = node if isinstance(node, cst.FunctionDef) else scope
+            pending.extend((child, inner) for child in reversed(list(children(node))))
+        return True
 
     def _numeric(self, expr: cst.BaseExpression, scope: cst.CSTNode, depth: int) -> bool:
         if depth > MAX_DEPTH:

@@ -14,6 +14,7 @@ from green_lint.rules._loops import (
     is_none,
     nodes_of,
     training_call,
+    walk_with_parents,
 )
 
 from green_lint.rule import Rule
@@ -394,28 +395,14 @@ def _passed_to(function: cst.FunctionDef, call: cst.Call, name: str) -> _Objecti
     return None
 
 
-class _TrialUses(cst.CSTVisitor):
-    """Uses of the trial other than `trial.attribute` and being passed to a call."""
-
-    def __init__(self, trial: str) -> None:
-        self.trial = trial
-        self.stack: list[cst.CSTNode] = []
-        self.escapes = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Name) and node.value == self.trial and self.stack:
-            parent = self.stack[-1]
-            attribute = isinstance(parent, cst.Attribute)
-            if not (attribute or isinstance(parent, cst.Arg | cst.Param)):
-                self.escapes = True  # stored, returned, put in a list...
-        self.stack.append(node)
-        return not self.escapes
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
-
-
 def _trial_escapes(body: cst.CSTNode, trial: str) -> bool:
-    visitor = _TrialUses(trial)
-    body.visit(visitor)
-    return visitor.escapes
+    """Whether the trial is used other than as `trial.attribute` or a call argument: stored,
+    returned, put in a list... where it may report and prune out of sight."""
+    for node, parent in walk_with_parents(body, enter_definitions=True):
+        if (
+            isinstance(node, cst.Name)
+            and node.value == trial
+            and not isinstance(parent, cst.Attribute | cst.Arg | cst.Param)
+        ):
+            return True
+    return False

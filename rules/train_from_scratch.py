@@ -237,7 +237,15 @@ NOT_OPTIMIZERS = ("torch.optim.lr_scheduler", "torch.optim.swa_utils")
 FIT_METHODS = frozenset({"fit", "fit_generator", "train_on_batch"})
 GRADIENT_METHODS = frozenset({"apply_gradients", "minimize"})
 LOAD_METHODS = frozenset(
-    {"load_state_dict", "load_weights", "set_weights", "load_checkpoint", "load_adapter"}
+    {
+        "load_state_dict",
+        "load_weights",
+        "set_weights",
+        "load_checkpoint",
+        "load_adapter",
+        "load_from_checkpoint",
+        "from_pretrained",
+    }
 )
 LOAD_NAME = re.compile(r"(^|_)(load|restore)")
 RESUME_KEYWORDS = ("ckpt_path", "resume_from_checkpoint", "checkpoint_path")
@@ -290,6 +298,8 @@ class TrainFromScratch(Rule):
     loading (`config.num_hidden_layers = 4`). Detection and segmentation builders load an
     ImageNet backbone by default: they are flagged only with `weights_backbone=None` (or
     `pretrained_backbone=False`) as well.
+    Unit tests build random models on purpose (no download): silence them with
+    `per-file-ignores`.
 
     ## Why is this bad
     Training from random weights redoes the expensive part, the pre-training on a large
@@ -347,16 +357,55 @@ class TrainFromScratch(Rule):
     name = "train-from-scratch"
     summary = "A published architecture is trained from random weights; fine-tune its pretrained weights"
     fix_safety = "unsafe"
-    triggers = ("torchvision", "timm", "applications", "transformers")
+    # transformers: only configs loaded from a checkpoint (`AutoConfig`, `BertConfig`, ...).
+    triggers = ("torchvision", "timm", ("applications", "keras"), ("transformers", "Config"))
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)
         self._candidates: list[_Build] = []
         # Calls that build a model with (possibly) pretrained weights.
         self._pretrained: set[int] = set()
+        # The file's assignments, calls and returns, recorded during the traversal.
+        self._flow = Flow(context.module) if context.module is not None else None
+        self._index = self._flow.indexer if self._flow is not None else None
+
+    # -- the index for following models (fed by the one traversal) -------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._index.visit_FunctionDef(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._index.leave_FunctionDef(original_node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._index.visit_ClassDef(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._index.leave_ClassDef(original_node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._index.visit_Assign(node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._index.visit_AnnAssign(node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._index.visit_AugAssign(node)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._index.visit_NamedExpr(node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._index.visit_For(node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        self._index.visit_WithItem(node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._index.visit_Return(node)
 
     # -- collecting builds ---------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        self._index.visit_Call(node)
         build = self._classify(node)
         if build is None:
             return
@@ -728,7 +777,7 @@ class TrainFromScratch(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self._candidates:
             return
-        flow = Flow(original_node)
+        flow = self._flow
         lightning = any(self.context.imports.imports_module(name) for name in LIGHTNING)
         for build in self._candidates:
             follower = Follower(flow, build.origin_ids)

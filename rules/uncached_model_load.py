@@ -9,6 +9,7 @@ import libcst as cst
 from green_lint.rules._torch import (
     MODULE_CHAIN_METHODS,
     Analysis,
+    AnalysisHooks,
     FunctionInfo,
     analysis_for,
     bound_names_in,
@@ -18,6 +19,7 @@ from green_lint.rules._torch import (
 from green_lint.fixes import add_import
 from green_lint.names import dotted_name, statements_of
 from green_lint.rule import Fix, Rule
+from green_lint.walk import children
 
 # Calls that read (or download) a model, tokenizer, pipeline or estimator.
 LOADERS = (
@@ -84,7 +86,7 @@ SETUP_FUNCTIONS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__"}
 
 
-class UncachedModelLoad(Rule):
+class UncachedModelLoad(AnalysisHooks, Rule):
     """
     ## What it does
     Flags a model, tokenizer, pipeline or estimator loaded with arguments that do not
@@ -254,11 +256,18 @@ class UncachedModelLoad(Rule):
             if not isinstance(statement, cst.FunctionDef) or not _is_cached(statement):
                 continue
             body = statement.body
-            lines = body.body if isinstance(body, cst.IndentedBlock) else [body]
-            if len(lines) != 1 or statement.params.params:
+            if isinstance(body, cst.SimpleStatementSuite):
+                smalls = list(body.body)
+            elif len(body.body) == 1 and isinstance(body.body[0], cst.SimpleStatementLine):
+                smalls = list(body.body[0].body)
+            else:
                 continue
-            small = lines[0].body[0] if lines[0].body else None
-            if isinstance(small, cst.Return) and isinstance(small.value, cst.Call):
+            small = smalls[0] if len(smalls) == 1 else None
+            if (
+                not statement.params.params
+                and isinstance(small, cst.Return)
+                and isinstance(small.value, cst.Call)
+            ):
                 found[_code(small.value)] = statement.name.value
         return found
 
@@ -398,37 +407,22 @@ def _is_loaded(expr: cst.BaseExpression | None, load_name, loaded: set[str]) -> 
     return isinstance(expr, cst.Call) and load_name(expr) is not None
 
 
-class _Names(cst.CSTVisitor):
-    """The names an expression reads (not attribute names or keywords); `complex` when
-    it holds a lambda or a comprehension (own scopes: not followed)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[cst.Name] = []
-        self.complex = False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Lambda | cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp):
-            self.complex = True
-            return False
-        return super().on_visit(node)
-
-
 def _read_names(expr: cst.CSTNode) -> tuple[list[cst.Name], bool]:
-    visitor = _Names()
-    expr.visit(visitor)
-    return visitor.names, visitor.complex
+    """The names an expression reads (not attribute names or keywords), and whether it
+    holds a lambda or a comprehension (their own scopes: not followed)."""
+    names: list[cst.Name] = []
+    pending = [expr]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Lambda | cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp):
+            return names, True
+        if isinstance(node, cst.Name):
+            names.append(node)
+        elif isinstance(node, cst.Attribute | cst.Arg):
+            pending.append(node.value)
+        else:
+            pending.extend(children(node))
+    return names, False
 
 
 class _Invariance:
@@ -448,7 +442,7 @@ class _Invariance:
 
     def in_loop(self, call: cst.Call, loop: cst.CSTNode) -> bool:
         """Same arguments on every iteration of `loop`."""
-        varying = set(bound_names_in(loop))
+        varying = set(self.analysis.bound_names(loop))
         assigned_attributes = {
             _code(target)
             for target in _assignment_targets(loop)
@@ -467,8 +461,8 @@ class _Invariance:
             return False
         local = set()
         for info in self.analysis.enclosing_functions(func):
-            local.update(bound_names_in(info.node))
-        module_names = set(bound_names_in(self.context.module))
+            local.update(self.analysis.bound_names(info.node))
+        module_names = self.analysis.bound_names(self.context.module)
         for name in names:
             if name.value in local:
                 return False
@@ -538,7 +532,7 @@ class _Invariance:
             bindings = self._scope_bindings(info.node)
             if name in bindings:
                 return self._bound_values_invariant(name, info.node, bindings[name], seen)
-            if name in bound_names_in(info.node):
+            if name in self.analysis.bound_names(info.node):
                 return False  # bound in a way we do not follow (walrus, except ... as)
         bindings = self._scope_bindings(self.context.module)
         if name in bindings:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from green_lint.rules._data import column_expression, enclosing_loop
 
 from green_lint.engine import LintSettings, lint_source
 from green_lint.fix import fix_source
 from green_lint.registry import rule_by_code, select_rules
-from green_lint.rules._data import column_expression, enclosing_loop
 from green_lint.source import load_source
 
 
@@ -59,7 +59,10 @@ def test_rule_docs_have_the_required_sections(code):
 
 # -- GL201 --------------------------------------------------------------------------------
 def test_gl201_apply_fix_parenthesises_where_needed_and_is_idempotent():
-    code = PANDAS + "x = df.apply(lambda r: r['a'] + r['b'], axis=1).sum() * 2\ny = (df.apply(lambda r: r.a - 1, axis=1))\n"
+    code = (
+        PANDAS
+        + "x = df.apply(lambda r: r['a'] + r['b'], axis=1).sum() * 2\ny = (df.apply(lambda r: r.a - 1, axis=1))\n"
+    )
     out = fixed(code, "GL201")
     assert "x = (df['a'] + df['b']).sum() * 2" in out
     assert 'y = (df["a"] - 1)' in out
@@ -145,7 +148,10 @@ def test_gl201_messages_name_the_column_expression():
 
 
 def test_gl201_generic_advice_names_the_alternatives():
-    code = PANDAS + "state = 0\nfor i, row in df.iterrows():\n    state = state * 0.9 + row['a']\n    print(state)\n"
+    code = (
+        PANDAS
+        + "state = 0\nfor i, row in df.iterrows():\n    state = state * 0.9 + row['a']\n    print(state)\n"
+    )
     text = message(code, "GL201")
     assert "np.where" in text and "Polars" in text and "numba.njit" in text
 
@@ -174,7 +180,10 @@ def test_gl202_needs_a_pandas_import():
 
 
 def test_gl202_dict_of_frames_grown_per_key_is_flagged():
-    code = PANDAS + "frames = {'a': df}\nfor key in ['a', 'a']:\n    frames[key] = pd.concat([frames[key], df])\n"
+    code = (
+        PANDAS
+        + "frames = {'a': df}\nfor key in ['a', 'a']:\n    frames[key] = pd.concat([frames[key], df])\n"
+    )
     assert rows(code, "GL202") == [6]
 
 
@@ -297,8 +306,38 @@ def test_gl203_one_finding_per_outermost_loop():
 
 
 def test_gl203_unannotated_list_parameter_is_not_an_array():
-    code = NUMPY + "def f(values):\n    total = 0\n    for i in range(len(values)):\n        total += values[i] * 2\n    return total\n"
+    code = (
+        NUMPY
+        + "def f(values):\n    total = 0\n    for i in range(len(values)):\n        total += values[i] * 2\n    return total\n"
+    )
     assert rows(code, "GL203") == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # constants written to elements, whole slices: not element-wise arithmetic
+        "def f(n: int):\n    s = np.zeros((n, n))\n    for i in range(n):\n        s[i, i] = 1.0\n    return s\n",
+        "def f(a: np.ndarray, n: int):\n    b = np.zeros((n, n))\n    for r in range(n):\n        b[r, :r] = -a[:r]\n    return b\n",
+        # a dict keyed by tuples
+        "def f(a: np.ndarray):\n    m = {(0, 1): 2}\n    out = np.zeros(9)\n    for i in range(9):\n        out[i] = m[0, 1] * a[i]\n    return out\n",
+        # compiled by numba already: passed to njit(...), or an impl nested in an @overload
+        "import numba\ndef f(a: np.ndarray):\n    for i in range(a.shape[0]):\n        a[i] = a[i] * 2\nfast = numba.njit(f)\n",
+        "from numba.core.extending import overload\n@overload(np.sum)\ndef ov(a):\n    def impl(a):\n"
+        "        out = np.zeros(a.shape[0])\n        for i in range(a.shape[0]):\n            out[i] = a[i] * 2\n"
+        "        return out\n    return impl\n",
+    ],
+)
+def test_gl203_not_element_wise_or_already_compiled(source):
+    assert rows(NUMPY + source, "GL203") == []
+
+
+def test_gl203_element_copy_is_flagged():
+    code = (
+        NUMPY
+        + "def f(a: np.ndarray):\n    b = np.empty_like(a)\n    for i in range(a.shape[0]):\n        b[i] = a[i]\n    return b\n"
+    )
+    assert rows(code, "GL203") == [4]
 
 
 def test_gl203_rng_generators_make_arrays():
@@ -334,7 +373,11 @@ def test_gl203_rng_generators_make_arrays():
     ],
 )
 def test_gl204_not_flagged(body):
-    code = "import json, time\nimport pandas as pd\nP = 'a.csv'\npaths = [P]\nit = iter(paths)\ntext = '{}'\n" + body + "\n"
+    code = (
+        "import json, time\nimport pandas as pd\nP = 'a.csv'\npaths = [P]\nit = iter(paths)\ntext = '{}'\n"
+        + body
+        + "\n"
+    )
     assert rows(code, "GL204") == []
 
 
@@ -348,7 +391,9 @@ def test_gl204_inner_comprehension_loop_rereads():
 def test_gl204_message_names_the_loop():
     code = "import numpy as np\nfor epoch in range(3):\n    w = np.load('w.npy')\n"
     text = message(code, "GL204")
-    assert "`np.load(...)`" in text and "`for epoch in ...` loop (line 2)" in text and "before the loop" in text
+    assert (
+        "`np.load(...)`" in text and "`for epoch in ...` loop (line 2)" in text and "before the loop" in text
+    )
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -373,7 +418,9 @@ def _stack_to(module: cst.Module, predicate) -> list[cst.CSTNode]:
 
 
 def _is_call_to(name: str):
-    return lambda node: isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == name
+    return lambda node: (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == name
+    )
 
 
 @pytest.mark.parametrize(

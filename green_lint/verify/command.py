@@ -6,13 +6,16 @@ temporary folder, removed at the end.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import os
 import shlex
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +71,7 @@ def run_verify(request: VerifyRequest) -> int:
     selection = RuleSelection(tuple(request.rules or ()), request.safe_only)
     programs = [prepare(path, _display_path(path), selection) for path in scripts]
     entries = []
-    with tempfile.TemporaryDirectory(prefix="green-lint-verify-") as scratch:
+    with _terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix="green-lint-verify-") as scratch:
         for program in programs:
             entries.append(_verify_program(program, settings, Path(scratch)))
     report = {
@@ -83,6 +86,23 @@ def run_verify(request: VerifyRequest) -> int:
             raise UsageProblem(f"cannot write {str(request.report)!r}: {error.strerror}") from None
     sys.stdout.write(output(report))
     return EXIT_FAILED if any(entry["verdict"] == "failed" for entry in entries) else EXIT_OK
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """On SIGTERM, unwind as on Ctrl-C: kill the running child's group, remove the scratch."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _verify_program(program: Program, settings: RunSettings, scratch: Path) -> dict[str, Any]:

@@ -24,7 +24,6 @@ import traceback
 from pathlib import Path
 
 RESULT_PREFIX = "RESULT"
-JOULES_PER_KWH = 3.6e6
 
 
 class NetworkBlocked(ConnectionRefusedError):
@@ -75,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu_s = _cpu_seconds() - usage_before
     tracker.stop()
 
-    figures = _figures(tracker, warm_up, options)
+    figures = _figures(tracker, options)
     figures.update(
         codecarbon_version=codecarbon_version,
         wall_s=wall_s,
@@ -212,7 +211,7 @@ def _stdout_summary(path: Path) -> dict:
     }
 
 
-def _figures(tracker, warm_up, options: argparse.Namespace) -> dict:
+def _figures(tracker, options: argparse.Namespace) -> dict:
     data = getattr(tracker, "final_emissions_data", None)
     cpu, ram = _hardware(tracker)
     figures = {
@@ -235,6 +234,7 @@ def _figures(tracker, warm_up, options: argparse.Namespace) -> dict:
         codecarbon_duration_s=data.duration,
         cpu_model=data.cpu_model,
         cpu_count=data.cpu_count,
+        tracking_mode=data.tracking_mode or options.tracking_mode,
     )
     return figures
 

@@ -54,14 +54,16 @@ def _method_text(method: dict[str, Any]) -> str:
 def _summary_table(scripts: list[dict[str, Any]]) -> str:
     rows = [
         "<table><tr><th>script</th><th>rules</th><th>verdict</th><th>energy saving (95% CI)</th>"
-        "<th>time saving (95% CI)</th><th>same result</th></tr>"
+        "<th>time saving (95% CI)</th><th>CPU s before → after</th><th>same result</th></tr>"
     ]
     for entry in scripts:
         if entry.get("energy"):
             energy = saving_cell(entry["energy"]) if entry["energy"]["measurable"] else "too short to measure"
-            cells = [entry["verdict_text"], energy, saving_cell(entry["time"]), result_cell(entry)]
+            cpu = entry["cpu_time"]
+            cpu_cell = f"{cpu['before_s_median']:.2f} → {cpu['after_s_median']:.2f}"
+            cells = [entry["verdict_text"], energy, saving_cell(entry["time"]), cpu_cell, result_cell(entry)]
         else:
-            cells = [f"{entry['verdict']}: {entry['message']}", "-", "-", "-"]
+            cells = [f"{entry['verdict']}: {entry['message']}", "-", "-", "-", "-"]
         rows.append(
             "<tr>"
             + "".join(

@@ -6,6 +6,7 @@ load, thermal state) falls on both versions alike.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -155,14 +156,11 @@ def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bo
 
 def _kill_group(child: subprocess.Popen) -> None:
     """Kill the child's whole process group: also what the script left running."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    # A process in uninterruptible sleep may outlive SIGKILL for a while.
+    with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a process in uninterruptible sleep
-        pass
 
 
 def _tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:

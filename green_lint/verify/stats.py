@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections.abc import Sequence
@@ -75,8 +76,8 @@ def bootstrap_ci95(
     if not savings:
         return None
     savings.sort()
-    low = savings[int(0.025 * (len(savings) - 1))]
-    high = savings[int(round(0.975 * (len(savings) - 1)))]
+    last = len(savings) - 1
+    low, high = savings[math.floor(0.025 * last)], savings[math.ceil(0.975 * last)]
     return (low, high)
 
 

@@ -1,0 +1,151 @@
+"""Measure the verify gallery and regenerate README.md's table "Measured savings per rule".
+
+    python scripts/measure_savings.py [--repeat 5] [--from-report REPORT.json]
+
+Runs `green-lint verify fixtures/verify/ --report <tmp>.json` (or reads a report made
+before), and writes the table between the markers `<!-- savings-table:start -->` and
+`<!-- savings-table:end -->` of README.md. Without README.md or its markers, the table is
+printed instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from green_lint.verify.stats import verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+GALLERY = ROOT / "fixtures" / "verify"
+README = ROOT / "README.md"
+START, END = "<!-- savings-table:start -->", "<!-- savings-table:end -->"
+RULE_IN_NAME = re.compile(r"^gl(\d{3})_", re.IGNORECASE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="pairs of runs per program (default 5)")
+    parser.add_argument("--from-report", type=Path, help="use this verify JSON report instead of measuring")
+    options = parser.parse_args(argv)
+    report = _load(options.from_report) if options.from_report else _measure(options.repeat)
+    table = savings_table(report)
+    if not README.is_file():
+        print(table)
+        print("README.md does not exist: the table above was not written anywhere.", file=sys.stderr)
+        return 0
+    text = README.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        print(table)
+        print(
+            f"README.md has no {START} ... {END} markers: the table above was not written.", file=sys.stderr
+        )
+        return 0
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
+    print(f"Updated the savings table in {README}.", file=sys.stderr)
+    return 0
+
+
+def _measure(repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        report_path = Path(scratch) / "gallery.json"
+        command = [sys.executable, "-m", "green_lint", "verify", str(GALLERY), "--repeat", str(repeat)]
+        completed = subprocess.run([*command, "--report", str(report_path)], cwd=ROOT, check=False)
+        if completed.returncode not in (0, 1) or not report_path.exists():
+            raise SystemExit(f"green-lint verify failed with exit status {completed.returncode}")
+        return _load(report_path)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def savings_table(report: dict[str, Any]) -> str:
+    """The Markdown table of the README, with the machine and method named below it."""
+    lines = [
+        "| rule | what changed | energy saving (95% CI) | time saving (95% CI) | same result? |",
+        "|---|---|---|---|---|",
+    ]
+    entries = [entry for entry in report["scripts"] if entry["verdict"] != "nothing-to-fix"]
+    for entry in sorted(entries, key=_rule):
+        lines.append(
+            f"| {_rule(entry)} | {_what_changed(entry)} | {_energy_cell(entry)} | {_time_cell(entry)} "
+            f"| {_result_cell(entry)} |"
+        )
+    method = report["method"]
+    machine = method.get("machine", {})
+    lines += [
+        "",
+        f"Measured by `scripts/measure_savings.py` on {machine.get('cpu_model') or 'an unknown CPU'} "
+        f"({machine.get('cores')} cores) with codecarbon {method.get('codecarbon')} (CPU power method "
+        f"`{method.get('cpu_power_method')}`, tracking mode {method.get('tracking_mode')}), "
+        f"{method.get('repeat')} alternating pairs of runs per program after {method.get('warmup')} warm-up "
+        "run(s); medians, 95% bootstrap intervals. Each row is a whole program of `fixtures/verify/`, "
+        "imports included. " + (method.get("note") or ""),
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _rule(entry: dict[str, Any]) -> str:
+    # A gallery program is named after the rule it demonstrates; other rules may fire on
+    # it too (a preview rule on its evaluation code), or its own may not be written yet.
+    match = RULE_IN_NAME.match(Path(entry["path"]).name)
+    if match:
+        return f"GL{match.group(1)}"
+    return ", ".join(entry.get("rules") or []) or "?"
+
+
+def _what_changed(entry: dict[str, Any]) -> str:
+    path = Path(entry["path"])
+    if not path.is_absolute():
+        path = ROOT / path if (ROOT / path).exists() else GALLERY / path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return entry.get("after") or "?"
+    # The gallery's docstrings say it in one sentence: "What changed: ... ."
+    match = re.search(r"^What changed: (.+?\.)(?:\s|$)", text, re.MULTILINE | re.DOTALL)
+    return " ".join(match.group(1).split()) if match else (entry.get("after") or "?")
+
+
+def _percent(figure: dict[str, Any] | None) -> str:
+    if not figure or figure.get("saving_percent") is None:
+        return "—"
+    saving, (low, high) = figure["saving_percent"], figure["ci95_percent"]
+    text = f"{saving:.0f}% ({low:.0f} to {high:.0f}%)"
+    kind = verdict(saving, (low, high))
+    if kind == "no-difference":
+        return f"no measurable difference: {text}"
+    return text if kind == "saving" else f"costs {-saving:.0f}% more ({-high:.0f} to {-low:.0f}%)"
+
+
+def _energy_cell(entry: dict[str, Any]) -> str:
+    if entry["verdict"] == "failed":
+        return f"failed: {entry['message']}"
+    energy = entry["energy"]
+    if not energy["measurable"]:
+        return "— (a run was too short to measure energy; see time)"
+    return _percent(energy)
+
+
+def _time_cell(entry: dict[str, Any]) -> str:
+    return "—" if entry["verdict"] == "failed" else _percent(entry["time"])
+
+
+def _result_cell(entry: dict[str, Any]) -> str:
+    if entry.get("same_result") is None:
+        return "—"
+    if entry["same_result"]:
+        return "yes"
+    return f"changed: `{entry['result_before']}` → `{entry['result_after']}`"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
