@@ -27,7 +27,8 @@ def test_fix_gives_the_fixed_file_and_is_idempotent(case):
 
 
 def _run(path) -> str:
-    env = {**os.environ, "GREEN_LINT_FIXTURE_SMALL": "1", "PYTHONHASHSEED": "0"}
+    # One thread: on a shared 2-core machine, BLAS/OpenMP oversubscription makes tiny fits slow.
+    env = {**os.environ, "GREEN_LINT_FIXTURE_SMALL": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
     completed = subprocess.run(
         [sys.executable, str(path)],
         cwd=path.parent,
