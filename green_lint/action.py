@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from green_lint.findings import Finding, Position
+from green_lint.output.report import RunReport
 
 # GitHub shows at most this many annotations of each type (error, warning, notice) per
 # step; the others are dropped silently.
@@ -87,7 +88,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         base = find_base(workspace, env)
         if base is not None:
             command += ["--diff-base", base]
-    print(f"green-lint: {shlex.join(command[1:])}", file=sys.stderr, flush=True)
+    print(f"Running: {shlex.join(['green-lint', *command[3:]])}", file=sys.stderr, flush=True)
     completed = subprocess.run(
         [*command, "--output-format", "json"],
         cwd=workspace,
@@ -157,7 +158,6 @@ def find_base(workspace: Path, env: Mapping[str, str]) -> str | None:
 def annotations(findings: Sequence[Finding], workspace: Path) -> str:
     """The workflow commands GitHub turns into annotations, from green-lint's renderer."""
     from green_lint.output import render
-    from green_lint.output.report import RunReport
     from green_lint.registry import all_rules
 
     report = RunReport(
@@ -166,10 +166,22 @@ def annotations(findings: Sequence[Finding], workspace: Path) -> str:
     return render("github", report)
 
 
+def unannotated(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings GitHub will not show as annotations: past the first ten of each type,
+    in the order they are printed."""
+    seen: Counter[str] = Counter()
+    hidden = []
+    for finding in findings:
+        kind = _COMMANDS.get(finding.severity, "warning")
+        seen[kind] += 1
+        if seen[kind] > ANNOTATION_LIMIT:
+            hidden.append(finding)
+    return hidden
+
+
 def hidden_annotations(findings: Sequence[Finding]) -> int:
-    """How many findings GitHub will not show: past the first ten of each type."""
-    per_type = Counter(_COMMANDS.get(finding.severity, "warning") for finding in findings)
-    return sum(max(0, count - ANNOTATION_LIMIT) for count in per_type.values())
+    """How many findings GitHub will not show as annotations."""
+    return len(unannotated(findings))
 
 
 def summary(findings: Sequence[Finding], workspace: Path, base: str | None, exit_code: int) -> str:
@@ -189,27 +201,27 @@ def summary(findings: Sequence[Finding], workspace: Path, base: str | None, exit
         rule = f"[{code}]({url})" if url else code
         lines.append(f"| {rule} | {_cell(name)} | {count} |")
     lines.append("")
-    hidden = hidden_annotations(findings)
+    hidden = {id(finding) for finding in unannotated(findings)}
     if hidden:
         lines += [
             f"> [!NOTE]\n> GitHub shows at most {ANNOTATION_LIMIT} warning and {ANNOTATION_LIMIT} error "
             f"annotations (and {ANNOTATION_LIMIT} notices) per step: "
-            f"**{_count(hidden, 'finding')} {'is' if hidden == 1 else 'are'} hidden by this limit** "
-            "on the pull request. The list below and a local run (`green-lint .`) show them.",
+            f"**{_count(len(hidden), 'finding')} {'is' if len(hidden) == 1 else 'are'} hidden by this "
+            "limit** on the pull request (marked *no annotation* below). "
+            "A local run (`green-lint .`) shows every finding.",
             "",
         ]
     order = {"error": 0, "warning": 1, "info": 2}
     top = sorted(findings, key=lambda f: (order.get(f.severity, 1), f.sort_key()))[:TOP_FINDINGS]
     title = "Top findings" if len(findings) > len(top) else "Findings"
     lines += [f"### {title}", "", "| Where | Rule | Message |", "|---|---|---|"]
-    from green_lint.output.report import RunReport
-
     paths = RunReport(findings=[], rules={}, root=workspace)
     for finding in top:
         where = f"{paths.relative_path(finding.filename)}:{finding.location.row}"
         if finding.cell is not None:
             where = f"{paths.relative_path(finding.filename)}, cell {finding.cell}:{finding.location.row}"
-        lines.append(f"| `{_code(where)}` | {finding.code} | {_cell(finding.message)} |")
+        note = " *no annotation*" if id(finding) in hidden else ""
+        lines.append(f"| `{_code(where)}`{note} | {finding.code} | {_cell(finding.message)} |")
     if len(findings) > len(top):
         lines += ["", f"… and {len(findings) - len(top)} more."]
     lines += ["", f"green-lint exited with code {exit_code}.", ""]

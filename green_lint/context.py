@@ -109,18 +109,23 @@ class RuleContext:
     # top-level statement that holds the node only, and shifted to its first line.
     def position(self, node: cst.CSTNode) -> CodeRange:
         """The node's range: 1-based lines, 0-based columns (libcst's convention)."""
-        located = self._top_level_index(node)
+        located = self.top_level_index(node)
         texts = self.statement_texts()
         if located is None or texts is None:
             return self._whole_file_positions[node]
         local = self._statement_positions(located)[node]
-        shift = self._statement_first_lines[located] - 1
+        shift = self.statement_first_line(located) - 1
         return CodeRange(
             CodePosition(local.start.line + shift, local.start.column),
             CodePosition(local.end.line + shift, local.end.column),
         )
 
-    def _top_level_index(self, node: cst.CSTNode) -> int | None:
+    def statement_first_line(self, index: int) -> int:
+        """The first line (comments above included) of the index-th top-level statement."""
+        return self._statement_first_lines[index]
+
+    def top_level_index(self, node: cst.CSTNode) -> int | None:
+        """The index in `module.body` of the top-level statement that holds `node`."""
         index = self._top_level_indexes.get(id(node))
         if index is not None:
             return index

@@ -245,50 +245,75 @@ def _make_finding(rule, path, message, start, end, fix, cell, severity=None) -> 
 def _text_fix(context, report: Report) -> TextFix | None:
     """Turn the rule's node replacements into text edits.
 
-    Only the ancestors of the replaced nodes are rebuilt, and only the top-level
-    statements that changed are generated again: a fix costs little even in a large file.
+    Each change is made inside the top-level statement that holds it: only that statement's
+    ancestors are rebuilt and only its text is generated and compared, so a fix costs
+    little even in a large file.
     """
     from green_lint.walk import path_to, replace_child
 
-    module = context.module
-    new_module = module
+    texts = context.statement_texts()
+    if texts is None or context.module in report.fix.changes:
+        return _whole_module_fix(context, report)
+    body = context.module.body
+    versions: dict[int, list] = {}  # top-level index -> the statements that replace it
     try:
         for old, new in report.fix.changes.items():
-            path = path_to(new_module, old)
-            if path is None:
+            index = context.top_level_index(old)
+            if index is None:
                 return None  # the node is not in this tree: a rule bug, drop the fix
+            statements = versions.setdefault(index, [body[index]])
+            found = next(
+                ((position, path) for position, s in enumerate(statements) if (path := path_to(s, old))),
+                None,
+            )
+            if found is None:
+                return None
+            position, path = found
             replacement = new
             for parent, child in zip(reversed(path[:-1]), reversed(path[1:]), strict=True):
                 replacement = replace_child(parent, child, replacement)
-            new_module = replacement
+            statements[position : position + 1] = _as_statements(replacement)
     except ValueError:
         return None
-    old_text, new_text = _changed_statement_texts(context, new_module)
-    edits = (
-        text_edits(old_text, new_text) if old_text is not None else text_edits(module.code, new_module.code)
-    )
+    edits = []
+    for index, statements in sorted(versions.items()):
+        new_text = "".join(context.module.code_for_node(statement) for statement in statements)
+        shift = context.statement_first_line(index) - 1
+        for edit in text_edits(texts[index], new_text):
+            edits.append(
+                Edit(
+                    edit.content,
+                    Position(edit.location.row + shift, edit.location.column),
+                    Position(edit.end_location.row + shift, edit.end_location.column),
+                )
+            )
     if not edits:
         return None
     return TextFix(report.fix.applicability, report.fix.message, tuple(edits))
 
 
-def _changed_statement_texts(context, new_module) -> tuple[str | None, str]:
-    """The module's text with only the changed top-level statements regenerated, so that
-    the diff is against the original text with the same statements regenerated."""
-    module = context.module
-    if new_module.header is not module.header or new_module.footer is not module.footer:
-        return None, ""
-    texts = context.statement_texts()
-    if texts is None:
-        return None, ""
-    old_body, new_body = module.body, new_module.body
-    if len(old_body) == len(new_body) and all(a is b for a, b in zip(old_body, new_body, strict=True)):
-        return "", ""
-    # Statements kept by identity keep their original text; the others are generated.
-    original = dict(zip(map(id, old_body), texts, strict=True))
-    pieces = [original.get(id(statement)) or new_module.code_for_node(statement) for statement in new_body]
-    header = context.header_text()
-    return header + "".join(texts) + context.footer_text(), header + "".join(pieces) + context.footer_text()
+def _as_statements(replacement) -> list:
+    import libcst as cst
+
+    if isinstance(replacement, cst.FlattenSentinel):
+        return list(replacement.nodes)
+    if isinstance(replacement, cst.RemovalSentinel):
+        return []
+    return [replacement]
+
+
+def _whole_module_fix(context, report: Report) -> TextFix | None:
+    """The slow path: rebuild the module and compare all of its text."""
+    import libcst as cst
+
+    changes = {id(node): new for node, new in report.fix.changes.items()}
+
+    class Replacer(cst.CSTTransformer):
+        def on_leave(self, original_node, updated_node):
+            return changes.get(id(original_node), updated_node)
+
+    edits = text_edits(context.module.code, context.module.visit(Replacer()).code)
+    return TextFix(report.fix.applicability, report.fix.message, tuple(edits)) if edits else None
 
 
 def text_edits(old: str, new: str) -> list[Edit]:

@@ -102,6 +102,7 @@ def _script_head(program: Program) -> dict[str, Any]:
         "verdict": None,
         "verdict_text": None,
         "message": None,
+        "stderr_tail": None,
         "same_result": None,
         "result_before": None,
         "result_after": None,
