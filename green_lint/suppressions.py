@@ -62,6 +62,11 @@ def file_level_codes(text: str) -> set[str] | None:
     """Codes a `# green-lint: noqa[: codes]` line turns off for the file; None means all."""
     codes: set[str] = set()
     for match in FILE_NOQA.finditer(text):
+        comments = _comment_columns(text)
+        row = len(_LINE_BREAK.findall(text, 0, match.start())) + 1
+        # A line of a string (a docstring that shows the directive) is not a comment.
+        if comments is not None and comments.get(row) != match.group(0).index("#"):
+            continue
         if match.group("codes") is None:
             return None
         codes.update(CODE.findall(match.group("codes")))

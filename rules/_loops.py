@@ -1,13 +1,13 @@
 """Private helpers of the search and training-loop rules (GL103, GL104, GL105).
 
-What "trains a model" means for a call, the functions of a file that train, walks over a
-subtree that stay out of nested definitions, and literal hyper-parameter value lists.
-No rule lives here.
+What "trains a model" means for a call, the functions and classes of a file (and which
+functions train), walks over a subtree that stay out of nested definitions (on the
+engine's fast read-only walk), and small value helpers. No rule lives here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -236,20 +236,6 @@ def is_optimizer(context: RuleContext, receiver: cst.BaseExpression, scope: cst.
         return False
     qualified = context.resolves_under(value.func, "torch.optim")
     return qualified is not None and not qualified.startswith("torch.optim.lr_scheduler")
-
-
-def loop_trains(
-    context: RuleContext,
-    loop: cst.For | cst.While,
-    functions: FileFunctions,
-    scope: cst.CSTNode | None,
-    accept: Callable[[str], bool] = lambda kind: True,
-) -> bool:
-    """Whether the body of `loop` (nested loops included, nested definitions not) trains."""
-    return any(
-        (kind := training_call(context, call, functions, scope)) is not None and accept(kind)
-        for call in calls_of(loop.body)
-    )
 
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:

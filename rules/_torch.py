@@ -588,6 +588,7 @@ class TorchModules:
         self._bound_cache: dict[int, set[str]] = {}
         self._attribute_cache: dict[int, dict[str, ModelInfo]] = {}
         self._mode_dependent_classes: set[str] | None = None
+        self.inference_functions: dict[cst.FunctionDef, bool] = {}
 
     def _module_classes(self) -> dict[str, cst.ClassDef]:
         classes = [s for s in statements_of(self.context.module) if isinstance(s, cst.ClassDef)]
@@ -1034,6 +1035,13 @@ def is_inference_function(models: TorchModules, info: FunctionInfo) -> bool:
     """GL301's definition: a function that calls `model.eval()`, or whose name says
     evaluate/validate/test/predict/infer/generate (not a Lightning hook, not a pytest
     test, not a name that also says train/fit)."""
+    cache = models.inference_functions
+    if info.node not in cache:
+        cache[info.node] = _is_inference_function(models, info)
+    return cache[info.node]
+
+
+def _is_inference_function(models: TorchModules, info: FunctionInfo) -> bool:
     context = models.context
     if is_pytest_test(context, info) or is_lightning_hook(context, info):
         return False

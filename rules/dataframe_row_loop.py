@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 from green_lint.rules._data import (
+    COMPREHENSIONS,
     POLARS,
     SERIES_ATTRIBUTES,
     Frames,
@@ -33,6 +34,13 @@ from green_lint.rule import Fix, Rule
 # Receivers whose `.apply(..., axis=1)` is not a row loop over a frame.
 NOT_FRAMES = frozenset({"groupby", "rolling", "expanding", "ewm", "resample", "style", "str", "dt"})
 ACCESSORS = frozenset({"loc", "iloc", "at", "iat"})
+# Calls that keep a row loop vectorisable (arithmetic, building a list).
+CHEAP_BUILTINS = tuple(
+    f"builtins.{name}" for name in ("abs", "min", "max", "round", "int", "float", "bool", "len", "str", "sum")
+)
+CHEAP_METHODS = frozenset({"append", "extend", "add", "sum", "mean", "max", "min", "round"})
+# `len(df.<these>)` is not the number of rows.
+NOT_ROWS = frozenset({"columns", "dtypes", "axes", "T", "keys", "names", "levels"})
 GENERIC_ADVICE = (
     "write the body as whole-column operations (`np.where`/`np.select` for conditions), use "
     "Polars expressions for heavy pipelines, or run a true loop (state carried from row to row) "
@@ -149,6 +157,21 @@ class DataframeRowLoop(Rule):
         frame = code(receiver)
         suggestion = self._row_loop_suggestion(site, receiver, method, direct) if direct else None
         advice = f"write `{suggestion}`" if suggestion else GENERIC_ADVICE
+        call = self._per_row_call(site) if not suggestion else None
+        if call is not None:
+            # A call per row (I/O, a model, an API) may not take whole columns: iterate cheaply.
+            columns = self._row_columns(site, method, receiver) if direct else []
+            if len(columns) == 1:
+                cheap = f"`{columns[0]}`"
+            elif columns:
+                cheap = f"`zip({', '.join(columns)})`"
+            else:
+                cheap = f"the rows of `{frame}.to_numpy()`"
+            if method == "iterrows":
+                cheap += f" or `{frame}.itertuples()` (about 100x faster than iterrows: no Series per row)"
+            advice = (
+                f"the body calls `{call}` for each row; if it cannot take whole columns, iterate over {cheap}"
+            )
         if method == "iterrows":
             what = (
                 f"`{frame}.iterrows()` builds a pandas Series for every row and runs the body in the "
@@ -160,6 +183,56 @@ class DataframeRowLoop(Rule):
                 "slower than a zip comprehension, and far slower than whole-column operations)"
             )
         self.report(node, f"{what}: {advice}.")
+
+    def _per_row_call(self, site: cst.CSTNode) -> str | None:
+        """The first call in the loop body that is not arithmetic or list building."""
+        if isinstance(site, cst.For):
+            parts: list[cst.CSTNode] = [site.body]
+        else:
+            comprehension = next(
+                (a for a in reversed(self.context.stack) if isinstance(a, COMPREHENSIONS)), None
+            )
+            if comprehension is None:
+                return None
+            parts = [
+                getattr(comprehension, name)
+                for name in ("elt", "key", "value")
+                if hasattr(comprehension, name)
+            ]
+        for part in parts:
+            for node in walk(part, enter=not_a_definition):
+                if isinstance(node, cst.Call) and not self._is_cheap_call(node):
+                    return code(node.func)
+        return None
+
+    def _is_cheap_call(self, node: cst.Call) -> bool:
+        context = self.context
+        if context.resolves_to(node.func, *CHEAP_BUILTINS) or context.resolves_under(
+            node.func, "math", "numpy"
+        ):
+            return True
+        func = node.func
+        return isinstance(func, cst.Attribute) and func.attr.value in CHEAP_METHODS
+
+    def _row_columns(self, site: cst.CSTNode, method: str, receiver: cst.BaseExpression) -> list[str]:
+        """`df["a"]`, `df["b"]` for the columns the loop reads through its row variable."""
+        target = site.target
+        if method == "iterrows" and isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            row = target.elements[1].value
+        else:
+            row = target
+        if not isinstance(row, cst.Name) or not is_simple_reference(receiver):
+            return []
+        leaf = _row_leaf(receiver, row.value)
+        columns: dict[str, None] = {}
+        scope = (
+            site.body if isinstance(site, cst.For) else self.context.stack[self.context.stack.index(site) - 1]
+        )
+        for node in walk(scope, enter=not_a_definition):
+            column = leaf(node) if isinstance(node, cst.Subscript | cst.Attribute) else None
+            if column is not None:
+                columns[code(column)] = None
+        return list(columns)
 
     def _iteration_site(self) -> tuple[cst.CSTNode | None, bool]:
         """The For/CompFor whose iterable is the current call (possibly wrapped in calls such
@@ -423,6 +496,8 @@ class DataframeRowLoop(Rule):
             sized = size.args[0].value
             if isinstance(sized, cst.Attribute) and sized.attr.value == "index":
                 return sized.value
+            if isinstance(sized, cst.Attribute) and sized.attr.value in NOT_ROWS:
+                return None  # `range(len(df.columns))` loops over columns, not rows
             return sized
         if (
             isinstance(size, cst.Subscript)

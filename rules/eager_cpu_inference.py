@@ -11,6 +11,7 @@ from green_lint.rules._torch import (
     analysis_for,
     has_inference_name,
     is_request_handler,
+    loop_needs_grad,
     torch_modules_for,
 )
 
@@ -123,9 +124,7 @@ class EagerCpuInference(AnalysisHooks, Rule):
                 continue
             func = state.func
             if func is None:
-                if not state.loops or any(
-                    s.loops[:1] == state.loops[:1] for _, s in analysis.module_grad_markers
-                ):
+                if not state.loops or loop_needs_grad(analysis, state.loops[0], needs_grad):
                     continue
                 where, key = "in a loop", state.loops[0]
             else:

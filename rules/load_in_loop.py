@@ -64,11 +64,10 @@ PATH_BUILDERS = frozenset(
         "io.BytesIO",
     }
 )
-# A loop that waits (polls) may legitimately read a file that changes.
+# A loop that waits (polls) or runs other programs may read a file that changes.
 WAITS = frozenset({"time.sleep", "asyncio.sleep"})
+PROCESSES = ("subprocess", "os.system", "os.popen", "os.spawnv", "os.spawnl")
 READ_MODES = frozenset("rbt")
-# Method names that write a file: `df.to_csv(path)`, `np.save`, `model.save(path)`, `json.dump`.
-WRITERS = ("to_", "save", "write", "dump")
 
 
 class LoadInLoop(Rule):
@@ -84,8 +83,10 @@ class LoadInLoop(Rule):
     Not flagged: a different file per iteration (`pd.read_csv(path)` with `path` the loop
     variable or built from it, an f-string using it, `skiprows=i * n`), reads under an
     `if` that tests the name the read assigns (lazy loading) or a `==` (first iteration
-    only), reads inside a `try` (retry loops), loops that sleep (polling a changing file)
-    or that write to the same path, and the iterable of a `for` (evaluated once).
+    only), reads inside a `try` (retry loops), loops that sleep (polling a changing file),
+    run a process (`subprocess`, `os.system`) or pass the same path to another call (which
+    may write it: `df.to_csv(path)`, `run(["prog", "-o", path])`), and the iterable of a
+    `for` (evaluated once).
 
     ## Why is this bad
     Reading and parsing a file costs disk or network I/O and CPU on every call: a CSV is
@@ -241,21 +242,32 @@ class LoadInLoop(Rule):
     def _loop_waits_or_writes(
         self, loop: cst.CSTNode, arguments: list[cst.BaseExpression], read: cst.Call
     ) -> bool:
-        """The loop sleeps (it polls a file that changes) or writes to the path it reads."""
-        path_codes = {code(argument) for argument in arguments[:1]}
+        """The file may change between iterations: the loop sleeps (polling), runs a
+        process, or hands the path to another call (which may write it)."""
+        path = arguments[0] if arguments else None
+        path_code = code(path) if path is not None else None
         body = loop.body if isinstance(loop, cst.For | cst.While) else loop
-        for node in walk(body, enter=not_a_definition):
+        for node in walk(body, enter=lambda n: not_a_definition(n) and n is not read):
             if not isinstance(node, cst.Call) or node is read:
                 continue
-            if self.context.resolves_to(node.func, *WAITS):
+            if self.context.resolves_to(node.func, *WAITS) or self.context.resolves_under(
+                node.func, *PROCESSES
+            ):
                 return True
-            if not any(code(arg.value) in path_codes for arg in node.args):
-                continue
-            writer_method = isinstance(node.func, cst.Attribute) and node.func.attr.value.startswith(WRITERS)
-            writer_function = self.context.resolves_to(node.func, "builtins.open", "numpy.save", "torch.save")
-            if writer_method or (writer_function and self._open_for_reading(node) is None):
-                return True
+            if path_code is None or self._is_read(node):
+                continue  # another read of the same file is no write
+            for arg in node.args:
+                if self._is_read(arg.value):
+                    continue
+                for sub in walk(arg.value, enter=lambda n: not self._is_read(n)):
+                    if type(sub) is type(path) and not self._is_read(sub) and code(sub) == path_code:
+                        return True
         return False
+
+    def _is_read(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Call) and (
+            self._read(node) is not None or self._open_for_reading(node) is node
+        )
 
     def _loop_description(self, loop: cst.CSTNode) -> str:
         line = self.context.position(loop).start.line

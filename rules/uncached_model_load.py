@@ -19,7 +19,7 @@ from green_lint.rules._torch import (
 from green_lint.fixes import add_import
 from green_lint.names import dotted_name, statements_of
 from green_lint.rule import Fix, Rule
-from green_lint.walk import children
+from green_lint.walk import children, path_to
 
 # Calls that read (or download) a model, tokenizer, pipeline or estimator.
 LOADERS = (
@@ -194,7 +194,7 @@ class UncachedModelLoad(AnalysisHooks, Rule):
             loop = state.loops[-1] if state.loops else None
             if loop is None or not invariance.in_loop(call, loop):
                 continue
-            if _rewrites_source(context.code_for(loop), call):
+            if _rewrites_source(context.code_for(loop), call) or _runs_once(loop, call, invariance):
                 continue
             self.report(
                 call,
@@ -209,12 +209,10 @@ class UncachedModelLoad(AnalysisHooks, Rule):
         for qualified in context.imports.candidates(func):
             if qualified in LOADERS:
                 return dotted_name(func) or qualified
-        if (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "from_pretrained"
-            and context.resolves_under(func.value, *PRETRAINED_PACKAGES)
-        ):
-            return dotted_name(func) or "from_pretrained"
+        if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
+            owner = context.resolves_under(func.value, *PRETRAINED_PACKAGES)
+            if owner is not None and not owner.endswith("Config"):  # a config is not a model
+                return dotted_name(func) or "from_pretrained"
         return None
 
     # -- where it runs -------------------------------------------------------------------
@@ -327,6 +325,27 @@ class UncachedModelLoad(AnalysisHooks, Rule):
         while name in taken:
             name, counter = f"{base}_{counter}", counter + 1
         return name
+
+
+def _runs_once(loop: cst.CSTNode, call: cst.Call, invariance: _Invariance) -> bool:
+    """Whether the load, though inside the loop, runs on one iteration only: under a
+    condition on what the loop changes (`if i == rank:`), or followed by `break` or
+    `return` in its block."""
+    path = path_to(loop, call) or []
+    varying = invariance.analysis.bound_names(loop)
+    for index, node in enumerate(path[:-1]):
+        child = path[index + 1]
+        if isinstance(node, cst.If | cst.IfExp) and child is not node.test:
+            names, _ = _read_names(node.test)
+            if any(name.value in varying for name in names):
+                return True
+        if isinstance(node, cst.IndentedBlock) and index > 0:
+            for statement in node.body:
+                if isinstance(statement, cst.SimpleStatementLine) and any(
+                    isinstance(small, cst.Break | cst.Return) for small in statement.body
+                ):
+                    return True
+    return False
 
 
 def _rewrites_source(scope_code: str, call: cst.Call) -> bool:

@@ -10,70 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
-IMPORTS = "from sklearn.model_selection import GridSearchCV\nfrom sklearn.svm import SVC\n"
-
-
-def grid(name: str, c: int = 10) -> str:
-    """A line GL103 flags (from column len(name) + 4)."""
-    return f'{name} = GridSearchCV(SVC(), {{"C": [1, {c}]}}, cv=3)\n'
+from tests.git_repos import IMPORTS, commit, git, grid, isolate_git, make_repo, write
 
 
 @pytest.fixture(autouse=True)
 def _plain_git(monkeypatch, tmp_path):
-    """git as on a fresh machine: no user or system configuration, no repository forced
-    from outside (a git hook running the tests sets GIT_DIR)."""
-    for name in (
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_CEILING_DIRECTORIES",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    # tmp_path is not inside a repository: stop git from looking above it.
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
-
-
-def git(repo: Path, *args: str) -> str:
-    completed = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
-    assert completed.returncode == 0, (args, completed.stderr)
-    return completed.stdout
-
-
-def write(folder: Path, files: dict[str, str]) -> None:
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode("utf-8"))
-
-
-def make_repo(path: Path, files: dict[str, str]) -> Path:
-    """A repository whose branch `main` has one commit with `files`, and a checked-out
-    branch `feature` at the same commit."""
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q")
-    git(path, "checkout", "-q", "-b", "main")
-    write(path, files)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "base")
-    git(path, "checkout", "-q", "-b", "feature")
-    return path
-
-
-def commit(repo: Path, files: dict[str, str], message: str = "change") -> None:
-    write(repo, files)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
+    isolate_git(monkeypatch, tmp_path)
 
 
 def found(result) -> list[tuple[str, int, str]]:
@@ -244,13 +189,13 @@ def test_a_file_that_is_not_utf8(cli, tmp_path):
 
 
 def test_a_line_added_that_starts_with_two_plus_signs(cli, tmp_path):
-    # In the diff it reads `+++ ...`, like a file header.
-    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + "x = 1\n"})
-    commit(repo, {"a.py": IMPORTS + "x = 1\n" + grid("new") + "y = (\n++x)\n" + grid("last")})
+    # In the diff it reads `+++ 1)`, like the header of the next file.
+    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + "a = 1\nb = 2\n"})
+    commit(repo, {"a.py": IMPORTS + "a = (\n++ 1)\nb = 2\n" + grid("last")})
 
     result = cli("--no-cache", "--output-format", "json", "--diff-base", "main", cwd=repo)
 
-    assert found(result) == [("a.py", 4, "GL103"), ("a.py", 7, "GL103")]
+    assert found(result) == [("a.py", 6, "GL103")]
 
 
 def test_nothing_changed(cli, tmp_path):
@@ -670,3 +615,32 @@ def test_add_noqa_never_adds_gl002(cli, tmp_path):
         IMPORTS + "x = 1  # noqa: GL103\n" + grid("s").replace("\n", "  # noqa: GL103\n")
     )
     assert found(result) == [("a.py", 3, "GL002")]
+
+
+def test_a_noqa_inside_a_string_hides_nothing(cli, tmp_path):
+    line = 'search = GridSearchCV(SVC(), {"C": [1, 10]}, cv=3, error_score="# noqa")\n'
+    write(tmp_path, {"a.py": IMPORTS + line})
+
+    reported = cli("--no-cache", "--output-format", "json", cwd=tmp_path)
+    added = cli("--no-cache", "--add-noqa", cwd=tmp_path)
+
+    assert found(reported) == [("a.py", 3, "GL103")]
+    assert added.stderr == "Added 1 noqa directive.\n"
+    assert (tmp_path / "a.py").read_text() == IMPORTS + line.replace("\n", "  # noqa: GL103\n")
+    assert cli("--no-cache", cwd=tmp_path).returncode == 0
+
+
+def test_a_file_level_directive_inside_a_docstring_is_no_directive(cli, tmp_path):
+    line = grid("search")
+    write(
+        tmp_path,
+        {
+            "doc.py": '"""How to silence a file:\n\n    # green-lint: noqa\n"""\n' + IMPORTS + line,
+            "off.py": "# green-lint: noqa: GL103\n" + IMPORTS + line,
+            "end.py": IMPORTS + line + "    # green-lint: noqa\n",
+        },
+    )
+
+    result = cli("--no-cache", "--output-format", "json", cwd=tmp_path)
+
+    assert found(result) == [("doc.py", 7, "GL103")]

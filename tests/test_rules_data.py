@@ -138,6 +138,14 @@ def test_gl201_index_loop_without_cell_access_is_not_flagged():
     assert rows(code, "GL201") == []
 
 
+def test_gl201_column_loops_are_not_row_loops():
+    code = (
+        PANDAS
+        + "dtypes = df.dtypes\nfor i in range(len(df.columns)):\n    print(dtypes.iloc[i], df.iloc[0, i])\n"
+    )
+    assert rows(code, "GL201") == []
+
+
 def test_gl201_messages_name_the_column_expression():
     code = PANDAS + "for i, row in df.iterrows():\n    df.at[i, 'c'] = row['a'] * row['b']\n"
     assert "`df['c'] = df['a'] * df['b']`" in message(code, "GL201")  # the file's quotes
@@ -150,10 +158,19 @@ def test_gl201_messages_name_the_column_expression():
 def test_gl201_generic_advice_names_the_alternatives():
     code = (
         PANDAS
-        + "state = 0\nfor i, row in df.iterrows():\n    state = state * 0.9 + row['a']\n    print(state)\n"
+        + "state = 0\nseen = []\nfor i, row in df.iterrows():\n    state = state * 0.9 + row['a']\n    seen.append(state)\n"
     )
     text = message(code, "GL201")
     assert "np.where" in text and "Polars" in text and "numba.njit" in text
+
+
+def test_gl201_loops_calling_per_row_functions_get_cheap_iteration_advice():
+    code = PANDAS + "for i, row in df.iterrows():\n    print(row['a'], row.b)\n"
+    text = message(code, "GL201")
+    assert "calls `print` for each row" in text and "`zip(df['a'], df[\"b\"])`" in text  # the file's quotes
+    assert "`df.itertuples()`" in text
+    code = PANDAS + "for row in df.itertuples():\n    print(row.a)\n"
+    assert 'iterate over `df["a"]`' in message(code, "GL201")
 
 
 # -- GL202 --------------------------------------------------------------------------------
@@ -370,15 +387,21 @@ def test_gl203_rng_generators_make_arrays():
         "x = None\nfor i in range(2):\n    if x is None:\n        x = pd.read_csv(P)",
         "for i in range(2):\n    try:\n        x = pd.read_csv(P)\n    except OSError:\n        pass",
         "for i in range(2):\n    x = json.loads(text)",
+        "for p in paths:\n    subprocess.run(['prog', p])\n    x = pd.read_csv(P)",
+        "for i in range(2):\n    produce(i, out=P)\n    x = pd.read_csv(P)",
     ],
 )
 def test_gl204_not_flagged(body):
     code = (
-        "import json, time\nimport pandas as pd\nP = 'a.csv'\npaths = [P]\nit = iter(paths)\ntext = '{}'\n"
-        + body
-        + "\n"
+        "import json, subprocess, time\nimport pandas as pd\nP = 'a.csv'\npaths = [P]\nit = iter(paths)\n"
+        "text = '{}'\ndef produce(i, out):\n    pass\n" + body + "\n"
     )
     assert rows(code, "GL204") == []
+
+
+def test_gl204_two_reads_of_the_same_file_are_both_flagged():
+    code = "import pandas as pd\nP = 'a.csv'\nfor i in range(2):\n    a = pd.read_csv(P)\n    b = open(P).read()\n"
+    assert rows(code, "GL204") == [4, 5]
 
 
 def test_gl204_inner_comprehension_loop_rereads():

@@ -156,6 +156,8 @@ def test_unknown_grid_size_is_said_plainly():
         "def product(*a):\n    return zip(*a)\nfor a, b in product([1], [2]):\n    model.fit(X, y, a=a)\n",
         # a training function imported from elsewhere: unknown
         "from mylib import train_model\nfor a in [1, 2]:\n    for b in [3, 4]:\n        train_model(a, b)\n",
+        # a product that varies one value only
+        "import itertools\nfor a, b in itertools.product([1, 2, 3], ['x']):\n    model.fit(X, y, a=a, b=b)\n",
         # loops over data
         "for X in datasets:\n    for seed in seeds:\n        SVC(random_state=seed).fit(X, y)\n",
     ],
@@ -287,6 +289,33 @@ def test_not_flagged(change):
 def test_cuda_device_spellings(device):
     source = CUDA_LOOP.replace('torch.device("cuda" if torch.cuda.is_available() else "cpu")', device)
     assert len(lint("GL105", source)) == 1
+
+
+def test_only_the_innermost_training_loop_is_flagged():
+    findings = lint(
+        "GL105",
+        """
+        import torch
+        model = torch.nn.Linear(4, 1).cuda()
+        def train_step(batch):
+            model(batch).sum().backward()
+            optimizer.step()
+        def train_epoch():
+            return [train_step(batch) for batch in loader]
+        for epoch in range(10):
+            for batch in loader:
+                train_step(batch)
+        for epoch in range(10):
+            train_epoch()
+        for epoch in range(10):
+            for micro_batch in loader:
+                model(micro_batch).sum().backward()
+            optimizer.step()
+        """,
+    )
+    # The comprehension of train_epoch, the batch loop, and the accumulation loop (its
+    # backward is in the inner loop, its step in the outer one).
+    assert [f.location.row for f in findings] == [8, 10, 14]
 
 
 # -- all three ----------------------------------------------------------------------------------

@@ -1,0 +1,330 @@
+"""The GitHub Action: action.yml's steps run as GitHub would run them (bash, the step's
+environment, the variables of a pull_request event) in throw-away git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from green_lint import action
+from tests.git_repos import IMPORTS, commit, git, grid, isolate_git, make_repo
+
+yaml = pytest.importorskip("yaml")
+
+ROOT = Path(__file__).resolve().parent.parent
+SARIF_SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
+EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
+ANNOTATION = re.compile(r"^::warning title=green-lint \(GL103\),file=(?P<file>[^,]+),line=(?P<line>\d+),")
+
+
+@pytest.fixture(autouse=True)
+def _plain_git(monkeypatch, tmp_path):
+    isolate_git(monkeypatch, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def action_yml() -> dict:
+    return yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+
+
+def pull_request(tmp_path: Path, repo: Path, base_sha: str, base_ref: str = "main") -> dict[str, str]:
+    """The variables GitHub sets for a pull_request event, with the payload file."""
+    event = tmp_path / "event.json"
+    payload = {"pull_request": {"base": {"ref": base_ref, "sha": base_sha}, "head": {"ref": "feature"}}}
+    event.write_text(json.dumps(payload), encoding="utf-8")
+    return {
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_BASE_REF": base_ref,
+        "GITHUB_HEAD_REF": "feature",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        "GITHUB_WORKSPACE": str(repo),
+        "RUNNER_TEMP": str(tmp_path / "runner-temp"),
+    }
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """Evaluate the `${{ ... }}` expressions the action uses; any other one fails the test."""
+
+    def value(match: re.Match) -> str:
+        expression = match.group(1)
+        assert expression in values, f"the test does not know the expression {expression!r}"
+        return values[expression]
+
+    return EXPRESSION.sub(value, text)
+
+
+def run_action(
+    action_yml: dict, tmp_path: Path, github: dict[str, str], **inputs: str
+) -> subprocess.CompletedProcess:
+    """The action's steps after the install step, in bash, as a runner runs them; the
+    install step's output (the Python that has green-lint) is this interpreter."""
+    values = {f"inputs.{name}": spec.get("default", "") for name, spec in action_yml["inputs"].items()}
+    values.update({f"inputs.{name.replace('_', '-')}": value for name, value in inputs.items()})
+    values.update(
+        {
+            "github.action_path": str(ROOT),
+            "runner.temp": github["RUNNER_TEMP"],
+            "steps.install.outputs.python": sys.executable,
+        }
+    )
+    steps = action_yml["runs"]["steps"]
+    install = next(index for index, step in enumerate(steps) if step.get("id") == "install")
+    result = None
+    for step in steps[install + 1 :]:
+        assert step["shell"] == "bash"
+        env = {**os.environ, **github}
+        env.update({name: substitute(str(text), values) for name, text in step.get("env", {}).items()})
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", substitute(step["run"], values)],
+            cwd=github["GITHUB_WORKSPACE"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            break
+    assert result is not None
+    return result
+
+
+def annotated(stdout: str) -> list[tuple[str, int]]:
+    """(file, line) of each GL103 warning annotation printed."""
+    return [
+        (match["file"], int(match["line"])) for match in map(ANNOTATION.match, stdout.splitlines()) if match
+    ]
+
+
+def outputs(github: dict[str, str]) -> dict[str, str]:
+    text = Path(github["GITHUB_OUTPUT"]).read_text(encoding="utf-8")
+    return dict(line.split("=", 1) for line in text.splitlines())
+
+
+# action.yml
+
+
+def test_action_yml_is_a_composite_action_with_the_inputs(action_yml):
+    inputs = action_yml["inputs"]
+    assert {name: spec.get("default") for name, spec in inputs.items()} == {
+        "paths": ".",
+        "args": "",
+        "version": "",
+        "sarif": "",
+        "changed-only": "true",
+    }
+    assert all(spec.get("description") for spec in inputs.values())
+    runs = action_yml["runs"]
+    assert runs["using"] == "composite"
+    install, run = runs["steps"]
+    assert install["id"] == "install" and "pip install" in install["run"]
+    assert install["env"]["GREEN_LINT_ACTION_PATH"] == "${{ github.action_path }}"
+    assert install["env"]["GREEN_LINT_VERSION"] == "${{ inputs.version }}"
+    assert "-m green_lint.action" in run["run"]
+    assert run["shell"] == "bash"
+    assert {name: value for name, value in run["env"].items() if name.startswith("INPUT_")} == {
+        "INPUT_PATHS": "${{ inputs.paths }}",
+        "INPUT_ARGS": "${{ inputs.args }}",
+        "INPUT_SARIF": "${{ inputs.sarif }}",
+        "INPUT_CHANGED_ONLY": "${{ inputs.changed-only }}",
+    }
+
+
+@pytest.mark.parametrize(("version", "requirement"), [("", "{action_path}"), ("1.2.3", "green-lint==1.2.3")])
+def test_the_install_step(action_yml, tmp_path, version, requirement):
+    """With a stand-in `python3` that records what it is asked to do."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "log.txt"
+    fake = bin_dir / "python3"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$0 $*" >> "{log}"\n'
+        'if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; fi\n',
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    [install] = [step for step in action_yml["runs"]["steps"] if step.get("id") == "install"]
+    venv = tmp_path / "temp" / "green-lint-venv"
+    values = {
+        "inputs.version": version,
+        "github.action_path": str(ROOT),
+        "runner.temp": str(tmp_path / "temp"),
+    }
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env["GITHUB_OUTPUT"] = str(tmp_path / "output.txt")
+    env.update({name: substitute(str(text), values) for name, text in install["env"].items()})
+
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", substitute(install["run"], values)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert log.read_text().splitlines() == [
+        f"{fake} -m venv {venv}",
+        f"{venv}/bin/python -m pip install --quiet --disable-pip-version-check "
+        + requirement.format(action_path=ROOT),
+    ]
+    assert (tmp_path / "output.txt").read_text() == f"python={venv}/bin/python\n"
+
+
+# The action on a pull request
+
+
+def test_a_pull_request_gets_annotations_a_summary_and_sarif(action_yml, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + grid("old"), "README.md": "# Project\n"})
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    new_lines = "".join(grid(f"s{n}", n) for n in range(1, 13))
+    commit(repo, {"a.py": IMPORTS + grid("old") + new_lines})
+    # The repository is its own remote; origin/main exists only once the action fetched it.
+    git(repo, "remote", "add", "origin", str(repo))
+    github = pull_request(tmp_path, repo, base_sha)
+
+    result = run_action(action_yml, tmp_path, github, sarif="reports/green-lint.sarif")
+
+    assert result.returncode == 1, result.stderr
+    # Twelve new findings, each an annotation; the old finding on row 3 is not reported.
+    assert annotated(result.stdout) == [("a.py", row) for row in range(4, 16)]
+    assert all(line.startswith("::warning ") for line in result.stdout.splitlines()), result.stdout
+    assert git(repo, "rev-parse", "origin/main").strip() == base_sha
+
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.startswith("## green-lint\n")
+    assert "**12 findings** in 1 file on the lines changed since `origin/main`." in summary
+    assert re.search(r"^\| \[GL103\]\(\S+\) \| exhaustive-grid-search \| 12 \|$", summary, re.MULTILINE)
+    assert "**2 findings are hidden by this limit**" in summary
+    assert "| `a.py:4` | GL103 | GridSearchCV fits all" in summary
+    assert "| `a.py:14` *no annotation* | GL103 |" in summary and "| `a.py:13` |" in summary
+    assert "`a.py:3`" not in summary
+    assert "green-lint exited with code 1." in summary
+
+    sarif = json.loads((repo / "reports" / "green-lint.sarif").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).validate(sarif)
+    rows = [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in sarif["runs"][0]["results"]]
+    assert rows == list(range(4, 16))
+    assert outputs(github) == {"findings": "12", "exit-code": "1"}
+
+
+def test_without_a_remote_the_base_commit_of_the_event_is_used(action_yml, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + grid("old")})
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    commit(repo, {"a.py": IMPORTS + grid("old") + "\n" + grid("new")})
+    github = pull_request(tmp_path, repo, base_sha)
+
+    result = run_action(action_yml, tmp_path, github)
+
+    assert result.returncode == 1, result.stderr
+    assert annotated(result.stdout) == [("a.py", 5)]
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert f"**1 finding** in 1 file on the lines changed since `{base_sha}`." in summary
+    assert "hidden by this limit" not in summary
+    assert not list(repo.glob("*.sarif"))
+
+
+def test_a_pull_request_that_changes_no_python_file(action_yml, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + grid("old"), "README.md": "# Project\n"})
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    commit(repo, {"README.md": "# Project\n\nMore.\n"})
+    git(repo, "remote", "add", "origin", str(repo))
+    github = pull_request(tmp_path, repo, base_sha)
+
+    result = run_action(action_yml, tmp_path, github, sarif="green-lint.sarif")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert "No findings on the lines changed since `origin/main`." in summary
+    # Code scanning needs the file even when there is nothing to report.
+    assert json.loads((repo / "green-lint.sarif").read_text())["runs"][0]["results"] == []
+    assert outputs(github) == {"findings": "0", "exit-code": "0"}
+
+
+# The module behind the step, in this process
+
+
+def test_other_events_and_changed_only_false_check_every_line(tmp_path, capsys):
+    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + grid("old")})
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    commit(repo, {"a.py": IMPORTS + grid("old") + grid("new")})
+    github = pull_request(tmp_path, repo, base_sha)
+
+    push = action.main({**github, "GITHUB_EVENT_NAME": "push", "INPUT_ARGS": "--no-cache"})
+    push_out = capsys.readouterr().out
+    everything = action.main({**github, "INPUT_CHANGED_ONLY": "false", "INPUT_PATHS": "a.py"})
+    everything_out = capsys.readouterr().out
+
+    assert push == everything == 1
+    assert annotated(push_out) == [("a.py", 3), ("a.py", 4)]
+    assert annotated(everything_out) == [("a.py", 3), ("a.py", 4)]
+
+
+def test_an_unknown_base_checks_every_line_with_a_warning(tmp_path, capsys):
+    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + grid("old")})
+    commit(repo, {"a.py": IMPORTS + grid("old") + grid("new")})
+    github = pull_request(tmp_path, repo, "0" * 40)
+
+    code = action.main(github)
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.splitlines()[0].startswith(
+        "::warning title=green-lint::cannot find the base of the pull request"
+    )
+    assert annotated(out) == [("a.py", 3), ("a.py", 4)]
+
+
+def test_an_error_of_green_lint_fails_the_step_with_its_message(tmp_path, capsys):
+    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + grid("old")})
+    github = {**pull_request(tmp_path, repo, "0" * 40), "GITHUB_EVENT_NAME": "push"}
+
+    code = action.main({**github, "INPUT_ARGS": "--select GL999"})
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "green-lint: error: unknown rule code 'GL999'" in captured.err
+    assert captured.out == ""
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert "green-lint failed (exit code 2): green-lint: error: unknown rule code 'GL999'" in summary
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"INPUT_ARGS": "--output-format json"}, "the action sets --output-format itself"),
+        ({"INPUT_ARGS": "--output-file=x.json"}, "the action sets --output-file itself"),
+        ({"INPUT_ARGS": "--select 'GL1"}, "cannot split the paths or args input"),
+        ({"INPUT_CHANGED_ONLY": "maybe"}, "changed-only must be true or false, not 'maybe'"),
+    ],
+)
+def test_bad_inputs(tmp_path, capsys, inputs, message):
+    github = {"GITHUB_WORKSPACE": str(tmp_path), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+
+    code = action.main({**github, **inputs})
+
+    assert code == 2
+    out = capsys.readouterr().out
+    assert out.startswith("::error title=green-lint::") and out.count("\n") == 1
+    assert message in out
+    assert message in (tmp_path / "summary.md").read_text()
+
+
+def test_annotation_limit_counts_each_type():
+    from green_lint.findings import Finding, Position
+
+    def finding(severity: str) -> Finding:
+        return Finding("GL103", "n", "m", severity, "a.py", Position(1, 1), Position(1, 2), 1, "")
+
+    findings = [finding("warning")] * 12 + [finding("error")] * 10 + [finding("info")] * 11
+    assert action.hidden_annotations(findings) == 3
+    assert action.hidden_annotations(findings[:10]) == 0
