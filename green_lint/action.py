@@ -115,7 +115,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     if findings:
         note = f" ({hidden} without an annotation: see the job summary)" if hidden else ""
         print(f"green-lint: {_count(len(findings), 'finding')}{note}", file=sys.stderr)
-    if inputs.sarif and completed.returncode != 2:
+    if inputs.sarif:
         _write_sarif(command, workspace, inputs.sarif)
     _write_summary(env, summary(findings, workspace, base, completed.returncode))
     _set_outputs(env, len(findings), completed.returncode)
@@ -313,9 +313,13 @@ def _resolves(workspace: Path, ref: str) -> bool:
 
 
 def _git(workspace: Path, *args: str) -> bool:
+    # Never wait for a password: a fetch that cannot run without one fails at once.
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
-        completed = subprocess.run(["git", *args], cwd=workspace, capture_output=True, text=True)
-    except OSError:
+        completed = subprocess.run(
+            ["git", *args], cwd=workspace, env=env, capture_output=True, text=True, timeout=300
+        )
+    except (OSError, subprocess.TimeoutExpired):
         return False
     return completed.returncode == 0
 

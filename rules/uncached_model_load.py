@@ -179,6 +179,8 @@ class UncachedModelLoad(AnalysisHooks, Rule):
             info = analysis.functions.get(state.func) if state.func is not None else None
             if info is not None and self._excluded(analysis, info):
                 continue
+            if info is not None and _lazy_load(info.node, call):
+                continue  # loaded once, kept beyond the call
             why = self._per_call_reason(analysis, info, call) if info is not None else None
             if why is not None and invariance.in_function(call, info.node):
                 fix = self._loader_fix(invariance, call, info, planned, inserted)
@@ -194,7 +196,11 @@ class UncachedModelLoad(AnalysisHooks, Rule):
             loop = state.loops[-1] if state.loops else None
             if loop is None or not invariance.in_loop(call, loop):
                 continue
-            if _rewrites_source(context.code_for(loop), call) or _runs_once(loop, call, invariance):
+            if (
+                _rewrites_source(context.code_for(loop), call)
+                or _runs_once(loop, call, invariance)
+                or _guarded_by_target(loop, call)
+            ):
                 continue
             self.report(
                 call,
@@ -325,6 +331,52 @@ class UncachedModelLoad(AnalysisHooks, Rule):
         while name in taken:
             name, counter = f"{base}_{counter}", counter + 1
         return name
+
+
+def _load_targets(path: list[cst.CSTNode], call: cst.Call) -> list[cst.BaseExpression]:
+    """What the statement holding the load assigns its result to."""
+    for node in reversed(path):
+        if isinstance(node, cst.Assign) and _contains(node.value, call):
+            return [target.target for target in node.targets]
+        if isinstance(node, cst.AnnAssign | cst.AugAssign) and _contains(node.value, call):
+            return [node.target]
+        if isinstance(node, cst.BaseSmallStatement | cst.BaseCompoundStatement):
+            return []
+    return []
+
+
+def _guarded_by_target(root: cst.CSTNode, call: cst.Call) -> bool:
+    """`if model is None: model = load(...)`: the load runs while its target is unset."""
+    path = path_to(root, call) or []
+    targets = [_code(target) for target in _load_targets(path, call)]
+    if not targets:
+        return False
+    for index, node in enumerate(path[:-1]):
+        if isinstance(node, cst.If | cst.IfExp) and path[index + 1] is not node.test:
+            test = _code(node.test)
+            if any(re.search(rf"(?<![\w.]){re.escape(target)}(?![\w])", test) for target in targets):
+                return True
+            if any(isinstance(t, cst.Subscript) for t in _load_targets(path, call)):
+                return True  # `if key not in cache: cache[key] = load(...)`
+    return False
+
+
+def _lazy_load(func: cst.FunctionDef, call: cst.Call) -> bool:
+    """A lazy loader: the result is kept beyond the call (an attribute, a global, a cache
+    entry) or the load only runs while its target is unset."""
+    path = path_to(func, call) or []
+    declared = {
+        item.name.value
+        for statement in statements_of(func, enter_definitions=False)
+        if isinstance(statement, cst.Global | cst.Nonlocal)
+        for item in statement.names
+    }
+    for target in _load_targets(path, call):
+        if isinstance(target, cst.Attribute | cst.Subscript):
+            return True
+        if isinstance(target, cst.Name) and target.value in declared:
+            return True
+    return _guarded_by_target(func, call)
 
 
 def _runs_once(loop: cst.CSTNode, call: cst.Call, invariance: _Invariance) -> bool:
