@@ -362,8 +362,8 @@ def _guarded_by_target(root: cst.CSTNode, call: cst.Call) -> bool:
 
 
 def _lazy_load(func: cst.FunctionDef, call: cst.Call) -> bool:
-    """A lazy loader: the result is kept beyond the call (an attribute, a global, a cache
-    entry) or the load only runs while its target is unset."""
+    """A lazy loader: the load is conditional and its result kept beyond the call (an
+    attribute, a global, a cache entry), or it only runs while its target is unset."""
     path = path_to(func, call) or []
     declared = {
         item.name.value
@@ -371,10 +371,15 @@ def _lazy_load(func: cst.FunctionDef, call: cst.Call) -> bool:
         if isinstance(statement, cst.Global | cst.Nonlocal)
         for item in statement.names
     }
+    conditional = any(
+        isinstance(node, cst.If | cst.IfExp) and path[index + 1] is not node.test
+        for index, node in enumerate(path[:-1])
+    )
     for target in _load_targets(path, call):
-        if isinstance(target, cst.Attribute | cst.Subscript):
-            return True
-        if isinstance(target, cst.Name) and target.value in declared:
+        kept = isinstance(target, cst.Attribute | cst.Subscript) or (
+            isinstance(target, cst.Name) and target.value in declared
+        )
+        if kept and conditional:
             return True
     return _guarded_by_target(func, call)
 
