@@ -203,9 +203,6 @@ class Frames:
         found = self._origin(node, scope, frozenset())
         return None if found is _CYCLE else found
 
-    def is_frame(self, node: cst.BaseExpression | None, scope: cst.CSTNode | None = None) -> bool:
-        return self.origin(node, scope) == PANDAS
-
     def _origin(self, node: cst.BaseExpression, scope: cst.CSTNode, seen: frozenset[str]):
         context = self.context
         if isinstance(node, cst.Call):

@@ -113,6 +113,8 @@ INFERENCE_WORDS = frozenset(
     }
 )
 TRAINING_WORDS = frozenset({"train", "training", "fit", "finetune", "optimize"})
+# Callers with one of these words in their name may backpropagate through what they call.
+TRAINING_CALLERS = TRAINING_WORDS | {"loss", "backward"}
 # Lightning runs these hooks under no_grad/inference_mode itself.
 LIGHTNING_HOOKS = re.compile(
     r"^(validation_step|test_step|predict_step|validation_epoch_end|test_epoch_end|"
@@ -192,7 +194,8 @@ class CallSite:
 
     node: cst.CSTNode
     state: State
-    # "call", "mapped" (passed to map/apply: called per item) or "argument".
+    # "call", "mapped" (passed to map/apply: called per item), "argument", or "method"
+    # (`obj.name(...)` with an unknown `obj`: maybe this method).
     how: str = "call"
 
 
@@ -381,9 +384,19 @@ class Analysis:
 
     def _compute_call_sites(self) -> dict[cst.FunctionDef, list[CallSite]]:
         sites: dict[cst.FunctionDef, list[CallSite]] = {}
+        methods: dict[str, list[FunctionInfo]] = {}
+        for info in self.functions.values():
+            if info.method_of is not None:
+                methods.setdefault(info.name, []).append(info)
         for call, state in self.calls:
-            for target in self.callees(call, state):
+            callees = self.callees(call, state)
+            for target in callees:
                 sites.setdefault(target.node, []).append(CallSite(call, state))
+            func = call.func
+            if not callees and isinstance(func, cst.Attribute):
+                # `obj.predict(x)`: maybe a method of the file (a loose site).
+                for target in methods.get(func.attr.value, ()):
+                    sites.setdefault(target.node, []).append(CallSite(call, state, "method"))
         for name, call, state in self.references:
             how = "mapped" if _last_name(call.func) in MAPPING_CALLS else "argument"
             for target in self.functions_named(name.value):
@@ -432,7 +445,13 @@ class Analysis:
         if self._needs_grad is not None:
             return self._needs_grad
         needing: set[cst.FunctionDef] = set()
-        pending = [f for f, info in self.functions.items() if info.grad_markers]
+        # Training code that leaves backward() to a framework (Lightning's training_step,
+        # Hugging Face's compute_loss) counts too.
+        pending = [
+            f
+            for f, info in self.functions.items()
+            if info.grad_markers or set(name_words(info.name)) & TRAINING_CALLERS
+        ]
         callers = self._callers()
         while pending:
             func = pending.pop()

@@ -470,7 +470,7 @@ class DataframeRowLoop(Rule):
         advice = f"write `{suggestion}`" if suggestion else GENERIC_ADVICE
         self.report(
             node,
-            f"`for {index} in {code(node.iter)}` reads and writes the frame one cell at a time "
+            f"`for {index} in {code(node.iter)}` reads and writes `{code(frame)}` one cell at a time "
             "through `.loc`/`.iloc`/`.at`/`.iat`, each an interpreted index lookup: "
             f"{advice}.",
             end_node=node.iter,

@@ -16,6 +16,7 @@ from green_lint.rules._loops import (
     walk_with_parents,
 )
 
+from green_lint.context import RuleContext
 from green_lint.fixes import insert_lines_before, top_level_line_of
 from green_lint.names import dotted_name
 from green_lint.rule import Fix, Rule
@@ -72,10 +73,10 @@ class ExhaustiveGridSearch(Rule):
     flagged.
 
     A loop counts as a hyper-parameter level only when its variable reaches a model: as a
-    keyword argument (`SVC(C=c)`), a positional argument of a call that is not
-    printing/logging/appending, a dict value (`{"lr": lr}`), an attribute or item
-    assignment (`cfg.lr = lr`), or as the estimator fitted (`for model in [...]:
-    model.fit(...)`). So an epoch/batch loop (`for epoch in range(10): for i in
+    keyword argument (`SVC(C=c)`), a positional argument of a function or class (`train(lr,
+    bs)`, `nn.Linear(4, width)`; not of a method, whose positional arguments are data, nor
+    of print/logging/append), a dict value (`{"lr": lr}`), an attribute or item assignment
+    (`cfg.lr = lr`), or as the estimator fitted (`for model in [...]: model.fit(...)`). So an epoch/batch loop (`for epoch in range(10): for i in
     range(100): ... X[i] ...`) is not mistaken for a search, and a product or nested loop
     that trains nothing is not a search.
 
@@ -181,7 +182,7 @@ class ExhaustiveGridSearch(Rule):
             dims = self._product_dims(iterable)
             return _Level(loop, dims, product=True) if dims else None
         length = self._values_length(iterable)
-        if length is NOT_VALUES or not _used_as_hyperparameter(loop):
+        if length is NOT_VALUES or not _used_as_hyperparameter(loop, self.context):
             return None
         return _Level(loop, [length], product=False)
 
@@ -540,19 +541,19 @@ class _Level:
     product: bool
 
 
-def _used_as_hyperparameter(loop: cst.For) -> bool:
+def _used_as_hyperparameter(loop: cst.For, context: RuleContext) -> bool:
     names = set(target_names(loop.target))
     if not names:
         return False
     parents: dict[int, cst.CSTNode | None] = {}
     for node, parent in walk_with_parents(loop.body):
         parents[id(node)] = parent
-        if isinstance(node, cst.Name) and node.value in names and _reaches_a_model(node, parents):
+        if isinstance(node, cst.Name) and node.value in names and _reaches_a_model(node, parents, context):
             return True
     return False
 
 
-def _reaches_a_model(name: cst.Name, parents: dict[int, cst.CSTNode | None]) -> bool:
+def _reaches_a_model(name: cst.Name, parents: dict[int, cst.CSTNode | None], context: RuleContext) -> bool:
     """Whether this use of a loop value passes it to something that may build or train a
     model (see the rule's docs), judged from the expression around it."""
     child: cst.CSTNode = name
@@ -579,7 +580,14 @@ def _reaches_a_model(name: cst.Name, parents: dict[int, cst.CSTNode | None]) -> 
             if isinstance(call.func, cst.Name) and call.func.value == "dict":
                 in_container, child, ancestor = True, call, parents.get(id(call))
                 continue
-            return True
+            # A positional argument of a method is data (`model.fit(X, y)`, `y.fill(v)`);
+            # of a function, a class or a library callable (`nn.Linear(4, width)`), a value.
+            return not (
+                ancestor.keyword is None
+                and not ancestor.star
+                and isinstance(call.func, cst.Attribute)
+                and context.qualified_name(call.func) is None
+            )
         if isinstance(ancestor, cst.DictElement):
             if child is not ancestor.value:
                 return False

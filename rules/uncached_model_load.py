@@ -104,9 +104,12 @@ class UncachedModelLoad(AnalysisHooks, Rule):
     `tf.keras`), `onnxruntime.InferenceSession`, `SentenceTransformer(...)`, `spacy.load`.
 
     Not flagged: module-level loads, `__init__`, loaders decorated with `functools.cache`,
-    `lru_cache`, `cached_property` (or any `*cache*` decorator), loops over different
-    checkpoints, functions whose argument (a parameter) picks the file, and loops that
-    also write files.
+    `lru_cache`, `cached_property` (or any `*cache*` decorator), lazy loaders
+    (`if _model is None: _model = load(...)`, a cache dict, a guarded `self.model`),
+    functions that only return what they load, loops over different checkpoints, loads
+    that run on one iteration only (`if i == rank:`, followed by `break`), functions
+    whose argument (a parameter) picks the file, loops that also write the file they
+    read, and configs (`AutoConfig.from_pretrained`).
 
     ## Why is this bad
     Loading reads the file from disk (or the network), deserialises every weight and, for
@@ -245,7 +248,7 @@ class UncachedModelLoad(AnalysisHooks, Rule):
 
     def _called_per_item(self, analysis: Analysis, info: FunctionInfo) -> str | None:
         for site in analysis.call_sites(info.node):
-            if site.how == "argument":
+            if site.how in ("argument", "method"):
                 continue
             if site.how == "mapped" or site.state.loops:
                 line = self.context.position(site.node).start.line

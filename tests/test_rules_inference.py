@@ -241,6 +241,27 @@ def test_gl301_outputs_that_feed_a_backward_pass_elsewhere():
     assert rows(code, "GL301") == []
 
 
+def test_gl301_callers_that_leave_backward_to_a_framework():
+    code = TORCH + dedent(
+        """
+        class Lit(nn.Module):
+            def predict_logits(self, x):
+                return net(x)
+
+            def training_step(self, batch, batch_idx):
+                return self.predict_logits(batch).sum()
+
+        class Wrapper(nn.Module):
+            def predict(self, x):
+                return self(x)
+
+        def compute_loss(wrapper, x):
+            return wrapper.predict(x).sum()
+        """
+    )
+    assert rows(code, "GL301") == []
+
+
 def test_gl301_gradients_asked_for_on_purpose():
     code = TORCH + dedent(
         """
@@ -413,6 +434,38 @@ def test_gl302_loaders_that_only_return_and_setup_code():
         """
     )
     assert rows(code, "GL302") == []
+
+
+def test_gl302_lazy_loaders_load_once():
+    code = JOBLIB + dedent(
+        """
+        _model = None
+
+        def predict(x):
+            global _model
+            if _model is None:
+                _model = joblib.load(PATH)
+            return _model.predict(x)
+
+        class Service:
+            def predict(self, x, cache={}):
+                if "m" not in cache:
+                    cache["m"] = joblib.load(PATH)
+                return cache["m"].predict(x)
+
+            def serve(self, queue):
+                while True:
+                    if self.model is None:
+                        self.model = joblib.load(PATH)
+                    self.model.predict(queue.get())
+
+        class Reloader:
+            def predict(self, x):
+                self.model = joblib.load(PATH)  # unconditional: every call
+                return self.model.predict(x)
+        """
+    )
+    assert rows(code, "GL302") == [25]
 
 
 def test_gl302_django_views_only_in_views_py():
