@@ -70,7 +70,7 @@ class DataframeGrowInLoop(Rule):
     code = "GL202"
     name = "dataframe-grow-in-loop"
     summary = "DataFrame grown inside a loop copies all rows every time; collect the pieces and concat once"
-    triggers = ("pandas",)
+    triggers = tuple(("pandas", growth) for growth in ("concat", ".append(", ".loc["))
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)

@@ -115,7 +115,10 @@ class DataframeRowLoop(Rule):
     name = "dataframe-row-loop"
     summary = "Python-level loop over pandas rows; use whole-column expressions, Polars or Numba"
     fix_safety = "unsafe"
-    triggers = ("pandas",)
+    triggers = tuple(
+        ("pandas", access)
+        for access in ("iterrows", "itertuples", "apply(", ".loc[", ".iloc[", ".at[", ".iat[")
+    )
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)

@@ -124,7 +124,11 @@ class LoadInLoop(Rule):
     code = "GL204"
     name = "load-in-loop"
     summary = "The same file is read again on every iteration of a loop; read it once before the loop"
-    triggers = ("read", "load", "genfromtxt", "fromfile")
+    triggers = tuple(
+        (loop, reader)
+        for loop in ("for ", "while ")
+        for reader in ("read_", "load(", "loadtxt", "genfromtxt", "fromfile", ".read(", "readlines(", "open(")
+    )
 
     def visit_Call(self, node: cst.Call) -> None:
         found = self._read(node)

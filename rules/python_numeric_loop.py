@@ -278,7 +278,7 @@ class PythonNumericLoop(Rule):
     name = "python-numeric-loop"
     summary = "Element-wise Python loop over NumPy arrays; vectorise or compile it with numba.njit"
     fix_safety = "unsafe"
-    triggers = ("numpy",)
+    triggers = (("numpy", "range("),)
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)
