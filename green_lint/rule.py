@@ -92,7 +92,7 @@ class Rule:
     options: ClassVar[Mapping[str, Any]] = {}
     # Whether the engine reports files that cannot be parsed or decoded through this rule.
     handles_parse_errors: ClassVar[bool] = False
-    # Whether the engine reports `# noqa` codes that hid nothing through this rule.
+    # Whether the engine reports noqa codes that hid nothing through this rule.
     reports_unused_suppressions: ClassVar[bool] = False
     # The file kinds the rule reads: "python" (also notebooks) or "requirements".
     file_kinds: ClassVar[tuple[str, ...]] = ("python",)

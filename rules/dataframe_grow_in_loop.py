@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import libcst as cst
+
+from green_lint.rule import Rule
 from green_lint.rules._data import (
     POLARS,
     Frames,
@@ -12,8 +14,6 @@ from green_lint.rules._data import (
     is_simple_reference,
     subscript_indices,
 )
-
-from green_lint.rule import Rule
 
 CONCAT = "pandas.concat"
 APPEND_METHODS = frozenset({"append", "_append"})

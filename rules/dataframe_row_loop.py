@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import libcst as cst
+
+from green_lint.rule import Fix, Rule
 from green_lint.rules._data import (
     COMPREHENSIONS,
     POLARS,
@@ -28,8 +30,6 @@ from green_lint.rules._data import (
     subscript_indices,
     walk,
 )
-
-from green_lint.rule import Fix, Rule
 
 # Receivers whose `.apply(..., axis=1)` is not a row loop over a frame.
 NOT_FRAMES = frozenset({"groupby", "rolling", "expanding", "ewm", "resample", "style", "str", "dt"})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
+from green_lint.rule import Rule
 from green_lint.rules._torch import (
     AnalysisHooks,
     ModelInfo,
@@ -14,8 +16,6 @@ from green_lint.rules._torch import (
     loop_needs_grad,
     torch_modules_for,
 )
-
-from green_lint.rule import Rule
 
 # Any sign of an accelerator: the file is not (only) CPU code.
 ACCELERATOR = re.compile(r"\b(cuda|mps|xpu|npu|device_map)\b|\bAccelerator\b")

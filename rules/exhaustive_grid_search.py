@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from math import ceil, prod
 
 import libcst as cst
+
+from green_lint.context import RuleContext
+from green_lint.fixes import insert_lines_before, top_level_line_of
+from green_lint.names import dotted_name
+from green_lint.rule import Fix, Rule
 from green_lint.rules._loops import (
     DEFINITIONS,
     FileFunctions,
@@ -15,11 +20,6 @@ from green_lint.rules._loops import (
     training_call,
     walk_with_parents,
 )
-
-from green_lint.context import RuleContext
-from green_lint.fixes import insert_lines_before, top_level_line_of
-from green_lint.names import dotted_name
-from green_lint.rule import Fix, Rule
 from green_lint.walk import children
 
 GRID_SEARCH = "sklearn.model_selection.GridSearchCV"
@@ -73,12 +73,14 @@ class ExhaustiveGridSearch(Rule):
     flagged.
 
     A loop counts as a hyper-parameter level only when its variable reaches a model: as a
-    keyword argument (`SVC(C=c)`), a positional argument of a function or class (`train(lr,
-    bs)`, `nn.Linear(4, width)`; not of a method, whose positional arguments are data, nor
-    of print/logging/append), a dict value (`{"lr": lr}`), an attribute or item assignment
-    (`cfg.lr = lr`), or as the estimator fitted (`for model in [...]: model.fit(...)`). So an epoch/batch loop (`for epoch in range(10): for i in
+    keyword argument (`SVC(C=c)`), a positional argument of a function or class
+    (`train(lr, bs)`, `nn.Linear(4, width)`; not of a method, whose positional arguments
+    are data, nor of print/logging/append), a dict value (`{"lr": lr}`), an attribute or
+    item assignment (`cfg.lr = lr`), or as the estimator fitted (`for model in [...]:
+    model.fit(...)`). So an epoch/batch loop (`for epoch in range(10): for i in
     range(100): ... X[i] ...`) is not mistaken for a search, and a product or nested loop
-    that trains nothing is not a search.
+    that trains nothing is not a search. A product or nest must vary at least two values
+    (a one-value list varies nothing).
 
     ## Why is this bad
     An exhaustive grid fits every candidate on every fold with all the data: the cost is

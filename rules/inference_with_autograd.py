@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import libcst as cst
+
+from green_lint.fixes import add_import
+from green_lint.rule import Fix, Rule
 from green_lint.rules._torch import (
     Analysis,
     AnalysisHooks,
@@ -16,9 +19,6 @@ from green_lint.rules._torch import (
     torch_modules_for,
     used_for_training,
 )
-
-from green_lint.fixes import add_import
-from green_lint.rule import Fix, Rule
 
 
 class InferenceWithAutograd(AnalysisHooks, Rule):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import libcst as cst
+
+from green_lint.rule import Rule
 from green_lint.rules._data import (
     code,
     enclosing_loop,
@@ -12,8 +14,6 @@ from green_lint.rules._data import (
     not_a_definition,
     walk,
 )
-
-from green_lint.rule import Rule
 
 # Readers that load a whole file (or dataset) each time they are called.
 READERS = frozenset(

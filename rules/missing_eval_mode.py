@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import libcst as cst
+
+from green_lint.names import statements_of
+from green_lint.rule import Rule
 from green_lint.rules._torch import (
     MODULE_CHAIN_METHODS,
     Analysis,
@@ -14,9 +17,6 @@ from green_lint.rules._torch import (
     model_key,
     torch_modules_for,
 )
-
-from green_lint.names import statements_of
-from green_lint.rule import Rule
 
 
 class MissingEvalMode(AnalysisHooks, Rule):

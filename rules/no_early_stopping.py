@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+
+from green_lint.fixes import add_import
+from green_lint.names import statements_of
+from green_lint.rule import Fix, Rule
 from green_lint.rules._training import (
     DEFINITIONS,
     LOOPS,
@@ -28,10 +32,6 @@ from green_lint.rules._training import (
     with_keyword,
     words_of,
 )
-
-from green_lint.fixes import add_import
-from green_lint.names import statements_of
-from green_lint.rule import Fix, Rule
 
 KERAS_MODULES = ("keras", "tensorflow", "tf_keras")
 LIGHTNING_TRAINERS = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
-from green_lint.rules._loops import DEFINITIONS, FileFunctions, argument
 
 from green_lint.rule import Rule
+from green_lint.rules._loops import DEFINITIONS, FileFunctions, argument
 
 AMP_MODULES = ("torch.amp", "torch.cuda.amp", "torch.cpu.amp")
 AMP_NAMES = ("torch.autocast", "torch.GradScaler")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import libcst as cst
-from green_lint.rules._data import find_parameter, names_in, walk
 
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
+from green_lint.rules._data import find_parameter, names_in, walk
 from green_lint.walk import children
 
 NUMPY = "numpy"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
+
+from green_lint.rule import Rule
 from green_lint.rules._loops import (
     LOOPS,
     FileFunctions,
@@ -16,8 +18,6 @@ from green_lint.rules._loops import (
     training_call,
     walk_with_parents,
 )
-
-from green_lint.rule import Rule
 
 CREATE_STUDY = (
     "optuna.create_study",

@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field
 
 import libcst as cst
+
+from green_lint.names import statements_of
+from green_lint.rule import Fix, Rule
 from green_lint.rules._training import (
     Flow,
     Follower,
@@ -23,9 +26,6 @@ from green_lint.rules._training import (
     string_value,
     with_keyword,
 )
-
-from green_lint.names import statements_of
-from green_lint.rule import Fix, Rule
 
 # -- torchvision -------------------------------------------------------------------------
 TORCHVISION = "torchvision.models"

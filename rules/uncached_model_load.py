@@ -6,6 +6,10 @@ import builtins
 import re
 
 import libcst as cst
+
+from green_lint.fixes import add_import
+from green_lint.names import dotted_name, statements_of
+from green_lint.rule import Fix, Rule
 from green_lint.rules._torch import (
     MODULE_CHAIN_METHODS,
     Analysis,
@@ -15,10 +19,6 @@ from green_lint.rules._torch import (
     bound_names_in,
     is_request_handler,
 )
-
-from green_lint.fixes import add_import
-from green_lint.names import dotted_name, statements_of
-from green_lint.rule import Fix, Rule
 from green_lint.walk import children, path_to
 
 # Calls that read (or download) a model, tokenizer, pipeline or estimator.

@@ -650,7 +650,9 @@ def test_config_file_option(cli, tmp_path):
     pyproject = cli("--config", "conf/pyproject.toml", "--output-format", "json", cwd=tmp_path)
     assert codes_by_file(pyproject) == {"a.py": ["GL103"], "broken.py": ["GL001"]}
     # Flags win over the file.
-    flags = cli("--config", "conf/pyproject.toml", "--ignore", "GL001", "--output-format", "json", cwd=tmp_path)
+    flags = cli(
+        "--config", "conf/pyproject.toml", "--ignore", "GL001", "--output-format", "json", cwd=tmp_path
+    )
     assert codes_by_file(flags) == {"a.py": ["GL103"]}
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from green_lint.rules._data import column_expression, enclosing_loop
 
 from green_lint.engine import LintSettings, lint_source
 from green_lint.fix import fix_source
 from green_lint.registry import rule_by_code, select_rules
+from green_lint.rules._data import column_expression, enclosing_loop
 from green_lint.source import load_source
 
 

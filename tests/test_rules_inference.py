@@ -8,13 +8,13 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from green_lint.rules._torch import analysis_for, name_words, torch_modules_for
-from green_lint.rules.outdated_ml_dependency import _keeps_below
 
 from green_lint.context import RuleContext
 from green_lint.engine import LintSettings, lint_source
 from green_lint.fix import fix_source
 from green_lint.registry import rule_by_code, select_rules
+from green_lint.rules._torch import analysis_for, name_words, torch_modules_for
+from green_lint.rules.outdated_ml_dependency import _keeps_below
 from green_lint.source import load_source
 
 
