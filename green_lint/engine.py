@@ -109,12 +109,12 @@ def _run_rules(
 
 
 def _hit(trigger, text: str) -> bool:
-    """A trigger is a substring, a tuple of substrings that must all appear, or a regex."""
+    """A trigger is a substring, a regex, or a tuple of them that must all match."""
     if isinstance(trigger, str):
         return trigger in text
     if isinstance(trigger, re.Pattern):
         return trigger.search(text) is not None
-    return all(part in text for part in trigger)
+    return all(_hit(part, text) for part in trigger)
 
 
 def _run_text_rules(

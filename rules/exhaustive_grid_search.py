@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from math import ceil, prod
 
@@ -30,6 +31,7 @@ ENABLE_HALVING_IMPORT = "from sklearn.experimental import enable_halving_search_
 # GridSearchCV arguments that HalvingGridSearchCV does not take.
 NOT_IN_HALVING = frozenset({"pre_dispatch"})
 DEFAULT_FOLDS = 5
+LITERAL_LOOP = re.compile(r"\bfor\s+[\w, ()]+\s+in\s+(?:[\[({]|range\(|\w*\.?product\(|np\.|numpy\.)")
 
 PRODUCT = "itertools.product"
 # Calls a loop may iterate through without changing what it iterates over.
@@ -147,7 +149,16 @@ class ExhaustiveGridSearch(Rule):
     summary = "Exhaustive grid search fits every candidate on all the data; halve or sample instead"
     fix_safety = "unsafe"
     # The hand-written searches need a training call: its name is in the file.
-    triggers = ("GridSearchCV", "ParameterGrid", "fit", "train", "backward", "cross_val", ".cv(")
+    triggers = (
+        "GridSearchCV",
+        "ParameterGrid",
+        # A hand-written search: a loop over literal values (or a product) that trains.
+        *(
+            (loop, training)
+            for loop in (LITERAL_LOOP, "itertools")
+            for training in ("fit(", "train(", "backward(", "cross_val", ".cv(", "Trainer(")
+        ),
+    )
 
     def visit_Module(self, node: cst.Module) -> None:
         self._functions: FileFunctions | None = None

@@ -90,7 +90,8 @@ class InferenceWithAutograd(AnalysisHooks, Rule):
         "PyTorch inference runs with autograd on and records a graph nobody uses; wrap it in torch.no_grad()"
     )
     fix_safety = "safe"
-    triggers = ("torch",)
+    # Inference code calls .eval() or is named so (evaluate, validate, predict, ...).
+    triggers = tuple(("torch", word) for word in ("eval", "valid", "test", "predict", "infer", "generate"))
 
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context

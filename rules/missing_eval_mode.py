@@ -76,7 +76,10 @@ class MissingEvalMode(AnalysisHooks, Rule):
     code = "GL303"
     name = "missing-eval-mode"
     summary = "Inference on a torch module that is never switched to eval mode: dropout and batch norm stay in training mode"
-    triggers = ("torch",)
+    triggers = tuple(
+        ("torch", word)
+        for word in ("no_grad", "inference_mode", "eval", "valid", "test", "predict", "infer", "generate")
+    )
 
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context

@@ -161,7 +161,8 @@ class UncachedModelLoad(AnalysisHooks, Rule):
     summary = "A model is loaded again on every call or iteration with the same arguments; load it once"
     fix_safety = "unsafe"
     triggers = (
-        "load",
+        "load(",
+        "load_model",
         "pipeline",
         "from_pretrained",
         "InferenceSession",
