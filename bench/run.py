@@ -82,7 +82,7 @@ def main() -> None:
     timed(green_lint, workdir, args.timeout)  # fill the cache
     results["green-lint warm"] = best_of(args.repeat, green_lint, workdir, args.timeout)
     clear_cache()
-    ruff = shutil.which("ruff")
+    ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(sys.executable).parent))
     if ruff:
         command = [
             ruff,
