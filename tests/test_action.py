@@ -12,11 +12,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml  # PyYAML comes with pre-commit, in the dev extra
 
 from green_lint import action
 from tests.git_repos import IMPORTS, commit, git, grid, isolate_git, make_repo
-
-yaml = pytest.importorskip("yaml")
 
 ROOT = Path(__file__).resolve().parent.parent
 SARIF_SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"

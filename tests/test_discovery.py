@@ -309,19 +309,6 @@ def test_unreadable_folder_is_a_warning(project, monkeypatch):
     assert result.warnings == ["cannot read folder ./locked: Permission denied; skipped"]
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads every folder")
-def test_folder_without_read_permission_is_a_warning(project):
-    make(project, "a.py", "locked/b.py")
-    (project / "locked").chmod(0)
-    try:
-        result = discover([Path(".")], DiscoverySettings(root=project))
-    finally:
-        (project / "locked").chmod(0o755)
-    assert result.files == [Path("a.py")]
-    assert len(result.warnings) == 1
-    assert "locked" in result.warnings[0]
-
-
 def test_root_given_through_a_symlink(project, tmp_path):
     make(project, "legacy/a.py", "b.py")
     os.symlink(project, tmp_path / "link")
