@@ -31,7 +31,9 @@ ENABLE_HALVING_IMPORT = "from sklearn.experimental import enable_halving_search_
 # GridSearchCV arguments that HalvingGridSearchCV does not take.
 NOT_IN_HALVING = frozenset({"pre_dispatch"})
 DEFAULT_FOLDS = 5
-LITERAL_LOOP = re.compile(r"\bfor\s+[\w, ()]+\s+in\s+(?:[\[({]|range\(|\w*\.?product\(|np\.|numpy\.)")
+_LITERAL_LOOP = r"\bfor\s+[\w, ()]+\s+in\s+(?:[\[({]|range\(|np\.|numpy\.)"
+# Two loops over literal values (a nest), or a product: what a hand-written grid looks like.
+LITERAL_LOOPS = re.compile(_LITERAL_LOOP + r"(?s:.*?)" + _LITERAL_LOOP + r"|\bproduct\(")
 
 PRODUCT = "itertools.product"
 # Calls a loop may iterate through without changing what it iterates over.
@@ -155,7 +157,7 @@ class ExhaustiveGridSearch(Rule):
         # A hand-written search: a loop over literal values (or a product) that trains.
         *(
             (loop, training)
-            for loop in (LITERAL_LOOP, "itertools")
+            for loop in (LITERAL_LOOPS, "itertools")
             for training in ("fit(", "train(", "backward(", "cross_val", ".cv(", "Trainer(")
         ),
     )

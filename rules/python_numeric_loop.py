@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from green_lint.fixes import add_import
@@ -215,6 +217,11 @@ SMALL_TRIP_COUNT = 64
 MAX_DEPTH = 8
 
 
+# A `for i in range(...)` loop and element arithmetic like `out[i, j] = ...` or `a[i] * b`.
+RANGE_LOOP = re.compile(r"\bfor\s+\w+\s+in\s+range\(")
+ELEMENT_ARITHMETIC = re.compile(r"\b\w+\[\s*[a-z_]\w*\s*(?:,\s*[a-z_]\w*\s*)*\]\s*(?:[-+*/%]|[-+*/]?=(?!=))")
+
+
 class PythonNumericLoop(Rule):
     """
     ## What it does
@@ -278,7 +285,7 @@ class PythonNumericLoop(Rule):
     name = "python-numeric-loop"
     summary = "Element-wise Python loop over NumPy arrays; vectorise or compile it with numba.njit"
     fix_safety = "unsafe"
-    triggers = (("numpy", "range("),)
+    triggers = (("numpy", RANGE_LOOP, ELEMENT_ARITHMETIC),)
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)
