@@ -342,12 +342,7 @@ def mutated(context: RuleContext, name: str) -> bool:
         ):
             return True
     for statement in statements_of(scope, enter_definitions=False):
-        targets = []
-        if isinstance(statement, cst.Assign):
-            targets = [target.target for target in statement.targets]
-        elif isinstance(statement, cst.AugAssign | cst.AnnAssign):
-            targets = [statement.target]
-        for target in targets:
+        for target in assignment_targets(statement):
             if (
                 isinstance(target, cst.Subscript)
                 and isinstance(target.value, cst.Name)
@@ -839,3 +834,12 @@ def words_of(context: RuleContext, node: cst.CSTNode) -> set[str]:
             if value:
                 found.update(word.lower() for word in _WORD.findall(value))
     return found
+
+
+def assignment_targets(statement: cst.CSTNode) -> list[cst.BaseAssignTargetExpression]:
+    """What a plain, augmented or annotated assignment assigns to; [] for other statements."""
+    if isinstance(statement, cst.Assign):
+        return [target.target for target in statement.targets]
+    if isinstance(statement, cst.AugAssign | cst.AnnAssign):
+        return [statement.target]
+    return []

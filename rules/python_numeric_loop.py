@@ -8,7 +8,7 @@ import libcst as cst
 
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
-from green_lint.rules._data import find_parameter, names_in, walk
+from green_lint.rules._data import block_statements, find_parameter, names_in, walk
 from green_lint.walk import children
 
 NUMPY = "numpy"
@@ -752,7 +752,7 @@ class _NumbaCheck:
         function = self.function
         if function.asynchronous is not None or not self._parameters_ok(function.params):
             return False
-        statements = _block_statements(function.body)
+        statements = block_statements(function.body)
         if statements and _is_docstring(statements[0]):
             statements = statements[1:]
         if not statements or not all(self._statement(s) for s in statements):
@@ -767,7 +767,7 @@ class _NumbaCheck:
         return all(p.default is None or _is_number(p.default) for p in params.params)
 
     def _block(self, block: cst.BaseSuite) -> bool:
-        return all(self._statement(s) for s in _block_statements(block))
+        return all(self._statement(s) for s in block_statements(block))
 
     def _statement(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.For):
@@ -911,18 +911,6 @@ class _NumbaCheck:
     def _dtype(self, node: cst.BaseExpression) -> bool:
         qualified = self.context.qualified_name(node)
         return qualified is not None and qualified.startswith("numpy.") and qualified[6:] in NUMPY_DTYPES
-
-
-def _block_statements(block: cst.BaseSuite) -> list[cst.CSTNode]:
-    if isinstance(block, cst.SimpleStatementSuite):
-        return list(block.body)
-    statements: list[cst.CSTNode] = []
-    for line in block.body:
-        if isinstance(line, cst.SimpleStatementLine):
-            statements.extend(line.body)
-        else:
-            statements.append(line)
-    return statements
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:

@@ -13,6 +13,7 @@ from green_lint.rules._training import (
     Flow,
     Follower,
     argument,
+    assignment_targets,
     calls_in,
     has_star,
     is_false,
@@ -745,12 +746,7 @@ class TrainFromScratch(Rule):
         """Whether the config `name` gets architecture attributes set in the scope."""
         scope = self.context.scope()
         for statement in statements_of(scope, enter_definitions=False):
-            targets = []
-            if isinstance(statement, cst.Assign):
-                targets = [target.target for target in statement.targets]
-            elif isinstance(statement, cst.AugAssign | cst.AnnAssign):
-                targets = [statement.target]
-            for target in targets:
+            for target in assignment_targets(statement):
                 if (
                     isinstance(target, cst.Attribute)
                     and isinstance(target.value, cst.Name)
