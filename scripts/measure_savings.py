@@ -131,7 +131,7 @@ def _energy_cell(entry: dict[str, Any]) -> str:
         return f"failed: {entry['message']}"
     energy = entry["energy"]
     if not energy["measurable"]:
-        return "— (a run was too short to measure energy; see time)"
+        return f"— ({energy['note'].split(';')[0]})"
     return _percent(energy)
 
 

@@ -426,6 +426,23 @@ def test_implausible_runs_are_left_out_of_the_medians_and_counted():
     )
 
 
+def test_when_no_run_of_a_version_is_plausible_the_comparison_falls_back_to_time():
+    settings = RunSettings(repeat=2, warmup=0)
+    inflated = {"cpu_energy_kwh": 8.0 * 3.0 * 5 * J, "energy_kwh": 150 * J}
+    runs = [_run("before", figures(**inflated)) for _ in range(2)]
+    short = {"wall_s": 1.0, "codecarbon_duration_s": 1.0, "cpu_s": 0.9}
+    short.update(cpu_energy_kwh=4.0 * 0.9 * J, ram_energy_kwh=10.0 * J, energy_kwh=13.6 * J)
+    runs += [_run("after", figures(**short)) for _ in range(2)]
+    for run in runs:
+        run.problems = plausibility_problems(run.figures)
+    entry = script_summary(_program(), runs, settings)
+    assert entry["invalid_runs"] == 2
+    assert entry["verdict"] == "saving"
+    assert entry["energy"]["measurable"] is False and entry["energy"]["saving_percent"] is None
+    assert "failed the plausibility checks in every run of the before version" in entry["verdict_text"]
+    assert entry["time"]["saving_percent"] == pytest.approx((1 - 1.0 / 2.98) * 100)
+
+
 def _run(version: str, run_figures: dict) -> Run:
     return Run(version=version, warmup=False, figures=run_figures, exit_code=0)
 

@@ -58,7 +58,7 @@ def _summary_table(scripts: list[dict[str, Any]]) -> str:
     ]
     for entry in scripts:
         if entry.get("energy"):
-            energy = saving_cell(entry["energy"]) if entry["energy"]["measurable"] else "too short to measure"
+            energy = saving_cell(entry["energy"]) if entry["energy"]["measurable"] else "not measurable"
             cpu = entry["cpu_time"]
             cpu_cell = f"{cpu['before_s_median']:.2f} → {cpu['after_s_median']:.2f}"
             cells = [entry["verdict_text"], energy, saving_cell(entry["time"]), cpu_cell, result_cell(entry)]

@@ -46,7 +46,7 @@ def _row(entry: dict[str, Any]) -> str:
         ", ".join(entry["rules"]) or "—",
         entry["verdict_text"],
         f"{energy['before_kwh_median'] * JOULES_PER_KWH:.1f} J → {energy['after_kwh_median'] * JOULES_PER_KWH:.1f} J",
-        saving_cell(energy) if energy["measurable"] else "too short to measure",
+        saving_cell(energy) if energy["measurable"] else "not measurable",
         f"{time['before_s_median']:.2f} s → {time['after_s_median']:.2f} s",
         saving_cell(time),
         f"{cpu_time['before_s_median']:.2f} → {cpu_time['after_s_median']:.2f}",

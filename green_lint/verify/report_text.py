@@ -55,7 +55,7 @@ def _row(entry: dict[str, Any]) -> list[str]:
         ",".join(entry["rules"]) or "-",
         entry["after"] or "-",
         f"{_joules(energy['before_kwh_median'])} -> {_joules(energy['after_kwh_median'])}",
-        saving_cell(energy) if energy["measurable"] else "too short",
+        saving_cell(energy) if energy["measurable"] else "not measurable",
         f"{time['before_s_median']:.2f} -> {time['after_s_median']:.2f}",
         saving_cell(time),
         f"{cpu_time['before_s_median']:.2f} -> {cpu_time['after_s_median']:.2f}",

@@ -17,6 +17,10 @@ from green_lint.verify.runs import Run, RunSettings
 from green_lint.verify.stats import Comparison, compare, verdict_words
 
 TOO_SHORT_NOTE = "too short to measure energy; figures are time-based"
+IMPLAUSIBLE_NOTE = (
+    "codecarbon's energy estimate failed the plausibility checks in every run of the {version} "
+    "version; figures are time-based"
+)
 RUN_FIELDS = (
     "energy_kwh",
     "cpu_energy_kwh",
@@ -46,12 +50,13 @@ def script_summary(program: Program, runs: Sequence[Run], settings: RunSettings)
     valid = {
         name: [run for run in measured if run.valid and run.version == name] for name in ("before", "after")
     }
-    empty = [name for name, version_runs in valid.items() if not version_runs]
-    if empty:
-        entry["verdict"] = "failed"
-        entry["message"] = f"no run of the {empty[0]} version gave a plausible energy estimate: " + "; ".join(
-            sorted({problem for run in measured for problem in run.problems})
-        )
+    without_valid = [name for name, version_runs in valid.items() if not version_runs]
+    if without_valid:
+        # Time and CPU time come from the probe's own clock and getrusage, not from
+        # codecarbon: they still compare the two versions when its estimate cannot.
+        completed = {name: [run for run in measured if run.version == name] for name in ("before", "after")}
+        note = IMPLAUSIBLE_NOTE.format(version=without_valid[0])
+        _add_comparisons(entry, completed["before"], completed["after"], energy_note=note)
         return entry
     _add_comparisons(entry, valid["before"], valid["after"])
     return entry
@@ -175,7 +180,9 @@ def _failure_message(run: Run, settings: RunSettings) -> str:
     return f"a {phase} of the {run.version} version {what}; the comparison of this script stopped"
 
 
-def _add_comparisons(entry: dict[str, Any], before: Sequence[Run], after: Sequence[Run]) -> None:
+def _add_comparisons(
+    entry: dict[str, Any], before: Sequence[Run], after: Sequence[Run], energy_note: str | None = None
+) -> None:
     def values(runs: Sequence[Run], name: str) -> list[float]:
         return [run.figures[name] for run in runs]
 
@@ -183,10 +190,12 @@ def _add_comparisons(entry: dict[str, Any], before: Sequence[Run], after: Sequen
     time = compare(values(before, "wall_s"), values(after, "wall_s"))
     cpu_time = compare(values(before, "cpu_s"), values(after, "cpu_s"))
     emissions = compare(values(before, "emissions_kg"), values(after, "emissions_kg"))
-    measurable = not any(run.too_short for run in (*before, *after))
+    if energy_note is None and any(run.too_short for run in (*before, *after)):
+        energy_note = TOO_SHORT_NOTE
+    measurable = energy_note is None
     entry["energy"] = {
         "measurable": measurable,
-        "note": None if measurable else TOO_SHORT_NOTE,
+        "note": energy_note,
         **_figures(energy, "kwh", with_ratio=measurable),
         "before_emissions_kg_median": emissions.before_median,
         "after_emissions_kg_median": emissions.after_median,
@@ -198,7 +207,7 @@ def _add_comparisons(entry: dict[str, Any], before: Sequence[Run], after: Sequen
     deciding, figure = (energy, "energy") if measurable else (time, "time")
     entry["verdict"] = deciding.verdict
     words = verdict_words(deciding, figure)
-    entry["verdict_text"] = words if measurable else f"{words} ({TOO_SHORT_NOTE})"
+    entry["verdict_text"] = words if measurable else f"{words} ({energy_note})"
 
 
 def _figures(comparison: Comparison, unit: str, with_ratio: bool = True) -> dict[str, Any]:
