@@ -485,3 +485,12 @@ def test_the_gallery_has_a_program_per_mission_rule():
         assert any(name.startswith(f"gl{code}_") and ".suggested." not in name for name in names), code
     for code in ("101", "102", "202", "204", "304"):
         assert any(name.startswith(f"gl{code}_") and name.endswith(".suggested.py") for name in names), code
+
+
+def test_a_gap_within_the_run_to_run_spread_is_no_difference():
+    # All three "after" runs faster, yet the medians lie closer than the runs spread.
+    noisy = compare([1.05, 1.30, 1.60], [0.95, 0.99, 1.02])
+    assert noisy.ci95_percent[0] > 0 and noisy.saving_percent > 5
+    assert noisy.verdict == "no-difference"
+    clear = compare([1.00, 1.05, 1.10], [0.20, 0.21, 0.22])
+    assert clear.verdict == "saving"

@@ -30,7 +30,21 @@ class Comparison:
 
     @property
     def verdict(self) -> str:
-        return verdict(self.saving_percent, self.ci95_percent)
+        kind = verdict(self.saving_percent, self.ci95_percent)
+        return kind if kind == "no-difference" or self.clear_of_noise else "no-difference"
+
+    @property
+    def clear_of_noise(self) -> bool:
+        """Whether the medians lie further apart than either version's runs spread.
+
+        A bootstrap of a few runs can exclude 0 by chance (with 3 runs a side, a no-op
+        change has all three "after" runs faster one time in twenty); a real change moves
+        the medians by more than the run-to-run spread."""
+        gap = abs(self.before_median - self.after_median)
+        spread = max(
+            self.before_spread[1] - self.before_spread[0], self.after_spread[1] - self.after_spread[0]
+        )
+        return gap > spread
 
 
 def compare(before: Sequence[float], after: Sequence[float]) -> Comparison:
