@@ -75,32 +75,6 @@ class Finding:
             "fix": _fix_to_json(self.fix),
         }
 
-    def to_cache(self) -> dict[str, Any]:
-        data = self.to_json()
-        data["source_location"] = asdict(self.source_location or self.location)
-        data["source_end_location"] = asdict(self.source_end_location or self.end_location)
-        data["source_fix"] = _fix_to_json(self.source_fix)
-        return data
-
-    @classmethod
-    def from_cache(cls, data: dict[str, Any]) -> Finding:
-        return cls(
-            code=data["code"],
-            name=data["name"],
-            message=data["message"],
-            severity=data["severity"],
-            filename=data["filename"],
-            location=Position(**data["location"]),
-            end_location=Position(**data["end_location"]),
-            noqa_row=data["noqa_row"],
-            url=data["url"],
-            fix=_fix_from_json(data["fix"]),
-            cell=data["cell"],
-            source_location=Position(**data["source_location"]),
-            source_end_location=Position(**data["source_end_location"]),
-            source_fix=_fix_from_json(data["source_fix"]),
-        )
-
 
 def _fix_to_json(fix: TextFix | None) -> dict[str, Any] | None:
     if fix is None:
@@ -117,20 +91,3 @@ def _fix_to_json(fix: TextFix | None) -> dict[str, Any] | None:
             for edit in fix.edits
         ],
     }
-
-
-def _fix_from_json(data: dict[str, Any] | None) -> TextFix | None:
-    if data is None:
-        return None
-    return TextFix(
-        applicability=data["applicability"],
-        message=data["message"],
-        edits=tuple(
-            Edit(
-                content=e["content"],
-                location=Position(**e["location"]),
-                end_location=Position(**e["end_location"]),
-            )
-            for e in data["edits"]
-        ),
-    )

@@ -154,16 +154,18 @@ def _fix_file(
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and a rename, keeping permissions."""
+    """Write via a temporary file in the same folder and a rename, keeping the permissions
+    of the file it replaces (a new file, such as the cache, is private: 0600)."""
     target = path.resolve()
-    mode = target.stat().st_mode & 0o7777
+    mode = target.stat().st_mode & 0o7777 if target.exists() else None
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -238,17 +240,10 @@ class _Cache:
             gitignore = self.path.parent.parent / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Created by green-lint.\n*\n")
-            write_atomically_new(self.path, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomically(self.path, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # a read-only tree: run without a cache
 
 
 def _cache_key(job: Job) -> str:
     return f"{os.path.abspath(job.path)}|{','.join(sorted(job.ignored_codes))}"
-
-
-def write_atomically_new(path: Path, data: bytes) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)

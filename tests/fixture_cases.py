@@ -4,7 +4,8 @@ A fixture is a runnable Python file. A line that must be flagged ends with a com
 `# expect: GL103` (several codes: `# expect: GL103, GL201`). `NAME.fixed.py` beside it is
 the expected result of `--fix --unsafe-fixes` with the folder's rule selected. A fixture
 whose first lines contain `# fixture: same-result` must print the same `RESULT` line
-before and after the fix.
+before and after the fix; one marked `# fixture: no-fix` must be left unchanged by the fix,
+and runs all the same.
 """
 
 from __future__ import annotations
@@ -47,8 +48,16 @@ class FixtureCase:
 
     @property
     def same_result(self) -> bool:
+        return self._marked("# fixture: same-result")
+
+    @property
+    def no_fix(self) -> bool:
+        """Marked `# fixture: no-fix`: `--fix` must leave it as it is, and it still runs."""
+        return self._marked("# fixture: no-fix")
+
+    def _marked(self, marker: str) -> bool:
         head = self.path.read_text(encoding="utf-8").splitlines()[:5]
-        return any("# fixture: same-result" in line for line in head)
+        return any(marker in line for line in head)
 
     def expected(self) -> set[tuple[int, str]]:
         found = set()
@@ -83,3 +92,7 @@ def fixture_cases() -> list[FixtureCase]:
 
 def cases_with_fix() -> list[FixtureCase]:
     return [case for case in fixture_cases() if case.fixed_path.exists()]
+
+
+def cases_without_fix() -> list[FixtureCase]:
+    return [case for case in fixture_cases() if case.no_fix]

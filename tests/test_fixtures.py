@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.fixture_cases import FIXTURES, cases_with_fix, fixture_cases
+from tests.fixture_cases import FIXTURES, cases_with_fix, cases_without_fix, fixture_cases
 
 RUN_TIMEOUT = 300
 
@@ -48,6 +48,13 @@ def test_original_and_fixed_programs_run(case):
     after = _run(case.fixed_path)
     if case.same_result:
         assert before == after
+
+
+@pytest.mark.parametrize("case", cases_without_fix(), ids=lambda case: case.id)
+def test_no_fix_fixtures_are_left_unchanged_and_run(case):
+    assert case.fixed_text() == case.path.read_text(encoding="utf-8")
+    if case.runnable:
+        _run(case.path)
 
 
 def test_every_rule_with_fixtures_has_positive_and_negative_cases():
