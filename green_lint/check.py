@@ -13,10 +13,9 @@ import typer
 from green_lint import __version__
 from green_lint.engine import LintSettings
 from green_lint.errors import UsageProblem
+from green_lint.output import FORMATS as OUTPUT_FORMATS
 from green_lint.registry import SelectionError, all_rules, check_codes, select_rules
 from green_lint.runner import Job, RunOptions, run
-
-OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif", "gitlab")
 
 
 @dataclass

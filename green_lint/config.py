@@ -19,6 +19,7 @@ from typing import Any
 
 from green_lint import registry
 from green_lint.discovery import DEFAULT_EXCLUDE, DiscoverySettings
+from green_lint.output import FORMATS as OUTPUT_FORMATS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,7 +29,6 @@ else:  # pragma: no cover
 # In the order of preference within one folder (as ruff's .ruff.toml, ruff.toml, pyproject).
 STANDALONE_NAMES = (".green-lint.toml", "green-lint.toml")
 PYPROJECT = "pyproject.toml"
-OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif", "gitlab")
 TRACKING_MODES = ("machine", "process")
 DEFAULT_CACHE_DIR = ".green-lint-cache"
 

@@ -622,7 +622,7 @@ def test_a_warm_run_through_the_pool_does_not_rewrite_the_cache(tmp_path, monkey
     options = runner.RunOptions(jobs=2, cache_dir=tmp_path / "cache")
     cold = runner.run(jobs, settings, options)
     writes = []
-    monkeypatch.setattr(runner, "write_atomically_new", lambda path, data: writes.append(path))
+    monkeypatch.setattr(runner, "write_atomically", lambda path, data: writes.append(path))
     warm = runner.run(jobs, settings, options)
     assert _RecordingPool.started == [2, 2]
     assert writes == []
