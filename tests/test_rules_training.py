@@ -4,7 +4,6 @@ cases the fixture files do not show."""
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 
@@ -38,15 +37,9 @@ def fixed(code: str, rule: str) -> str:
 
 
 # -- the rules' docs and settings --------------------------------------------------------
-SECTIONS = ["What it does", "Why is this bad", "Example", "Use instead", "Fix safety", "Evidence"]
-
-
 @pytest.mark.parametrize("code", ["GL101", "GL102"])
-def test_docs_have_the_sections_in_order(code):
-    rule = rule_by_code(code)
-    assert re.findall(r"^## (.+)$", rule.docs(), flags=re.MULTILINE) == SECTIONS
-    assert rule.fix_safety == "unsafe"
-    assert "green-lint verify" in rule.docs()
+def test_fixes_are_unsafe(code):
+    assert rule_by_code(code).fix_safety == "unsafe"
 
 
 def test_gl102_declares_its_options():
