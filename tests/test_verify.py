@@ -195,10 +195,11 @@ def test_no_op_change_is_not_a_saving(tmp_path):
     (project / "busy.suggested.py").write_text("# The same program.\n" + program, encoding="utf-8")
     report_path = tmp_path / "report.json"
     completed = verify(
-        # A warm-up per version: a cold first run would otherwise weigh on one side only.
+        # A warm-up per version: a cold first run would otherwise weigh on one side only;
+        # five pairs: with fewer, a burst of load on one side can pass for a saving.
         "project/busy.py",
         "--repeat",
-        "3",
+        "5",
         "--warmup",
         "1",
         "--report",
