@@ -93,14 +93,16 @@ def run_check(request: CheckRequest) -> int:
 def _adopt_and_report(
     request, output_format, settings, jobs, results, config, changed, internal_errors
 ) -> int:
-    from green_lint import adoption
-
     # A baseline records, and is matched against, every finding of the files checked:
     # changed-lines mode narrows only what is reported.
+    baseline = request.baseline or (config.root / config.baseline if config.baseline else None)
+    if request.write_baseline is None and baseline is None and changed is None and not request.add_noqa:
+        return _report(request, output_format, settings, results, config, internal_errors)
+    from green_lint import adoption
+
     if request.write_baseline is not None:
         adoption.record_baseline(request.write_baseline, jobs, results)
         return 2 if internal_errors else 0
-    baseline = request.baseline or (config.root / config.baseline if config.baseline else None)
     if baseline is not None and request.add_noqa:
         # --add-noqa is how a baseline is burnt down: it suppresses the baselined findings too.
         typer.echo(

@@ -1,37 +1,126 @@
-"""Find the rules of the rule pack and choose among them by code or prefix (as ruff does)."""
+"""Find the rules of the rule pack and choose among them by code or prefix (as ruff does).
+
+The rule pack is known through a generated index (`rules/_index.py`, written by
+`scripts/generate_docs.py`): codes, names, triggers and the other class attributes the
+engine reads. A rule's module, and with it libcst, is imported only when the rule runs on a
+file that holds one of its triggers, or when its docs are read. That keeps the start-up of
+`green-lint one_file.py` (the pre-commit case) light.
+"""
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import inspect
 import pkgutil
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from functools import cache
+from typing import Any
 
-from green_lint.rule import Rule
+from green_lint.rule import DOCS_URL, Rule
 
 RULE_PACKAGE = "green_lint.rules"
+INDEX_MODULE = f"{RULE_PACKAGE}._index"
 
 
 class SelectionError(ValueError):
     """An unknown rule code or prefix; the message names it and the closest valid one."""
 
 
+@dataclass(frozen=True, eq=False)
+class RuleSpec:
+    """A rule of the rule pack, known by its class attributes; the class loads on first use.
+
+    It answers what the engine, the config and the outputs ask of a rule class
+    (`code`, `triggers`, `file_kinds`, `url()`, ...) and, called like the class, imports
+    the rule's module and makes the rule.
+    """
+
+    code: str
+    name: str
+    summary: str
+    severity: str
+    fix_safety: str | None
+    preview: bool
+    default_enabled: bool
+    triggers: tuple[str | tuple[str | re.Pattern, ...] | re.Pattern, ...]
+    options: Mapping[str, Any]
+    file_kinds: tuple[str, ...]
+    handles_parse_errors: bool
+    reports_unused_suppressions: bool
+    module: str
+    class_name: str
+
+    def load(self) -> type[Rule]:
+        return getattr(importlib.import_module(self.module), self.class_name)
+
+    def __call__(self, context, options: Mapping[str, Any] | None = None) -> Rule:
+        return self.load()(context, options)
+
+    def docs(self) -> str:
+        return self.load().docs()
+
+    def url(self) -> str:
+        return DOCS_URL.format(code=self.code.lower())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RuleSpec) and other.code == self.code
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+    def __repr__(self) -> str:
+        return f"<rule {self.code} {self.name}>"
+
+
+SPEC_ATTRIBUTES = tuple(f.name for f in fields(RuleSpec) if f.name not in ("module", "class_name"))
+
+
+def spec_of(rule: type[Rule]) -> RuleSpec:
+    """The index entry of a rule class."""
+    values = {name: getattr(rule, name) for name in SPEC_ATTRIBUTES}
+    return RuleSpec(**values, module=rule.__module__, class_name=rule.__name__)
+
+
 @cache
-def all_rules() -> tuple[type[Rule], ...]:
-    """Every rule class of the rule pack, sorted by code."""
+def all_rules() -> tuple[RuleSpec, ...]:
+    """Every rule of the rule pack, sorted by code: from the index when it is current."""
     package = importlib.import_module(RULE_PACKAGE)
+    modules = sorted(
+        info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")
+    )
+    try:
+        index = importlib.import_module(INDEX_MODULE)
+    except ImportError:
+        index = None
+    if index is not None and list(index.MODULES) == modules:
+        return tuple(RuleSpec(**entry) for entry in index.RULES)
+    # No index, or a rule module was added or removed since it was written: import them all.
+    return tuple(spec_of(rule) for rule in rule_classes(modules))
+
+
+def rule_classes(modules: Iterable[str] | None = None) -> list[type[Rule]]:
+    """The rule classes themselves, by importing every rule module (slow: imports libcst)."""
+    if modules is None:
+        package = importlib.import_module(RULE_PACKAGE)
+        modules = [
+            info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")
+        ]
     found: dict[str, type[Rule]] = {}
-    for module_info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{RULE_PACKAGE}.{module_info.name}")
-        for _, value in inspect.getmembers(module, inspect.isclass):
-            if issubclass(value, Rule) and value.__module__ == module.__name__ and hasattr(value, "code"):
+    for name in modules:
+        module = importlib.import_module(f"{RULE_PACKAGE}.{name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Rule)
+                and value.__module__ == module.__name__
+                and hasattr(value, "code")
+            ):
                 found[value.code] = value
-    return tuple(found[code] for code in sorted(found))
+    return [found[code] for code in sorted(found)]
 
 
-def rule_by_code(code: str) -> type[Rule]:
+def rule_by_code(code: str) -> RuleSpec:
     for rule in all_rules():
         if rule.code == code.upper():
             return rule
@@ -48,6 +137,8 @@ def check_codes(codes: Iterable[str], what: str = "rule code") -> None:
 
 
 def _unknown(what: str, code: str, known: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(code, known, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]}?" if close else f"; valid codes are {', '.join(known)}"
     return f"unknown {what} {code!r}{hint}"
@@ -58,7 +149,7 @@ def select_rules(
     extend_select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     preview: bool = False,
-) -> list[type[Rule]]:
+) -> list[RuleSpec]:
     """The rules chosen by ruff's semantics: the most specific matching prefix wins.
 
     The parse-error rule is always on unless ignored explicitly.

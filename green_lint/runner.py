@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -55,6 +52,9 @@ def run(jobs: Sequence[Job], settings: LintSettings, options: RunOptions) -> lis
     work = [(job, settings, options, cache.get(job) if cache else None) for job in jobs]
     worker_count = options.jobs or os.cpu_count() or 1
     if len(jobs) >= POOL_THRESHOLD and worker_count > 1:
+        # Imported here: the pre-commit case (a handful of files) never needs a pool.
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=worker_count) as pool:
             results = list(pool.map(_process_packed, work, chunksize=max(1, len(work) // (worker_count * 8))))
     else:
@@ -158,6 +158,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     of the file it replaces (a new file, such as the cache, is private: 0600)."""
     target = path.resolve()
     mode = target.stat().st_mode & 0o7777 if target.exists() else None
+    import tempfile
+
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -176,6 +178,8 @@ def _unified_diff(display_path: str, old: bytes, new: bytes, encoding: str = "ut
     # Decoded as the file is (a latin-1 file's accents are no replacement characters).
     old_text = old.decode(encoding, errors="replace").splitlines(keepends=True)
     new_text = new.decode(encoding, errors="replace").splitlines(keepends=True)
+    import difflib
+
     lines = difflib.unified_diff(old_text, new_text, f"a/{display_path}", f"b/{display_path}")
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines

@@ -8,6 +8,7 @@ cost. The inputs trigger only GL001 and GL103, whatever other rules the pack hol
 
 from __future__ import annotations
 
+import concurrent.futures
 import difflib
 import json
 import os
@@ -598,7 +599,7 @@ class _RecordingPool:
     ],
 )
 def test_a_pool_starts_only_for_many_files(tmp_path, monkeypatch, file_count, jobs, pool):
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", _RecordingPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _RecordingPool)
     monkeypatch.setattr(runner.os, "cpu_count", lambda: 4)
     _RecordingPool.started = []
     for index in range(file_count):
@@ -612,7 +613,7 @@ def test_a_pool_starts_only_for_many_files(tmp_path, monkeypatch, file_count, jo
 
 
 def test_a_warm_run_through_the_pool_does_not_rewrite_the_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", _RecordingPool)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _RecordingPool)
     _RecordingPool.started = []
     jobs = []
     for index in range(runner.POOL_THRESHOLD):

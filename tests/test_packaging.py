@@ -91,6 +91,49 @@ def test_lint_path_imports_no_heavy_package(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
 
 
+def _modules_loaded_by_linting(path: Path, cwd: Path, env: dict | None = None) -> set[str]:
+    """The green_lint.rules modules, and libcst, that one CLI run over `path` imports."""
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        from green_lint.cli import main
+        try:
+            main(["check", "--no-cache", "--exit-zero", "--quiet", {str(path)!r}])
+        except SystemExit:
+            pass
+        print("LOADED:" + ",".join(sorted(
+            m for m in sys.modules if m == "libcst" or m.startswith("green_lint.rules.")
+        )))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return set(filter(None, result.stdout.strip().splitlines()[-1].removeprefix("LOADED:").split(",")))
+
+
+def test_a_file_without_triggers_loads_no_rule_module_and_no_libcst(tmp_path):
+    plain = tmp_path / "plain.py"
+    plain.write_text("total = sum(range(10))\nprint(total)\n", encoding="utf-8")
+    assert _modules_loaded_by_linting(plain, tmp_path) == {"green_lint.rules._index"}
+
+
+def test_a_triggered_file_loads_only_the_rules_it_triggers(tmp_path):
+    flagged = tmp_path / "search.py"
+    flagged.write_text(FLAGGED, encoding="utf-8")
+    loaded = _modules_loaded_by_linting(flagged, tmp_path)
+    assert "libcst" in loaded
+    rule_modules = {m for m in loaded if m != "libcst" and not m.rsplit(".", 1)[1].startswith("_")}
+    assert rule_modules == {"green_lint.rules.exhaustive_grid_search"}
+
+
+def test_the_wheel_ships_the_rule_index(installed_wheel, tmp_path):
+    assert (installed_wheel / "green_lint" / "rules" / "_index.py").is_file()
+    plain = tmp_path / "plain.py"
+    plain.write_text("print(1)\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(installed_wheel)}
+    assert "libcst" not in _modules_loaded_by_linting(plain, tmp_path, env)
+
+
 def test_generated_docs_are_up_to_date():
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "generate_docs.py"), "--check"],
