@@ -1,9 +1,12 @@
 """Benchmark: green-lint against ruff and Fixit on the same large real tree.
 
-    python bench/run.py [TREE] [--repeat N] [--skip-fixit]
+    python bench/run.py [TREE] [--repeat N] [--skip-fixit] [--single-file-runs N]
 
 TREE defaults to the installed scikit-learn package's sources. Prints the wall time of
-each tool (best of N) and the ratios. Needs ruff on PATH, and Fixit: its own venv is best,
+each tool (best of N) and the ratios. Then the pre-commit case: one file per run, the
+median of `--single-file-runs` runs of the `green-lint` console script, for a file with
+no rule trigger (the usual file of a commit: no rule module and no libcst are loaded)
+and for a flagged file (parsed with libcst), against ruff and Fixit on the same file. Needs ruff on PATH, and Fixit: its own venv is best,
 since it pins an older click than green-lint's typer
 (`python -m venv /tmp/fixit && /tmp/fixit/bin/pip install fixit`, then `--fixit
 /tmp/fixit/bin/fixit`). Not a test: timings depend on the machine and its load.
@@ -15,11 +18,22 @@ import argparse
 import importlib.util
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# A flagged file (GL103) and a file that holds no rule's trigger.
+FLAGGED_FILE = ROOT / "fixtures" / "GL103" / "grid_search_from_import.py"
+PLAIN_FILE_TEXT = (
+    '"""A module of the kind most commits touch."""\n\n'
+    "import os\n\n\n"
+    "def config_path(name: str) -> str:\n"
+    '    return os.path.join(os.path.expanduser("~"), ".config", name)\n'
+)
 
 
 def default_tree() -> Path:
@@ -53,6 +67,36 @@ def best_of(repeat: int, command: list[str], cwd: Path, timeout: float, before=N
     return min(times)
 
 
+def median_of(runs: int, command: list[str], cwd: Path) -> float | None:
+    times = [timed(command, cwd, timeout=60) for _ in range(runs)]
+    return None if None in times else statistics.median(times)
+
+
+def single_file(runs: int, ruff: str | None, fixit: str | None) -> None:
+    """The pre-commit case: start-up plus one file, as each hook run pays it."""
+    workdir = Path(tempfile.mkdtemp(prefix="green-lint-bench-one-"))
+    plain = workdir / "settings.py"
+    plain.write_text(PLAIN_FILE_TEXT, encoding="utf-8")
+    flagged = workdir / "search.py"
+    shutil.copyfile(FLAGGED_FILE, flagged)
+    script = Path(sys.executable).parent / "green-lint"
+    green_lint = [str(script)] if script.exists() else [sys.executable, "-m", "green_lint"]
+    print(f"\none file per run (the pre-commit case): median of {runs} runs")
+    for label, path in (("no trigger", plain), ("flagged", flagged)):
+        own = median_of(runs, [*green_lint, "--no-cache", "--exit-zero", "--quiet", str(path)], workdir)
+        line = f"{label:<11} green-lint {own:.3f} s" if own else f"{label:<11} green-lint failed"
+        if ruff:
+            other = median_of(
+                runs, [ruff, "check", "--no-cache", "--isolated", "--exit-zero", str(path)], workdir
+            )
+            line += f"; ruff {other:.3f} s" if other else ""
+        if fixit:
+            other = median_of(runs, [fixit, "lint", str(path)], workdir)
+            line += f"; fixit {other:.3f} s ({other / own:.1f}x green-lint)" if other and own else ""
+        print(line)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -62,7 +106,14 @@ def main() -> None:
     parser.add_argument("--skip-fixit", action="store_true")
     parser.add_argument("--fixit", default=shutil.which("fixit"), help="the fixit executable")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--single-file-runs", type=int, default=10)
+    parser.add_argument("--single-file-only", action="store_true", help="skip the large tree")
     args = parser.parse_args()
+    ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(sys.executable).parent))
+    fixit = None if args.skip_fixit else args.fixit
+    if args.single_file_only:
+        single_file(args.single_file_runs, ruff, fixit)
+        return
     tree = (args.tree or default_tree()).resolve()
     files = [p for p in tree.rglob("*.py") if p.is_file()]
     lines = sum(p.read_bytes().count(b"\n") for p in files)
@@ -82,7 +133,6 @@ def main() -> None:
     timed(green_lint, workdir, args.timeout)  # fill the cache
     results["green-lint warm"] = best_of(args.repeat, green_lint, workdir, args.timeout)
     clear_cache()
-    ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(sys.executable).parent))
     if ruff:
         command = [
             ruff,
@@ -96,8 +146,7 @@ def main() -> None:
             str(tree),
         ]
         results["ruff --select ALL"] = best_of(args.repeat, command, workdir, args.timeout)
-    fixit = args.fixit
-    if fixit and not args.skip_fixit:
+    if fixit:
         # Fixit is slow on a large tree: one run is enough to compare orders of magnitude.
         results["fixit lint"] = best_of(1, [fixit, "lint", str(tree)], workdir, args.timeout)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -112,6 +161,8 @@ def main() -> None:
                 f"{baseline}: green-lint cold is {reference / cold:.2f}x its speed, "
                 f"warm {reference / warm:.2f}x (above 1 = green-lint faster)"
             )
+    if args.single_file_runs > 0:
+        single_file(args.single_file_runs, ruff, fixit)
 
 
 if __name__ == "__main__":
