@@ -10,7 +10,7 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 from green_lint.names import ImportTable, statements_of
-from green_lint.walk import path_to, walk
+from green_lint.walk import path_to
 
 if TYPE_CHECKING:
     from green_lint.rule import Report
@@ -28,6 +28,9 @@ class RuleContext:
         self.imports = ImportTable.from_module(module) if module is not None else ImportTable()
         # The nodes from the module down to the one being visited (inclusive).
         self.stack: list[cst.CSTNode] = []
+        # id(node) -> index in module.body of the top-level statement holding it; filled
+        # by the engine's traversal, which passes every node anyway.
+        self.top_level_indexes: dict[int, int | None] = {}
         self.reports: list[Report] = []
 
     # -- names -------------------------------------------------------------------------
@@ -126,19 +129,13 @@ class RuleContext:
 
     def top_level_index(self, node: cst.CSTNode) -> int | None:
         """The index in `module.body` of the top-level statement that holds `node`."""
-        index = self._top_level_indexes.get(id(node))
+        index = self.top_level_indexes.get(id(node))
         if index is not None:
             return index
-        for index, statement in enumerate(self.module.body):  # trivia nodes are not indexed
+        for index, statement in enumerate(self.module.body):  # trivia nodes are not visited
             if path_to(statement, node) is not None:
                 return index
         return None
-
-    @cached_property
-    def _top_level_indexes(self) -> dict[int, int]:
-        return {
-            id(node): index for index, statement in enumerate(self.module.body) for node in walk(statement)
-        }
 
     @cached_property
     def _whole_file_positions(self):

@@ -6,7 +6,9 @@ The engine knows no rule by name: it asks the selected rule classes what they ne
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -98,14 +100,52 @@ def _run_rules(
 
     from green_lint.context import RuleContext
 
+    with _collector_paused():
+        try:
+            module = parse_trusted(text)
+        except cst.ParserSyntaxError as error:
+            return _parse_error_findings(source, parse_error_rules, error)
+        context = RuleContext(module, source.display_path, text)
+        instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
+        _traverse(module, instances, context)
+        return [_finding_from_report(source, context, report) for report in context.reports]
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while one file is linted.
+
+    A parse makes hundreds of thousands of nodes and the collector would scan them again
+    and again; a libcst tree holds no cycles, so it is freed as soon as the file is done."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        return _parse_error_findings(source, parse_error_rules, error)
-    context = RuleContext(module, source.display_path, text)
-    instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
-    _traverse(module, instances, context.stack)
-    return [_finding_from_report(source, context, report) for report in context.reports]
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def parse_trusted(text: str):
+    """`libcst.parse_module`, without validating each node the parser makes.
+
+    The parser only makes valid nodes, and validating them again costs about a tenth of a
+    parse (libcst notes as much on `CSTNode.__post_init__`). Nodes made by rules for their
+    fixes are still validated: the switch holds only during the parse."""
+    import libcst as cst
+
+    validate = cst.CSTNode.__dict__.get("__post_init__")
+    if validate is None:  # a libcst that validates elsewhere
+        return cst.parse_module(text)
+    cst.CSTNode.__post_init__ = _skip_validation
+    try:
+        return cst.parse_module(text)
+    finally:
+        cst.CSTNode.__post_init__ = validate
+
+
+def _skip_validation(node) -> None:
+    pass
 
 
 def _hit(trigger, text: str) -> bool:
@@ -155,7 +195,7 @@ def _parse_error_findings(source: SourceFile, parse_error_rules, error) -> list[
     return [_source_finding(source, parse_error_rules[0], message, position, position)]
 
 
-def _traverse(module, instances: Sequence[Rule], stack: list) -> None:
+def _traverse(module, instances: Sequence[Rule], context) -> None:
     """One traversal calling every rule's visit_<Node>/leave_<Node> methods."""
     from green_lint.walk import traverse
 
@@ -168,8 +208,13 @@ def _traverse(module, instances: Sequence[Rule], stack: list) -> None:
             elif attribute.startswith("leave_"):
                 leaves.setdefault(attribute[6:], []).append(getattr(instance, attribute))
 
+    stack = context.stack
+    top_level = context.top_level_indexes
+    index = None  # of the top-level statement being traversed
+
     def on_visit(node) -> None:
         stack.append(node)
+        top_level[id(node)] = index
         for method in visits.get(type(node).__name__, ()):
             method(node)
 
@@ -178,7 +223,11 @@ def _traverse(module, instances: Sequence[Rule], stack: list) -> None:
             method(node)
         stack.pop()
 
-    traverse(module, on_visit, on_leave)
+    on_visit(module)
+    for position, statement in enumerate(module.body):
+        index = position
+        traverse(statement, on_visit, on_leave)
+    on_leave(module)
 
 
 def _finding_from_report(source: SourceFile, context, report: Report) -> Finding:

@@ -9,6 +9,7 @@ rule needs to visit (a rule inspects them through their parent, e.g. `node.opera
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Iterator
 
 import libcst as cst
@@ -56,27 +57,61 @@ def _fields_of(node_type: type) -> tuple[str, ...]:
     return fields
 
 
-_is_trivia: dict[type, bool] = {}
+# Per type: whether a value of that type is not a code-carrying node (trivia, None, a
+# MaybeSentinel, a string), so the walk skips it.
+_skipped: dict[type, bool] = {}
 
 
-def _trivia(node_type: type) -> bool:
-    known = _is_trivia.get(node_type)
-    if known is None:
-        known = _is_trivia[node_type] = issubclass(node_type, _TRIVIA_BASES)
-    return known
+def _skip(value_type: type) -> bool:
+    skip = _skipped.get(value_type)
+    if skip is None:
+        skip = _skipped[value_type] = not issubclass(value_type, cst.CSTNode) or issubclass(
+            value_type, _TRIVIA_BASES
+        )
+    return skip
+
+
+_code_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _code_fields_of(node_type: type) -> tuple[str, ...]:
+    """The fields of `node_type` whose declared type admits a code-carrying node.
+
+    Whitespace, parentheses, commas and the like make up most fields; not reading them
+    is most of what makes this walk fast."""
+    fields = _code_fields.get(node_type)
+    if fields is None:
+        try:
+            hints = typing.get_type_hints(node_type)
+            fields = tuple(name for name in _fields_of(node_type) if _may_hold_code(hints.get(name, object)))
+        except Exception:  # an annotation that does not resolve: read every field
+            fields = _fields_of(node_type)
+        _code_fields[node_type] = fields
+    return fields
+
+
+def _may_hold_code(annotation: object) -> bool:
+    if annotation is object:  # no annotation: assume it may
+        return True
+    if isinstance(annotation, type):
+        return not _skip(annotation)
+    if typing.get_origin(annotation) is typing.Literal:
+        return False
+    arguments = typing.get_args(annotation)
+    return not arguments or any(_may_hold_code(argument) for argument in arguments)
 
 
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The node's children that carry code (no whitespace or punctuation), in order."""
-    for name in _fields_of(type(node)):
+    for name in _code_fields_of(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            if not _trivia(type(value)):
-                yield value
-        elif isinstance(value, tuple | list):
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
             for item in value:
-                if isinstance(item, cst.CSTNode) and not _trivia(type(item)):
+                if not _skip(type(item)):
                     yield item
+        elif not _skip(value_type):
+            yield value
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -9,15 +9,17 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from green_lint import walk as walk_module
 from green_lint.context import RuleContext
-from green_lint.engine import LintSettings, lint_source, text_edits
+from green_lint.engine import LintSettings, lint_source, parse_trusted, text_edits
 from green_lint.fix import apply_edits
 from green_lint.names import ImportTable
 from green_lint.registry import select_rules
 from green_lint.source import load_source
 from green_lint.walk import walk
 
-ENGINE_SOURCE = Path(__file__).resolve().parent.parent / "green_lint" / "engine.py"
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE_SOURCE = ROOT / "green_lint" / "engine.py"
 
 
 def _call_target(code: str) -> tuple[ImportTable, cst.BaseExpression]:
@@ -89,6 +91,72 @@ def test_walk_visits_code_not_trivia_in_source_order():
     assert "BinaryOperation" in kinds
 
 
+def _every_code_child(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The walk's children by brute force: every field, every node that is not trivia."""
+    found = []
+    for name in walk_module._fields_of(type(node)):
+        value = getattr(node, name)
+        for item in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(item, cst.CSTNode) and not isinstance(item, walk_module._TRIVIA_BASES):
+                found.append(item)
+    return found
+
+
+RARE_SYNTAX = """\
+import a.b as c
+from . import (d, e as f)
+global_value: int = 1
+async def g(x, /, y=2, *args, z: "int" = 3, **kw) -> None:
+    global global_value
+    async with h() as (i, j), k():
+        await i
+    async for m in n:
+        yield m
+    del x[1:2:3], y
+    assert (w := 4) > 3, f"{w!r:>{y}} {{}}"
+    lambda p, *q, r=1, **s: p if q else r
+    try:
+        raise ValueError from None
+    except* (TypeError, ValueError) as error:
+        pass
+    else:
+        pass
+    finally:
+        pass
+    while False:
+        continue
+    else:
+        break
+    match command:
+        case [1, *rest] | {"k": v, **others} if v:
+            pass
+        case Point(x=0, y=_) as point:
+            pass
+        case str() | None:
+            pass
+    x @= {t for t in u if t} | {t: t for t in u} | [*u] | (yield from u)
+    print(*args, **kw, sep=~-+1 ** 2 // 3 >> 4 & 5 ^ 6 | (not 7 is not 8 in 9))
+    constants = (b"bytes" b"implicit", rb"raw", 1j, 1.5, ..., x[1, ::2])
+class K[T: int, *Ts, **P](Base, metaclass=M):
+    type Alias[U] = list[U]
+    def method(self): return super().method()
+"""
+
+
+def test_walk_reads_only_fields_that_can_hold_code_and_misses_no_node():
+    corpus = [*sorted((ROOT / "green_lint").rglob("*.py")), *sorted((ROOT / "fixtures").rglob("*.py"))]
+    modules = [cst.parse_module(path.read_text(encoding="utf-8")) for path in corpus]
+    modules.append(cst.parse_module(RARE_SYNTAX))
+    seen_types = set()
+    for path, module in zip([*corpus, "RARE_SYNTAX"], modules, strict=True):
+        for node in walk(module):
+            seen_types.add(type(node))
+            children = list(walk_module.children(node))
+            expected = _every_code_child(node)
+            assert [id(child) for child in children] == [id(child) for child in expected], (path, node)
+    assert len(seen_types) >= 100
+
+
 def test_deeply_nested_expression_does_not_exhaust_the_stack(tmp_path):
     path = tmp_path / "deep.py"
     path.write_text(
@@ -115,3 +183,13 @@ def test_text_edits_turn_old_into_new(old, new):
 def test_identical_edits_from_two_fixes_apply_once():
     edits = text_edits("a\n", "import x\na\n")
     assert apply_edits("a\n", edits + edits) == "import x\na\n"
+
+
+def test_the_trusted_parse_builds_the_same_tree_and_leaves_validation_on():
+    for text in (ENGINE_SOURCE.read_text(encoding="utf-8"), RARE_SYNTAX):
+        assert parse_trusted(text).deep_equals(cst.parse_module(text))
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_trusted("x = (\n")
+    # Nodes made after a parse, like the nodes of a fix, are validated again.
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not a name")
