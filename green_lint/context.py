@@ -10,6 +10,7 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 from green_lint.names import ImportTable, statements_of
+from green_lint.statement_lines import first_lines, source_lines
 from green_lint.walk import path_to
 
 if TYPE_CHECKING:
@@ -113,8 +114,7 @@ class RuleContext:
     def position(self, node: cst.CSTNode) -> CodeRange:
         """The node's range: 1-based lines, 0-based columns (libcst's convention)."""
         located = self.top_level_index(node)
-        texts = self.statement_texts()
-        if located is None or texts is None:
+        if located is None or not self.splits_by_statement():
             return self._whole_file_positions[node]
         local = self._statement_positions(located)[node]
         shift = self.statement_first_line(located) - 1
@@ -122,6 +122,10 @@ class RuleContext:
             CodePosition(local.start.line + shift, local.start.column),
             CodePosition(local.end.line + shift, local.end.column),
         )
+
+    def splits_by_statement(self) -> bool:
+        """Whether positions and fix edits can be computed per top-level statement."""
+        return self._statement_first_lines is not None
 
     def statement_first_line(self, index: int) -> int:
         """The first line (comments above included) of the index-th top-level statement."""
@@ -142,13 +146,24 @@ class RuleContext:
         return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
 
     @cached_property
-    def _statement_first_lines(self) -> list[int]:
-        line = 1 + self.header_text().count("\n")
-        first_lines = []
-        for text in self.statement_texts():
-            first_lines.append(line)
+    def _statement_first_lines(self) -> list[int] | None:
+        """None when the statements' texts do not add up to the file (e.g. no newline at
+        its end): positions and fixes then take the whole-file path."""
+        if not self.module.has_trailing_newline:
+            return None
+        found = first_lines(self.module, self.text)
+        if found is not None:
+            return found
+        texts = [self.module.code_for_node(statement) for statement in self.module.body]
+        header = "".join(self.module.code_for_node(line) for line in self.module.header)
+        footer = "".join(self.module.code_for_node(line) for line in self.module.footer)
+        if header + "".join(texts) + footer != self.text:
+            return None
+        line, found = 1 + header.count("\n"), []
+        for text in texts:
+            found.append(line)
             line += text.count("\n")
-        return first_lines
+        return found
 
     def _statement_positions(self, index: int):
         cache = self.__dict__.setdefault("_positions_by_statement", {})
@@ -161,30 +176,17 @@ class RuleContext:
         return self.module.code_for_node(node)
 
     # -- texts of top-level statements, for turning fixes into edits --------------------
-    @cached_property
-    def _statement_texts(self) -> list[str] | None:
-        texts = [self.module.code_for_node(statement) for statement in self.module.body]
-        if self.header_text() + "".join(texts) + self.footer_text() != self.text:
-            return None  # e.g. no newline at the end of the file: regenerate everything
-        return texts
-
-    def statement_texts(self) -> list[str] | None:
-        """The exact text of each top-level statement, or None if they do not add up."""
-        return self._statement_texts
+    def statement_text(self, index: int) -> str:
+        """The exact source text of the index-th top-level statement (when
+        `splits_by_statement()`)."""
+        starts = self._statement_first_lines
+        lines = self._source_lines
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines) - len(self.module.footer)
+        return "".join(lines[starts[index] - 1 : end])
 
     @cached_property
-    def _header_text(self) -> str:
-        return "".join(self.module.code_for_node(line) for line in self.module.header)
-
-    def header_text(self) -> str:
-        return self._header_text
-
-    @cached_property
-    def _footer_text(self) -> str:
-        return "".join(self.module.code_for_node(line) for line in self.module.footer)
-
-    def footer_text(self) -> str:
-        return self._footer_text
+    def _source_lines(self) -> list[str]:
+        return source_lines(self.text)
 
     # -- reports -----------------------------------------------------------------------
     def add_report(self, report: Report) -> None:

@@ -300,8 +300,7 @@ def _text_fix(context, report: Report) -> TextFix | None:
     """
     from green_lint.walk import path_to, replace_child
 
-    texts = context.statement_texts()
-    if texts is None or context.module in report.fix.changes:
+    if not context.splits_by_statement() or context.module in report.fix.changes:
         return _whole_module_fix(context, report)
     body = context.module.body
     versions: dict[int, list] = {}  # top-level index -> the statements that replace it
@@ -328,7 +327,7 @@ def _text_fix(context, report: Report) -> TextFix | None:
     for index, statements in sorted(versions.items()):
         new_text = "".join(context.module.code_for_node(statement) for statement in statements)
         shift = context.statement_first_line(index) - 1
-        for edit in text_edits(texts[index], new_text):
+        for edit in text_edits(context.statement_text(index), new_text):
             edits.append(
                 Edit(
                     edit.content,

@@ -16,6 +16,7 @@ from green_lint.fix import apply_edits
 from green_lint.names import ImportTable
 from green_lint.registry import select_rules
 from green_lint.source import load_source
+from green_lint.statement_lines import first_lines
 from green_lint.walk import walk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,3 +194,38 @@ def test_the_trusted_parse_builds_the_same_tree_and_leaves_validation_on():
     # Nodes made after a parse, like the nodes of a fix, are validated again.
     with pytest.raises(cst.CSTValidationError):
         cst.Name("not a name")
+
+
+LINE_LAYOUTS = [
+    "# header comment\n\nimport os\n\n\n# about f\n@deco  # why\n\n@other(\n    1,\n)\ndef f():\n    pass\n    # dedented comment\n# footer comment\n",
+    "a = 1; b = 2\nif a:\n    b = 3\nelse:\n    b = 4\n\n\nc = '''\nmulti\nline\n'''\n",
+    "x = 1\r\ny = [\r\n    2,\r\n]\r\n# end\r\n",
+    "value = 1 + \\\n    2\nclass K:\n\n    def m(self):\n        return 1\n\n\n\nprint(value)\n",
+    "async def f():\n    async with g():\n        pass\n@decorator\nclass C: pass\n",
+]
+
+
+@pytest.mark.parametrize("text", [*LINE_LAYOUTS, RARE_SYNTAX], ids=range(len(LINE_LAYOUTS) + 1))
+def test_statements_start_where_libcst_says_they_do(text):
+    module = cst.parse_module(text)
+    context = RuleContext(module, "layout.py", text)
+    assert context.splits_by_statement()
+    line = 1 + "".join(module.code_for_node(empty) for empty in module.header).count("\n")
+    for index, statement in enumerate(module.body):
+        code = module.code_for_node(statement)
+        assert context.statement_first_line(index) == line
+        assert context.statement_text(index) == code
+        line += code.count("\n")
+
+
+def test_python_and_libcst_statements_line_up_across_the_corpus():
+    corpus = [*sorted((ROOT / "green_lint").rglob("*.py")), *sorted((ROOT / "fixtures").rglob("*.py"))]
+    for path in corpus:
+        text = path.read_text(encoding="utf-8")
+        module = cst.parse_module(text)
+        starts = first_lines(module, text)
+        assert starts is not None, path
+        line = 1 + len(module.header)
+        for start, statement in zip(starts, module.body, strict=True):
+            assert start == line, path
+            line += module.code_for_node(statement).count("\n")
