@@ -85,10 +85,7 @@ def spec_of(rule: type[Rule]) -> RuleSpec:
 @cache
 def all_rules() -> tuple[RuleSpec, ...]:
     """Every rule of the rule pack, sorted by code: from the index when it is current."""
-    package = importlib.import_module(RULE_PACKAGE)
-    modules = sorted(
-        info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")
-    )
+    modules = _rule_modules()
     try:
         index = importlib.import_module(INDEX_MODULE)
     except ImportError:
@@ -99,15 +96,18 @@ def all_rules() -> tuple[RuleSpec, ...]:
     return tuple(spec_of(rule) for rule in rule_classes(modules))
 
 
+def _rule_modules() -> list[str]:
+    """The rule pack's rule modules (its private helper modules start with `_`)."""
+    package = importlib.import_module(RULE_PACKAGE)
+    return sorted(
+        info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")
+    )
+
+
 def rule_classes(modules: Iterable[str] | None = None) -> list[type[Rule]]:
     """The rule classes themselves, by importing every rule module (slow: imports libcst)."""
-    if modules is None:
-        package = importlib.import_module(RULE_PACKAGE)
-        modules = [
-            info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")
-        ]
     found: dict[str, type[Rule]] = {}
-    for name in modules:
+    for name in _rule_modules() if modules is None else modules:
         module = importlib.import_module(f"{RULE_PACKAGE}.{name}")
         for value in vars(module).values():
             if (
