@@ -452,6 +452,33 @@ def test_when_no_run_of_a_version_is_plausible_the_comparison_falls_back_to_time
     assert entry["time"]["saving_percent"] == pytest.approx((1 - 1.0 / 2.98) * 100)
 
 
+def _short_runs(version: str, walls, cpus) -> list[Run]:
+    """Runs too short to measure energy: the verdict is on time."""
+    return [
+        _run(version, figures(wall_s=wall, codecarbon_duration_s=wall, cpu_s=cpu, energy_kwh=wall * J))
+        for wall, cpu in zip(walls, cpus, strict=True)
+    ]
+
+
+def test_a_wall_time_saving_that_cpu_time_does_not_show_is_not_a_saving():
+    # Load from another process stretched the before runs' wall time, not their CPU time.
+    runs = _short_runs("before", [1.9, 2.0, 2.1], [0.90, 0.91, 0.92])
+    runs += _short_runs("after", [1.0, 1.05, 1.1], [0.90, 0.91, 0.92])
+    entry = script_summary(_program(), runs, RunSettings(repeat=3, warmup=0))
+    assert entry["energy"]["measurable"] is False
+    assert entry["time"]["saving_percent"] > 40
+    assert entry["verdict"] == "no-difference"
+    assert "CPU time did not" in entry["verdict_text"]
+
+
+def test_a_wall_time_saving_that_cpu_time_shows_is_a_saving():
+    runs = _short_runs("before", [1.9, 2.0, 2.1], [1.80, 1.85, 1.90])
+    runs += _short_runs("after", [1.0, 1.05, 1.1], [0.90, 0.91, 0.92])
+    entry = script_summary(_program(), runs, RunSettings(repeat=3, warmup=0))
+    assert entry["verdict"] == "saving"
+    assert entry["verdict_text"].startswith("saves 4") and "% time" in entry["verdict_text"]
+
+
 def _run(version: str, run_figures: dict) -> Run:
     return Run(version=version, warmup=False, figures=run_figures, exit_code=0)
 

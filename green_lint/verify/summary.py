@@ -204,10 +204,26 @@ def _add_comparisons(
     entry["cpu_time"] = _figures(cpu_time, "s")
     memory = compare(values(before, "peak_rss_mb"), values(after, "peak_rss_mb"))
     entry["peak_rss_mb"] = {"before_median": memory.before_median, "after_median": memory.after_median}
-    deciding, figure = (energy, "energy") if measurable else (time, "time")
-    entry["verdict"] = deciding.verdict
-    words = verdict_words(deciding, figure)
-    entry["verdict_text"] = words if measurable else f"{words} ({energy_note})"
+    if measurable:
+        entry["verdict"] = energy.verdict
+        entry["verdict_text"] = verdict_words(energy, "energy")
+        return
+    entry["verdict"], words = _time_verdict(time, cpu_time)
+    entry["verdict_text"] = f"{words} ({energy_note})"
+
+
+def _time_verdict(time: Comparison, cpu_time: Comparison) -> tuple[str, str]:
+    """The verdict on wall time, when CPU time agrees with it.
+
+    Another process's load stretches the wall time of the runs it overlaps but hardly
+    their CPU time (getrusage counts the script's own work), so a change of wall time that
+    CPU time does not show is the machine, not the change."""
+    if time.verdict == "no-difference" or cpu_time.verdict == time.verdict:
+        return time.verdict, verdict_words(time, "time")
+    return "no-difference", (
+        f"no measurable difference in time: wall time moved by {time.saving_percent:.0f}% but CPU time "
+        f"did not ({verdict_words(cpu_time, 'CPU time')}), so other load on the machine is the likelier cause"
+    )
 
 
 def _figures(comparison: Comparison, unit: str, with_ratio: bool = True) -> dict[str, Any]:
