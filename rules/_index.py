@@ -177,7 +177,7 @@ RULES = (
         'fix_safety': None,
         'preview': False,
         'default_enabled': True,
-        'triggers': (('for ', 'read_', ), ('for ', 'load(', ), ('for ', 'loadtxt', ), ('for ', 'genfromtxt', ), ('for ', 'fromfile', ), ('for ', '.read(', ), ('for ', 'readlines(', ), ('for ', 'open(', ), ('while ', 'read_', ), ('while ', 'load(', ), ('while ', 'loadtxt', ), ('while ', 'genfromtxt', ), ('while ', 'fromfile', ), ('while ', '.read(', ), ('while ', 'readlines(', ), ('while ', 'open(', ), ),
+        'triggers': (('for ', 'read_', ), ('for ', 'load(', ), ('for ', 'loadtxt', ), ('for ', 'genfromtxt', ), ('for ', 'fromfile', ), ('for ', 'loadmat', ), ('for ', 'load_npz', ), ('for ', '.read(', ), ('for ', 'readlines(', ), ('for ', 'open(', ), ('while ', 'read_', ), ('while ', 'load(', ), ('while ', 'loadtxt', ), ('while ', 'genfromtxt', ), ('while ', 'fromfile', ), ('while ', 'loadmat', ), ('while ', 'load_npz', ), ('while ', '.read(', ), ('while ', 'readlines(', ), ('while ', 'open(', ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

@@ -45,6 +45,9 @@ READERS = frozenset(
         "numpy.genfromtxt",
         "numpy.fromfile",
         "torch.load",
+        "joblib.load",
+        "scipy.io.loadmat",
+        "scipy.sparse.load_npz",
     }
 )
 # Loaders that read from a file object: `json.load(open(path))`.
@@ -76,7 +79,8 @@ class LoadInLoop(Rule):
     Flags a file read inside a loop (`for`, `while`, comprehension) when what is read does
     not depend on the iteration: `pd.read_csv/read_parquet/read_json/read_excel/
     read_feather/read_pickle` (and the other pandas and Polars readers),
-    `np.load/loadtxt/genfromtxt`, `torch.load`, `open(path).read()`,
+    `np.load/loadtxt/genfromtxt`, `torch.load`, `joblib.load`, `scipy.io.loadmat`,
+    `scipy.sparse.load_npz`, `open(path).read()`,
     `json.load(open(path))`, `pickle.load(open(path))` and `with open(path) as f:` in a
     reading mode, when no argument uses the loop variable or a name assigned in the loop.
 
@@ -127,7 +131,18 @@ class LoadInLoop(Rule):
     triggers = tuple(
         (loop, reader)
         for loop in ("for ", "while ")
-        for reader in ("read_", "load(", "loadtxt", "genfromtxt", "fromfile", ".read(", "readlines(", "open(")
+        for reader in (
+            "read_",
+            "load(",
+            "loadtxt",
+            "genfromtxt",
+            "fromfile",
+            "loadmat",
+            "load_npz",
+            ".read(",
+            "readlines(",
+            "open(",
+        )
     )
 
     def visit_Call(self, node: cst.Call) -> None:
