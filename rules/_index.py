@@ -49,7 +49,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': ('torchvision', 'timm', ('applications', 'keras', ), ('transformers', 'Config', ), ),
+        'triggers': ('torchvision', 'timm', 'hub.load', ('applications', 'keras', ), ('transformers', 'Config', ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

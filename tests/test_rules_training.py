@@ -467,6 +467,39 @@ def test_timm_fix_sets_pretrained(build, after):
     assert fixed(code, "GL101") == f"import timm\nimport torch\nmodel = {after}\n{TRAIN}"
 
 
+@pytest.mark.parametrize(
+    ("build", "after"),
+    [
+        (
+            'torch.hub.load("pytorch/vision", "resnet18")',
+            'torch.hub.load("pytorch/vision", "resnet18", weights="DEFAULT")',
+        ),
+        (
+            'torch.hub.load("pytorch/vision", "resnet18", pretrained=False)',
+            'torch.hub.load("pytorch/vision", "resnet18", weights="DEFAULT")',
+        ),
+        (
+            'torch.hub.load("ultralytics/yolov5", "yolov5s", pretrained=False)',
+            'torch.hub.load("ultralytics/yolov5", "yolov5s", pretrained=True)',
+        ),
+        (
+            'torch.hub.load("org/repo", "net", weights=None, trust_repo=True)',
+            'torch.hub.load("org/repo", "net", weights="DEFAULT", trust_repo=True)',
+        ),
+    ],
+)
+def test_torch_hub_fix_loads_the_weights(build, after):
+    code = f"import torch\nmodel = {build}\n{TRAIN}"
+    assert fixed(code, "GL101") == f"import torch\nmodel = {after}\n{TRAIN}"
+
+
+def test_torch_hub_with_entry_point_arguments_gets_no_fix():
+    code = f'import torch\nmodel = torch.hub.load("pytorch/vision", "resnet50", num_classes=10)\n{TRAIN}'
+    [finding] = lint(code, "GL101")
+    assert "replace the head after loading" in finding.message
+    assert finding.fix is None
+
+
 KERAS_FIT = "model.fit(x, y, epochs=3)\n"
 
 
