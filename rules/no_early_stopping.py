@@ -59,7 +59,9 @@ XGB_ESTIMATORS = frozenset({"XGBClassifier", "XGBRegressor", "XGBRanker"})
 LGBM_ESTIMATORS = frozenset({"LGBMClassifier", "LGBMRegressor", "LGBMRanker"})
 CATBOOST_ESTIMATORS = frozenset({"CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker"})
 XGB_TRAIN = ("xgboost.train", "xgboost.training.train")
+XGB_CV = ("xgboost.cv", "xgboost.training.cv")
 LGB_TRAIN = ("lightgbm.train", "lightgbm.engine.train")
+LGB_CV = ("lightgbm.cv", "lightgbm.engine.cv")
 # LightGBM parameters (and aliases) that set the number of rounds / early stopping.
 LGB_ROUNDS = (
     "num_iterations",
@@ -113,8 +115,9 @@ class NoEarlyStopping(Rule):
       `max_steps`), without `EarlyStoppingCallback`;
     - xgboost `XGBClassifier/XGBRegressor/XGBRanker` without `early_stopping_rounds` (in
       the constructor, `set_params` or the old `fit` keyword) and `xgb.train(...,
-      num_boost_round=N)` without `early_stopping_rounds` or an `EarlyStopping` callback;
-    - lightgbm `lgb.train` and `LGBMClassifier/LGBMRegressor/LGBMRanker` without
+      num_boost_round=N)` / `xgb.cv(...)` without `early_stopping_rounds` or an `EarlyStopping`
+      callback;
+    - lightgbm `lgb.train`, `lgb.cv` and `LGBMClassifier/LGBMRegressor/LGBMRanker` without
       `lgb.early_stopping(...)` in `callbacks` or `early_stopping_round(s)` /
       `n_iter_no_change` in the parameters;
     - catboost `CatBoostClassifier/Regressor/Ranker` without `early_stopping_rounds` or
@@ -248,12 +251,12 @@ class NoEarlyStopping(Rule):
                 self._sklearn(node, last)
             elif top == "xgboost" and last in XGB_ESTIMATORS:
                 self._xgb_estimator(node, last)
-            elif qualified in XGB_TRAIN:
-                self._xgb_train(node)
+            elif qualified in XGB_TRAIN or qualified in XGB_CV:
+                self._xgb_train(node, cross_validated=qualified in XGB_CV)
             elif top == "lightgbm" and last in LGBM_ESTIMATORS:
                 self._lgbm_estimator(node, last)
-            elif qualified in LGB_TRAIN:
-                self._lgb_train(node)
+            elif qualified in LGB_TRAIN or qualified in LGB_CV:
+                self._lgb_train(node, cross_validated=qualified in LGB_CV)
             elif top == "catboost" and last in CATBOOST_ESTIMATORS:
                 self._catboost(node, last)
             elif qualified in LIGHTNING_TRAINERS:
@@ -411,7 +414,7 @@ class NoEarlyStopping(Rule):
             "validation score.",
         )
 
-    def _xgb_train(self, node: cst.Call) -> None:
+    def _xgb_train(self, node: cst.Call, cross_validated: bool) -> None:
         if has_star(node):
             return
         if self._set(keyword_value(node, "early_stopping_rounds")):
@@ -421,13 +424,20 @@ class NoEarlyStopping(Rule):
         budget = self._budget(argument(node, 2, "num_boost_round"), 10)
         if budget is None or budget < self.min_rounds:
             return
-        self.report(
-            node,
-            f"`xgb.train` runs all {self._count(budget)} boosting rounds with no early stopping: pass "
-            '`evals=[(dval, "val")]` and `early_stopping_rounds=10` (or '
-            "`callbacks=[xgb.callback.EarlyStopping(rounds=10)]`); it stops 10 rounds after the best "
-            "validation score.",
-        )
+        if cross_validated:
+            message = (
+                f"`xgb.cv` runs all {self._count(budget)} boosting rounds in every fold with no early "
+                "stopping: pass `early_stopping_rounds=10`; every fold then stops 10 rounds after the "
+                "best mean test score."
+            )
+        else:
+            message = (
+                f"`xgb.train` runs all {self._count(budget)} boosting rounds with no early stopping: pass "
+                '`evals=[(dval, "val")]` and `early_stopping_rounds=10` (or '
+                "`callbacks=[xgb.callback.EarlyStopping(rounds=10)]`); it stops 10 rounds after the best "
+                "validation score."
+            )
+        self.report(node, message)
 
     def _lgbm_estimator(self, node: cst.Call, name: str) -> None:
         if has_star(node):
@@ -456,7 +466,7 @@ class NoEarlyStopping(Rule):
             "validation score.",
         )
 
-    def _lgb_train(self, node: cst.Call) -> None:
+    def _lgb_train(self, node: cst.Call, cross_validated: bool) -> None:
         if has_star(node):
             return
         if any(self._set(keyword_value(node, key)) for key in LGB_STOPPING):
@@ -483,12 +493,19 @@ class NoEarlyStopping(Rule):
         budget = self._budget(budget_node, 100)
         if budget is None or budget < self.min_rounds:
             return
-        self.report(
-            node,
-            f"`lgb.train` runs all {self._count(budget)} boosting rounds with no early stopping: pass "
-            "`valid_sets=[dval]` and `callbacks=[lgb.early_stopping(10)]`; it stops 10 rounds after "
-            "the best validation score.",
-        )
+        if cross_validated:
+            message = (
+                f"`lgb.cv` runs all {self._count(budget)} boosting rounds in every fold with no early "
+                "stopping: pass `callbacks=[lgb.early_stopping(10)]`; every fold then stops 10 rounds "
+                "after the best mean validation score."
+            )
+        else:
+            message = (
+                f"`lgb.train` runs all {self._count(budget)} boosting rounds with no early stopping: pass "
+                "`valid_sets=[dval]` and `callbacks=[lgb.early_stopping(10)]`; it stops 10 rounds after "
+                "the best validation score."
+            )
+        self.report(node, message)
 
     def _catboost(self, node: cst.Call, name: str) -> None:
         if has_star(node):
