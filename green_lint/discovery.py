@@ -46,7 +46,7 @@ class DiscoverySettings:
     exclude: list[str] | None = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     extend_exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
-    # Also yield requirements*.txt and pyproject.toml files found in folders.
+    # Also yield requirements*.txt, pyproject.toml and setup.cfg files found in folders.
     include_requirements: bool = True
     force_exclude: bool = False
 
@@ -83,7 +83,9 @@ def is_requirements_file(path: Path) -> bool:
 
 
 def _is_requirements_name(name: str) -> bool:
-    return name == "pyproject.toml" or (name.startswith("requirements") and name.endswith(".txt"))
+    return name in ("pyproject.toml", "setup.cfg") or (
+        name.startswith("requirements") and name.endswith(".txt")
+    )
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def load_source(path: Path, display_path: str, data: bytes) -> SourceFile:
         from green_lint.notebook import load_notebook
 
         return load_notebook(path, display_path, data)
-    if suffix in (".txt", ".toml"):
+    if suffix in (".txt", ".toml", ".cfg"):
         text = data.decode("utf-8", errors="replace")
         return SourceFile(path=path, display_path=display_path, text=text, kind="requirements")
     text, encoding, bom = decode_python(data)

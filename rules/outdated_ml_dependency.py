@@ -1,4 +1,4 @@
-"""GL401 outdated-ml-dependency (a text rule: requirements*.txt and pyproject.toml)."""
+"""GL401 outdated-ml-dependency (a text rule: requirements*.txt, pyproject.toml and setup.cfg)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ ARRAY_TABLES = ("project.optional-dependencies", "dependency-groups", "tool.pdm.
 class OutdatedMlDependency(Rule):
     """
     ## What it does
-    Flags a requirement in `requirements*.txt` or `pyproject.toml` whose pin or upper
+    Flags a requirement in `requirements*.txt`, `pyproject.toml` or `setup.cfg` whose pin or upper
     bound keeps an ML library below the release that brought its efficient paths:
 
     | library | flagged below | what the newer release brings |
@@ -102,7 +102,9 @@ class OutdatedMlDependency(Rule):
     read. Lower bounds alone (`>=1.5`) are not flagged. In `pyproject.toml` only the
     dependency arrays are read: `[project] dependencies`,
     `[project.optional-dependencies]`, `[dependency-groups]`, and Poetry's
-    `[tool.poetry.dependencies]` (and dev/group dependencies). Names are normalised
+    `[tool.poetry.dependencies]` (and dev/group dependencies); in `setup.cfg`,
+    `install_requires`, `setup_requires` and `tests_require` of `[options]` and every list
+    of `[options.extras_require]`. Names are normalised
     (`Scikit_Learn`); comments, `-r`/`-c`/`-e` lines, URLs and environment markers are
     handled.
 
@@ -160,7 +162,12 @@ class OutdatedMlDependency(Rule):
     def lint_text(self, text: str) -> None:
         path = self.context.path.lower()
         lines = text.splitlines()
-        found = _pyproject(lines) if path.endswith(".toml") else _requirements(lines)
+        if path.endswith(".toml"):
+            found = _pyproject(lines)
+        elif path.endswith(".cfg"):
+            found = _setup_cfg(lines)
+        else:
+            found = _requirements(lines)
         for row, start, end, requirement, name, constraint, poetry in found:
             message = _message(requirement, name, constraint, poetry)
             if message is not None:
@@ -267,6 +274,45 @@ def _parse_requirement(text: str) -> tuple[str, str] | None:
     if match is None:
         return None
     return match.group("name"), match.group("spec") or ""
+
+
+# -- setup.cfg ---------------------------------------------------------------------------
+CFG_SECTION = re.compile(r"^\[(?P<name>[^\]]+)\]")
+CFG_KEY = re.compile(r"^(?P<key>[A-Za-z0-9_.-]+)\s*[=:]\s*")
+CFG_REQUIREMENT_KEYS = ("install_requires", "setup_requires", "tests_require")
+
+
+def _setup_cfg(lines: list[str]) -> Iterator[Found]:
+    """Requirements of setuptools' declarative config: a value on the key's line and/or
+    a dangling list on the indented lines below it."""
+    section, in_list = "", False
+    for row, line in enumerate(lines, start=1):
+        if line[:1].isspace():
+            if not in_list:
+                continue
+            value, offset = line, 0
+        else:
+            in_list = False
+            header = CFG_SECTION.match(line)
+            if header is not None:
+                section = header.group("name").strip()
+                continue
+            key = CFG_KEY.match(line)
+            if key is None:
+                continue
+            in_list = section == "options.extras_require" or (
+                section == "options" and key.group("key") in CFG_REQUIREMENT_KEYS
+            )
+            if not in_list:
+                continue
+            value, offset = line[key.end() :], key.end()
+        stripped = COMMENT.sub("", value).strip()
+        if not stripped or stripped.startswith(";"):
+            continue
+        parsed = _parse_requirement(stripped)
+        if parsed is not None:
+            start = offset + value.index(stripped)
+            yield row, start, start + len(stripped), stripped, parsed[0], parsed[1], False
 
 
 # -- pyproject.toml ----------------------------------------------------------------------

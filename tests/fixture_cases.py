@@ -22,8 +22,8 @@ from green_lint.source import load_source
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>GL\d+(?:\s*,\s*GL\d+)*)")
 SIDE_FILES = (".fixed.py", ".suggested.py")
-# Requirements fixtures (requirements*.txt, pyproject.toml) use `# expect:` comments too.
-FIXTURE_SUFFIXES = (".py", ".txt", ".toml")
+# Requirements fixtures (requirements*.txt, pyproject.toml, setup.cfg) use `# expect:` comments too.
+FIXTURE_SUFFIXES = (".py", ".txt", ".toml", ".cfg")
 
 
 @dataclass(frozen=True)

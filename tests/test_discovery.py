@@ -50,8 +50,16 @@ def test_requirements_files_are_included_unless_disabled(project):
         "pyproject.toml",
         "notes.txt",
         "sub/pyproject.toml",
+        "sub/setup.cfg",
+        "tox.cfg",
     )
-    assert found() == ["pyproject.toml", "requirements-dev.txt", "requirements.txt", "sub/pyproject.toml"]
+    assert found() == [
+        "pyproject.toml",
+        "requirements-dev.txt",
+        "requirements.txt",
+        "sub/pyproject.toml",
+        "sub/setup.cfg",
+    ]
     assert found(include_requirements=False) == []
     assert is_requirements_file(Path("x/requirements-gpu.txt"))
     assert not is_requirements_file(Path("x/a.py"))

@@ -689,7 +689,7 @@ def test_gl401_reads_only_dependency_tables_of_pyproject():
 
 
 def test_gl401_files_are_read_as_requirements():
-    for name in ("requirements.txt", "requirements-dev.txt", "pyproject.toml"):
+    for name in ("requirements.txt", "requirements-dev.txt", "pyproject.toml", "setup.cfg"):
         assert load_source(Path(name), name, b"torch==1.0\n").kind == "requirements"
 
 
