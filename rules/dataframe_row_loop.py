@@ -7,6 +7,7 @@ import libcst as cst
 from green_lint.rule import Fix, Rule
 from green_lint.rules._data import (
     COMPREHENSIONS,
+    PANDAS,
     POLARS,
     SERIES_ATTRIBUTES,
     Frames,
@@ -55,7 +56,8 @@ class DataframeRowLoop(Rule):
     Flags Python-level iteration over the rows of a pandas DataFrame: `for ... in
     df.iterrows()` / `df.itertuples()` (also in comprehensions), `df.apply(func, axis=1)`
     (or `axis="columns"`), and `for i in range(len(df))` / `for i in df.index` loops whose
-    body reads or writes `df.loc[i, ...]`, `df.iloc[i]`, `df.at[i, ...]` or `df.iat[i, ...]`.
+    body reads or writes `df.loc[i, ...]`, `df.iloc[i]`, `df.at[i, ...]` or `df.iat[i, ...]`,
+    or, when `df` is known to be a pandas frame, chained cells `df["column"][i]`.
 
     A receiver counts as a DataFrame when it comes from a pandas constructor or reader, a
     frame method, or a parameter annotated `pd.DataFrame`; when its origin is unknown, the
@@ -461,7 +463,13 @@ class DataframeRowLoop(Rule):
         if frame is None or self.frames.origin(frame) == POLARS:
             return
         index = node.target.value
-        if not any(_indexes_with(n, index) for n in walk(node.body, enter=not_a_definition)):
+        nodes = list(walk(node.body, enter=not_a_definition))
+        if not any(_indexes_with(n, index) for n in nodes):
+            chained = self.frames.origin(frame) == PANDAS and any(
+                _chained_cell(n, frame, index) for n in nodes
+            )
+            if chained:
+                self._report_chained(node, frame, index)
             return
         bound = loop_bound_names(node)
 
@@ -476,6 +484,16 @@ class DataframeRowLoop(Rule):
             f"`for {index} in {code(node.iter)}` reads and writes `{code(frame)}` one cell at a time "
             "through `.loc`/`.iloc`/`.at`/`.iat`, each an interpreted index lookup: "
             f"{advice}.",
+            end_node=node.iter,
+        )
+
+    def _report_chained(self, node: cst.For, frame: cst.BaseExpression, index: str) -> None:
+        self.report(
+            node,
+            f"`for {index} in {code(node.iter)}` reads and writes `{code(frame)}` one cell at a time "
+            f'through chained indexing (`{code(frame)}["column"][{index}]`): each cell is a Series '
+            "lookup, and a write may land on a copy (pandas' SettingWithCopyWarning; with "
+            f"copy-on-write it never reaches `{code(frame)}`): {GENERIC_ADVICE}.",
             end_node=node.iter,
         )
 
@@ -583,6 +601,24 @@ def _not_a_frame(receiver: cst.BaseExpression) -> bool:
     if isinstance(receiver, cst.Call):
         receiver = receiver.func
     return isinstance(receiver, cst.Attribute) and receiver.attr.value in NOT_FRAMES
+
+
+def _chained_cell(node: cst.CSTNode, frame: cst.BaseExpression, index: str) -> bool:
+    """`frame["column"][i]`: a column of the looped frame, then its i-th cell."""
+    if not (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Subscript)):
+        return False
+    column = node.value
+    column_indices = subscript_indices(column)
+    cell_indices = subscript_indices(node)
+    return (
+        column.value.deep_equals(frame)
+        and column_indices is not None
+        and len(column_indices) == 1
+        and isinstance(column_indices[0], cst.SimpleString)
+        and cell_indices is not None
+        and len(cell_indices) == 1
+        and _is_name(cell_indices[0], index)
+    )
 
 
 def _indexes_with(node: cst.CSTNode, index: str) -> bool:
