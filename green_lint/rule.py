@@ -3,7 +3,7 @@
 A rule module in the rule pack defines one subclass of `Rule`:
 
     class ExhaustiveGridSearch(Rule):
-        '''## What it does ... ## Why is this bad ... (markdown docs)'''
+        '''## What it does ... ## Why it wastes energy ... (markdown docs)'''
 
         code = "GL103"
         name = "exhaustive-grid-search"

@@ -30,7 +30,7 @@ class DataframeGrowInLoop(Rule):
     under an `if`/`try` in the loop body): `df = pd.concat([df, piece])`,
     `df = df.append(row)` and `df.loc[len(df)] = row`.
 
-    ## Why is this bad
+    ## Why it wastes energy
     A DataFrame is a set of fixed-size NumPy columns: it cannot grow in place. Every
     `concat`/`append` copies all the rows gathered so far into new arrays, so n
     iterations copy 1 + 2 + ... + n rows: quadratic time, memory traffic and energy for a

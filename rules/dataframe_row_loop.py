@@ -65,7 +65,7 @@ class DataframeRowLoop(Rule):
     (these methods exist essentially only on pandas frames), but not when the file defines
     a function of the same name or the receiver is a Polars frame.
 
-    ## Why is this bad
+    ## Why it wastes energy
     pandas stores a frame as columns of NumPy arrays. A row loop builds a new Series (or
     tuple) for every row and runs the body in the interpreter, one boxed scalar at a time,
     where a whole-column expression runs one compiled loop. `iterrows` is about 235x

@@ -48,7 +48,7 @@ class EagerCpuInference(AnalysisHooks, Rule):
     This rule is in preview and its severity is "info": it is advice to measure, not a
     defect.
 
-    ## Why is this bad
+    ## Why it wastes energy
     Eager mode dispatches every operator from Python, one at a time, with no fusion.
     For a model served many times on a CPU, a graph runtime (ONNX Runtime fuses
     operators and picks CPU kernels), `torch.compile`, or int8 dynamic quantisation

@@ -86,7 +86,7 @@ class ExhaustiveGridSearch(Rule):
     that trains nothing is not a search. A product or nest must vary at least two values
     (a one-value list varies nothing).
 
-    ## Why is this bad
+    ## Why it wastes energy
     An exhaustive grid fits every candidate on every fold with all the data: the cost is
     the product of the number of values of every parameter, times the folds. Most
     candidates are clearly bad after a fraction of the data. Successive halving

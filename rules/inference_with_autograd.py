@@ -31,7 +31,7 @@ class InferenceWithAutograd(AnalysisHooks, Rule):
     `torch.set_grad_enabled(False)` around it (as a `with` block or a decorator) and no
     `backward()` in it.
 
-    ## Why is this bad
+    ## Why it wastes energy
     With autograd on, every operation of the forward pass records a node of the graph
     and keeps its inputs alive for a backward pass that never comes: more memory, more
     allocator work, and on a GPU smaller batches than the device could take.

@@ -92,7 +92,7 @@ class LoadInLoop(Rule):
     may write it: `df.to_csv(path)`, `run(["prog", "-o", path])`), and the iterable of a
     `for` (evaluated once).
 
-    ## Why is this bad
+    ## Why it wastes energy
     Reading and parsing a file costs disk or network I/O and CPU on every call: a CSV is
     parsed again, a checkpoint deserialised again, for the same bytes. Read it once
     before the loop and reuse the object (`.copy()` it if the loop modifies it).

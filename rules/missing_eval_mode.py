@@ -34,7 +34,7 @@ class MissingEvalMode(AnalysisHooks, Rule):
     layers such as `nn.Linear`, and function parameters (the caller may have switched
     them) are not.
 
-    ## Why is this bad
+    ## Why it wastes energy
     A module starts in training mode. Without `.eval()`, dropout keeps dropping
     activations at random and batch norm normalises each batch with its own statistics
     (and keeps updating its running averages): the predictions are wrong, they change

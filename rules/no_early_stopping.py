@@ -146,7 +146,7 @@ class NoEarlyStopping(Rule):
     with advice and no fix (`early_stopping=True` needs a `tol`). Test suites that train a
     fixed number of steps on purpose are best silenced with `per-file-ignores`.
 
-    ## Why is this bad
+    ## Why it wastes energy
     A fixed budget trains until the last epoch even when the validation score stopped
     improving long before: every epoch after the best one costs energy and usually hurts
     generalisation. Early stopping ends the run a few epochs (the patience) after the

@@ -49,7 +49,7 @@ class NoMixedPrecision(Rule):
     Not flagged: files that never use CUDA (CPU training gains little from autocast),
     files that already use autocast or a GradScaler, and inference loops (no backward).
 
-    ## Why is this bad
+    ## Why it wastes energy
     Float16 and bfloat16 matrix multiplications and convolutions run on the tensor cores
     of Volta and later NVIDIA GPUs, at several times the float32 throughput, and halve
     the memory traffic and the activation memory (PyTorch leaves TF32 off for float32

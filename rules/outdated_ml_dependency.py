@@ -108,7 +108,7 @@ class OutdatedMlDependency(Rule):
     (`Scikit_Learn`); comments, `-r`/`-c`/`-e` lines, URLs and environment markers are
     handled.
 
-    ## Why is this bad
+    ## Why it wastes energy
     An old pin locks the project out of the work the library's authors did on speed
     and memory: the same code on the newer release can run cheaper (compiled graphs,
     fused attention kernels, Arrow memory, vectorised ufuncs), and an old release also

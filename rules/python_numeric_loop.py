@@ -232,7 +232,7 @@ class PythonNumericLoop(Rule):
     (print, plot, I/O, lists, strings, calls to other functions) are left alone, as are
     loops over a handful of literal elements. One finding per outermost such loop.
 
-    ## Why is this bad
+    ## Why it wastes energy
     Indexing a NumPy array from Python boxes every element into a Python object and runs
     each operation through the interpreter: the data is in compiled arrays, the work is
     not. The same arithmetic as a whole-array NumPy expression, or the same loop

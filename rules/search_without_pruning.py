@@ -91,7 +91,7 @@ class SearchWithoutPruning(Rule):
     evaluation per trial there is nothing to prune. A `Tuner` whose `tune_config` is built
     where the rule cannot follow it is not flagged either.
 
-    ## Why is this bad
+    ## Why it wastes energy
     A pruner or a scheduler can only stop a trial from the intermediate results the trial
     reports. An objective that never calls `trial.report`/`trial.should_prune` trains
     every trial to the last epoch, even the ones that are clearly worse after one epoch;

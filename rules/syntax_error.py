@@ -10,7 +10,7 @@ class SyntaxErrorRule(Rule):
     file's encoding, NUL bytes (a binary file with a Python suffix), or a notebook that is
     not valid JSON.
 
-    ## Why is this bad
+    ## Why it wastes energy
     green-lint cannot check what it cannot parse, and neither can Python run it. The rest
     of the run goes on with the other files.
 

@@ -319,7 +319,7 @@ class TrainFromScratch(Rule):
     Unit tests build random models on purpose (no download): silence them with
     `per-file-ignores`.
 
-    ## Why is this bad
+    ## Why it wastes energy
     Training from random weights redoes the expensive part, the pre-training on a large
     data set, that someone already paid for and published. Fine-tuning from those weights
     reaches a given accuracy in a fraction of the epochs, often with less data, so the

@@ -111,7 +111,7 @@ class UncachedModelLoad(AnalysisHooks, Rule):
     whose argument (a parameter) picks the file, loops that also write the file they
     read, and configs (`AutoConfig.from_pretrained`).
 
-    ## Why is this bad
+    ## Why it wastes energy
     Loading reads the file from disk (or the network), deserialises every weight and, for
     ONNX Runtime, optimises the graph again: often seconds and hundreds of megabytes for
     a prediction that takes milliseconds. Done per request or per item, the load

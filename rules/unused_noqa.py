@@ -10,7 +10,7 @@ class UnusedNoqa(Rule):
     (the code was fixed, or the finding moved). Other tools' codes in the same comment
     (`E501`, `F401`, ...) are left alone.
 
-    ## Why is this bad
+    ## Why it wastes energy
     A stale suppression hides the next real finding on that line: the energy waste it was
     written for may come back unnoticed.
 

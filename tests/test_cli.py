@@ -141,7 +141,14 @@ def test_rule_prints_its_documentation(cli, tmp_path, code):
     assert result.returncode == 0
     assert result.stdout.startswith("# GL103 exhaustive-grid-search\n")
     headings = re.findall(r"^## (.+)$", result.stdout, re.MULTILINE)
-    assert headings == ["What it does", "Why is this bad", "Example", "Use instead", "Fix safety", "Evidence"]
+    assert headings == [
+        "What it does",
+        "Why it wastes energy",
+        "Example",
+        "Use instead",
+        "Fix safety",
+        "Evidence",
+    ]
     assert "HalvingGridSearchCV" in result.stdout
     assert "Fix: unsafe fix." in result.stdout
 

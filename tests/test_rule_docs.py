@@ -8,7 +8,7 @@ import pytest
 
 from green_lint.registry import all_rules
 
-SECTIONS = ["What it does", "Why is this bad", "Example", "Use instead", "Fix safety", "Evidence"]
+SECTIONS = ["What it does", "Why it wastes energy", "Example", "Use instead", "Fix safety", "Evidence"]
 # The rules that report on files or comments rather than on energy.
 HOUSEKEEPING = {"GL001", "GL002"}
 
