@@ -101,17 +101,17 @@ def _may_hold_code(annotation: object) -> bool:
     return not arguments or any(_may_hold_code(argument) for argument in arguments)
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry code (no whitespace or punctuation), in order."""
+    found = []
     for name in _code_fields_of(type(node)):
         value = getattr(node, name)
         value_type = type(value)
         if value_type is tuple or value_type is list:
-            for item in value:
-                if not _skip(type(item)):
-                    yield item
+            found.extend(item for item in value if not _skip(type(item)))
         elif not _skip(value_type):
-            yield value
+            found.append(value)
+    return found
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -120,7 +120,7 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while pending:
         current = pending.pop()
         yield current
-        pending.extend(reversed(list(children(current))))
+        pending.extend(reversed(children(current)))
 
 
 def traverse(
@@ -130,18 +130,20 @@ def traverse(
 ) -> None:
     """Depth-first traversal calling `on_visit` before and `on_leave` after the children.
 
-    Iterative, so that deeply nested expressions cannot exhaust Python's recursion limit."""
-    on_visit(node)
-    pending = [(node, children(node))]
+    Iterative, so that deeply nested expressions cannot exhaust Python's recursion limit:
+    a visited node goes back on the stack under a None marker, to be left once its
+    children above it are done."""
+    pending: list[cst.CSTNode | None] = [node]
+    pop, push = pending.pop, pending.append
     while pending:
-        parent, remaining = pending[-1]
-        child = next(remaining, None)
-        if child is None:
-            pending.pop()
-            on_leave(parent)
-        else:
-            on_visit(child)
-            pending.append((child, children(child)))
+        current = pop()
+        if current is None:
+            on_leave(pop())
+            continue
+        on_visit(current)
+        push(current)
+        push(None)
+        pending.extend(reversed(children(current)))
 
 
 def path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
