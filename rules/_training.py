@@ -198,7 +198,7 @@ class Numbers:
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
-        self._argparse: dict[str, float | None] | None = None
+        self._argparse: dict[str, cst.BaseExpression | None] | None = None
 
     def resolve(self, node: cst.BaseExpression | None, depth: int = 0) -> float | None:
         if node is None or depth > 8:
@@ -263,39 +263,46 @@ class Numbers:
         return None
 
     def _argparse_value(self, node: cst.Attribute) -> float | None:
-        if not isinstance(node.value, cst.Name) or node.value.value in ("self", "cls"):
-            return None
-        namespace = node.value
-        values = []
-        for scope in dict.fromkeys([self.context.scope(), self.context.module]):
-            values = self.context.assigned_values(namespace.value, scope)
-            if values:
-                break
-        if values and (len(values) != 1 or not _is_parse_args(values[0])):
-            return None
-        defaults = self.argparse_defaults()
-        return defaults.get(node.attr.value)
+        if self._argparse is None:
+            self._argparse = argparse_defaults(self.context)
+        default = argparse_default(self.context, node, self._argparse)
+        return _literal_number(default) if default is not None else None
 
-    def argparse_defaults(self) -> dict[str, float | None]:
-        """`dest -> default` of every `add_argument` of the file with a number default;
-        None for a destination defined twice with different defaults."""
-        if self._argparse is not None:
-            return self._argparse
-        found: dict[str, float | None] = {}
-        for call in calls_in(self.context.module):
-            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
-                continue
-            dest = _argparse_dest(call)
-            default = keyword(call, "default")
-            if dest is None or default is None:
-                continue
-            value = _literal_number(default.value)
-            if dest in found and found[dest] != value:
-                found[dest] = None
-            else:
-                found[dest] = value
-        self._argparse = found
-        return found
+
+def argparse_default(
+    context: RuleContext, node: cst.Attribute, defaults: dict[str, cst.BaseExpression | None] | None = None
+) -> cst.BaseExpression | None:
+    """The `default=` of the `add_argument` behind `args.name`, when `args` is the result of
+    `parse_args()` (or is not assigned in the file at all, as in `def main(args)`)."""
+    if not isinstance(node.value, cst.Name) or node.value.value in ("self", "cls"):
+        return None
+    namespace = node.value
+    values = []
+    for scope in dict.fromkeys([context.scope(), context.module]):
+        values = context.assigned_values(namespace.value, scope)
+        if values:
+            break
+    if values and (len(values) != 1 or not _is_parse_args(values[0])):
+        return None
+    return (defaults if defaults is not None else argparse_defaults(context)).get(node.attr.value)
+
+
+def argparse_defaults(context: RuleContext) -> dict[str, cst.BaseExpression | None]:
+    """`dest -> default` of every `add_argument` of the file; None for a destination
+    defined twice with different defaults."""
+    found: dict[str, cst.BaseExpression | None] = {}
+    for call in calls_in(context.module):
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+            continue
+        dest = _argparse_dest(call)
+        default = keyword(call, "default")
+        if dest is None or default is None:
+            continue
+        if dest in found and not (found[dest] is not None and found[dest].deep_equals(default.value)):
+            found[dest] = None
+        else:
+            found[dest] = default.value
+    return found
 
 
 def _literal_number(node: cst.BaseExpression) -> float | None:

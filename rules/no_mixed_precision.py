@@ -8,6 +8,7 @@ import libcst as cst
 
 from green_lint.rule import Rule
 from green_lint.rules._loops import DEFINITIONS, FileFunctions, argument
+from green_lint.rules._training import argparse_default
 
 AMP_MODULES = ("torch.amp", "torch.cuda.amp", "torch.cpu.amp")
 AMP_NAMES = ("torch.autocast", "torch.GradScaler")
@@ -39,7 +40,8 @@ class NoMixedPrecision(Rule):
     and an optimizer `.step()`, directly or through a function of the same file it calls)
     in a file that moves work to CUDA (`.cuda()`, `.to("cuda")`, `.to("cuda:0")`,
     `.to(device)` with `device` set to `torch.device("cuda")`, `"cuda"` or
-    `"cuda" if torch.cuda.is_available() else "cpu"`) and never uses mixed precision:
+    `"cuda" if torch.cuda.is_available() else "cpu"`, or to `args.device` whose
+    `add_argument` default is one of these) and never uses mixed precision:
     no `torch.autocast`, `torch.amp.autocast`, `torch.cuda.amp.autocast`,
     `torch.cpu.amp`, `GradScaler`, half-precision dtypes (`.half()`, `torch.float16`,
     `torch.bfloat16`) or `accelerate.Accelerator(mixed_precision=...)` anywhere in the
@@ -185,6 +187,8 @@ class NoMixedPrecision(Rule):
             return self._is_cuda(node.body, hops + 1) or self._is_cuda(node.orelse, hops + 1)
         if isinstance(node, cst.Call) and self.context.resolves_to(node.func, TORCH_DEVICE):
             return self._is_cuda(argument(node, 0, "type"), hops + 1)
+        if isinstance(node, cst.Attribute):  # `args.device` with `add_argument("--device", default="cuda")`
+            return self._is_cuda(argparse_default(self.context, node), hops + 1)
         return False
 
     def leave_Module(self, original_node: cst.Module) -> None:
