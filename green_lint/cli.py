@@ -1,6 +1,7 @@
-"""The `green-lint` command line: check (the default), rule, rules, verify."""
+"""The `green-lint` command line: check (the default), rule, rules, verify.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer reads the signatures at every start,
+and real annotation objects spare it evaluating each one from a string."""
 
 import os
 import sys

@@ -82,8 +82,12 @@ def _code_fields_of(node_type: type) -> tuple[str, ...]:
     fields = _code_fields.get(node_type)
     if fields is None:
         try:
-            hints = typing.get_type_hints(node_type)
-            fields = tuple(name for name in _fields_of(node_type) if _may_hold_code(hints.get(name, object)))
+            annotations = {field.name: field.type for field in dataclasses.fields(node_type)}
+            if any(isinstance(annotation, str) for annotation in annotations.values()):
+                annotations = typing.get_type_hints(node_type)  # postponed annotations
+            fields = tuple(
+                name for name in _fields_of(node_type) if _may_hold_code(annotations.get(name, object))
+            )
         except Exception:  # an annotation that does not resolve: read every field
             fields = _fields_of(node_type)
         _code_fields[node_type] = fields
