@@ -39,6 +39,7 @@ PRODUCT = "itertools.product"
 # Calls a loop may iterate through without changing what it iterates over.
 PASS_THROUGH = ("builtins.enumerate", "builtins.list", "builtins.tuple", "builtins.sorted")
 MAX_HOPS = 4
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 DEFAULT_SPACE_NUM = 50  # numpy.linspace/logspace/geomspace
 NOT_VALUES = object()  # "not a literal list of values"
 
@@ -70,7 +71,8 @@ class ExhaustiveGridSearch(Rule):
     iteration over `ParameterGrid`, however they are imported, and grid searches written
     by hand: a `for` loop over `itertools.product(...)` of literal value lists, or two or
     more nested `for` loops over literal lists, tuples or ranges of hyper-parameter
-    values, whose body trains a model (`.fit(`, `.train(...)`, `.backward()`, a
+    values (also as the `for` clauses of a list, set, dict or generator comprehension,
+    or a loop around one), whose body trains a model (`.fit(`, `.train(...)`, `.backward()`, a
     `Trainer(...)`, `xgb.train`/`lgb.train`, `cross_val_score`, or a function of the same
     file that does one of these). One finding per search, on the outer loop header.
     `RandomizedSearchCV`, `HalvingGridSearchCV` and `HalvingRandomSearchCV` are not
@@ -169,12 +171,20 @@ class ExhaustiveGridSearch(Rule):
 
     # -- hand-written searches --------------------------------------------------------------
     def visit_For(self, node: cst.For) -> None:
+        self._search(node, lambda: self._level(node), end=node.iter)
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._search(node, lambda: self._level(node.for_in, _elements(node)))
+
+    visit_SetComp = visit_GeneratorExp = visit_DictComp = visit_ListComp
+
+    def _search(self, node: cst.CSTNode, level_of, end: cst.CSTNode | None = None) -> None:
         for ancestor in self.context.ancestors():
             if isinstance(ancestor, DEFINITIONS):
                 break
             if id(ancestor) in self._analysed:
-                return
-        level = self._level(node)
+                return  # part of the search of an enclosing loop
+        level = level_of()
         if level is None:
             return
         self._analysed.add(id(node))
@@ -182,7 +192,8 @@ class ExhaustiveGridSearch(Rule):
         # A search varies at least two values (a one-value list varies nothing).
         if not any(sum(1 for count in path if count != 1) >= 2 for path in paths):
             return
-        self.report(node, self._loop_message(level, paths), end_node=node.iter)
+        comprehension = isinstance(node, COMPREHENSIONS)
+        self.report(node, self._loop_message(level, paths, comprehension), end_node=end)
 
     @property
     def functions(self) -> FileFunctions:
@@ -190,38 +201,59 @@ class ExhaustiveGridSearch(Rule):
             self._functions = FileFunctions(self.context)
         return self._functions
 
-    def _level(self, loop: cst.For) -> _Level | None:
-        """The loop as one level of a search (its value counts), or None."""
+    def _level(
+        self, loop: cst.For | cst.CompFor, elements: tuple[cst.BaseExpression, ...] = ()
+    ) -> _Level | None:
+        """The loop (or comprehension clause) as one level of a search, or None."""
         iterable = self._unwrap(loop.iter)
         if isinstance(iterable, cst.Call) and self.context.resolves_to(iterable.func, PRODUCT):
             dims = self._product_dims(iterable)
-            return _Level(loop, dims, product=True) if dims else None
+            return _Level(loop, dims, product=True, elements=elements) if dims else None
         length = self._values_length(iterable)
-        if length is NOT_VALUES or not _used_as_hyperparameter(loop, self.context):
+        if length is NOT_VALUES or not _used_as_hyperparameter(
+            loop.target, self._body(loop, elements), self.context
+        ):
             return None
-        return _Level(loop, [length], product=False)
+        return _Level(loop, [length], product=False, elements=elements)
+
+    @staticmethod
+    def _body(loop: cst.For | cst.CompFor, elements: tuple[cst.BaseExpression, ...]) -> list[cst.CSTNode]:
+        return [loop.body] if isinstance(loop, cst.For) else _clause_body(loop, elements)
 
     def _training_paths(self, level: _Level) -> list[list[int | None]]:
         """The value counts along every path from `level` down to a level that trains."""
-        children, trains = self._scan(level.loop.body)
+        loop = level.loop
+        if isinstance(loop, cst.CompFor) and loop.inner_for_in is not None:
+            inner = self._level(loop.inner_for_in, level.elements)
+            if inner is not None:
+                children, trains = self._scan([*loop.ifs])
+                children.append(inner)
+            else:
+                children, trains = self._scan(self._body(loop, level.elements))
+        else:
+            children, trains = self._scan(self._body(loop, level.elements))
         paths = [list(level.dims)] if trains else []
         for child in children:
             paths.extend(level.dims + path for path in self._training_paths(child))
         return paths
 
-    def _scan(self, body: cst.BaseSuite) -> tuple[list[_Level], bool]:
+    def _scan(self, body: list[cst.CSTNode]) -> tuple[list[_Level], bool]:
         """The search levels directly inside a loop body (not entered), and whether the
         rest of the body (other loops included, nested definitions excluded) trains."""
         levels: list[_Level] = []
         trains = False
         scope = self.context.scope()
-        pending: list[cst.CSTNode] = [body]
+        pending: list[cst.CSTNode] = list(reversed(body))
         while pending:
             node = pending.pop()
             if isinstance(node, DEFINITIONS):
                 continue
-            if isinstance(node, cst.For):
-                level = self._level(node)
+            if isinstance(node, (cst.For, *COMPREHENSIONS)):
+                level = (
+                    self._level(node)
+                    if isinstance(node, cst.For)
+                    else self._level(node.for_in, _elements(node))
+                )
                 if level is not None:
                     levels.append(level)
                     continue
@@ -230,9 +262,11 @@ class ExhaustiveGridSearch(Rule):
             pending.extend(reversed(list(children(node))))
         return levels, trains
 
-    def _loop_message(self, root: _Level, paths: list[list[int | None]]) -> str:
+    def _loop_message(self, root: _Level, paths: list[list[int | None]], comprehension: bool = False) -> str:
         if len(paths) == 1 and paths[0] == root.dims and root.product:
             subject, verb = "itertools.product", "tries"
+        elif comprehension:
+            subject, verb = "This comprehension", "tries"
         else:
             subject, verb = "Nested loops", "try"
         advice = (
@@ -551,21 +585,46 @@ class _Level:
     """A loop of a search: the number of values of each of its dimensions (several for
     `itertools.product`), None where unknown."""
 
-    loop: cst.For
+    loop: cst.For | cst.CompFor
     dims: list[int | None]
     product: bool
+    # For a `for` clause of a comprehension: the element(s) the innermost clause computes.
+    elements: tuple[cst.BaseExpression, ...] = ()
 
 
-def _used_as_hyperparameter(loop: cst.For, context: RuleContext) -> bool:
-    names = set(target_names(loop.target))
+def _used_as_hyperparameter(
+    target: cst.BaseAssignTargetExpression, body: list[cst.CSTNode], context: RuleContext
+) -> bool:
+    names = set(target_names(target))
     if not names:
         return False
-    parents: dict[int, cst.CSTNode | None] = {}
-    for node, parent in walk_with_parents(loop.body):
-        parents[id(node)] = parent
-        if isinstance(node, cst.Name) and node.value in names and _reaches_a_model(node, parents, context):
-            return True
+    for root in body:
+        parents: dict[int, cst.CSTNode | None] = {}
+        for node, parent in walk_with_parents(root):
+            parents[id(node)] = parent
+            if (
+                isinstance(node, cst.Name)
+                and node.value in names
+                and _reaches_a_model(node, parents, context)
+            ):
+                return True
     return False
+
+
+def _clause_body(clause: cst.CompFor, elements: tuple[cst.BaseExpression, ...]) -> list[cst.CSTNode]:
+    """What a comprehension's `for` clause runs for each value: its conditions, the
+    clauses inside it and the element(s)."""
+    rest: list[cst.CSTNode] = list(clause.ifs)
+    rest.extend([clause.inner_for_in] if clause.inner_for_in is not None else elements)
+    if clause.inner_for_in is not None:
+        rest.extend(elements)
+    return rest
+
+
+def _elements(comprehension: cst.CSTNode) -> tuple[cst.BaseExpression, ...]:
+    if isinstance(comprehension, cst.DictComp):
+        return (comprehension.key, comprehension.value)
+    return (comprehension.elt,)
 
 
 def _reaches_a_model(name: cst.Name, parents: dict[int, cst.CSTNode | None], context: RuleContext) -> bool:
