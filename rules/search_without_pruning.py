@@ -77,8 +77,8 @@ class SearchWithoutPruning(Rule):
       function of the file) but does not call both `trial.report(...)` and
       `trial.should_prune()`. The trial is the objective's first parameter, whatever its
       name; `lambda trial: objective(trial, data)`, `functools.partial(objective, ...)`
-      and a callable class of the file are followed, and so are helper functions of the
-      file the trial is passed to.
+      a callable class of the file and `self.objective` (a method of the enclosing class)
+      are followed, and so are helper functions of the file the trial is passed to.
     - a Ray Tune `tune.Tuner(...)` whose `tune_config=tune.TuneConfig(...)` has no
       `scheduler` (or `scheduler=None`), or that has no `tune_config` at all; the legacy
       `tune.run(...)` without a scheduler.
@@ -221,6 +221,8 @@ class SearchWithoutPruning(Rule):
             return self._objective(self.context.single_value(node), hops + 1)
         if isinstance(node, cst.Lambda):
             return self._lambda_objective(node)
+        if isinstance(node, cst.Attribute):
+            return self._method_objective(node)
         if not isinstance(node, cst.Call):
             return None
         if self.context.resolves_to(node.func, FUNCTOOLS_PARTIAL):
@@ -239,6 +241,22 @@ class SearchWithoutPruning(Rule):
             if call_method is not None:
                 return _objective_at(call_method, 1, ())
         return None
+
+    def _method_objective(self, node: cst.Attribute) -> _Objective | None:
+        """`study.optimize(self.objective)` in a method of the class that defines it."""
+        if not (isinstance(node.value, cst.Name) and node.value.value == "self"):
+            return None
+        owner = self.context.enclosing(cst.ClassDef)
+        if owner is None:
+            return None
+        method = self.functions.method(owner.name.value, node.attr.value)
+        if method is None:
+            return None
+        static = any(
+            isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod"
+            for decorator in method.decorators
+        )
+        return _objective_at(method, 0 if static else 1, ())
 
     def _lambda_objective(self, node: cst.Lambda) -> _Objective | None:
         params = node.params.params
