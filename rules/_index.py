@@ -3,7 +3,7 @@
 import re
 
 _PATTERN_0 = re.compile('\\bfor\\s+[\\w, ()]+\\s+in\\s+(?:[\\[({]|range\\(|np\\.|numpy\\.)(?s:.*?)\\bfor\\s+[\\w, ()]+\\s+in\\s+(?:[\\[({]|range\\(|np\\.|numpy\\.)|\\bproduct\\(', 32)
-_PATTERN_1 = re.compile('\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_1 = re.compile('\\bfor\\s+\\w+\\s+in\\s+range\\(|\\bwhile\\s+\\w+\\s*<', 32)
 _PATTERN_2 = re.compile('\\b\\w+\\[\\s*[a-z_]\\w*\\s*(?:,\\s*[a-z_]\\w*\\s*)*\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))', 32)
 
 MODULES = ('dataframe_grow_in_loop', 'dataframe_row_loop', 'eager_cpu_inference', 'exhaustive_grid_search', 'inference_with_autograd', 'load_in_loop', 'missing_eval_mode', 'no_early_stopping', 'no_mixed_precision', 'outdated_ml_dependency', 'python_numeric_loop', 'search_without_pruning', 'syntax_error', 'train_from_scratch', 'uncached_model_load', 'unused_noqa', )

@@ -218,15 +218,15 @@ MAX_DEPTH = 8
 
 
 # A `for i in range(...)` loop and element arithmetic like `out[i, j] = ...` or `a[i] * b`.
-RANGE_LOOP = re.compile(r"\bfor\s+\w+\s+in\s+range\(")
+RANGE_LOOP = re.compile(r"\bfor\s+\w+\s+in\s+range\(|\bwhile\s+\w+\s*<")
 ELEMENT_ARITHMETIC = re.compile(r"\b\w+\[\s*[a-z_]\w*\s*(?:,\s*[a-z_]\w*\s*)*\]\s*(?:[-+*/%]|[-+*/]?=(?!=))")
 
 
 class PythonNumericLoop(Rule):
     """
     ## What it does
-    Flags `for` loops over `range(...)` whose body does element-wise arithmetic on NumPy
-    arrays by index (`out[i, j] = ...`, `a[i] * b[i]`): arrays made by `np.*` in the same
+    Flags `for` loops over `range(...)`, and `while i < n:` loops that step a counter by
+    `i += 1`, whose body does element-wise arithmetic on NumPy arrays by index (`out[i, j] = ...`, `a[i] * b[i]`): arrays made by `np.*` in the same
     function (or module), parameters annotated `np.ndarray` / `npt.NDArray`, and
     parameters indexed only as 2-D arrays (`x[i, j]`). Loops that do anything but numbers
     (print, plot, I/O, lists, strings, calls to other functions) are left alone, as are
@@ -294,8 +294,17 @@ class PythonNumericLoop(Rule):
         self._numba_arguments: set[str] | None = None
 
     def visit_For(self, node: cst.For) -> None:
+        if _is_range(self.context, node.iter):
+            self._check(node, counter=None)
+
+    def visit_While(self, node: cst.While) -> None:
+        counter = _counter(node)
+        if counter is not None:
+            self._check(node, counter=counter)
+
+    def _check(self, node: cst.For | cst.While, counter: str | None) -> None:
         context = self.context
-        if not context.imports.imports_module(NUMPY) or not _is_range(context, node.iter):
+        if not context.imports.imports_module(NUMPY):
             return
         if any(id(ancestor) in self._reported for ancestor in context.ancestors()):
             return
@@ -304,6 +313,9 @@ class PythonNumericLoop(Rule):
             return
         scope = function if function is not None else context.module
         scan = _LoopScan(context, self._arrays, scope)
+        if counter is not None:
+            scan.counter = counter
+            scan.loop_variables.add(counter)
         scan.check_loop(node)
         if not scan.numeric or not scan.elementwise or _is_small(context, node):
             return
@@ -322,7 +334,8 @@ class PythonNumericLoop(Rule):
                 "write it as whole-array NumPy operations (slices, broadcasting, `np.where`), or "
                 "move the loop into a function decorated with `@numba.njit`"
             )
-        self.report(node, f"{head}: {advice}.", end_node=node.iter, fix=fix)
+        header_end = node.iter if isinstance(node, cst.For) else node.test
+        self.report(node, f"{head}: {advice}.", end_node=header_end, fix=fix)
 
     def _compiled_by_numba(self) -> bool:
         """The loop is in a function that Numba compiles already: decorated (at any depth,
@@ -395,8 +408,68 @@ def _numba_call_arguments(context) -> set[str]:
     return names
 
 
-def _is_small(context, loop: cst.For) -> bool:
+def _counter(loop: cst.While) -> str | None:
+    """`i` of `while i < n:` (or `<=`) whose body steps it once by `i += 1` at its top
+    level and assigns it nowhere else: a range loop written by hand."""
+    test = loop.test
+    if not (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.LessThan | cst.LessThanEqual)
+        and loop.orelse is None
+        and isinstance(loop.body, cst.IndentedBlock)
+    ):
+        return None
+    name = test.left.value
+    steps = 0
+    for line in loop.body.body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for statement in line.body:
+            if (
+                isinstance(statement, cst.AugAssign)
+                and _is_name(statement.target, name)
+                and isinstance(statement.operator, cst.AddAssign)
+                and isinstance(statement.value, cst.Integer)
+                and statement.value.value == "1"
+            ):
+                steps += 1
+    if steps != 1:
+        return None
+    assigned = sum(
+        1
+        for node in walk(loop.body)
+        if isinstance(node, cst.AugAssign | cst.Assign | cst.AnnAssign | cst.For | cst.NamedExpr)
+        and name in _bound_names(node)
+    )
+    return name if assigned == 1 else None
+
+
+def _bound_names(node: cst.CSTNode) -> set[str]:
+    """The names an assignment (or a for loop) binds; `a[i] = ...` binds none."""
+    if isinstance(node, cst.Assign):
+        targets = [target.target for target in node.targets]
+    elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.For | cst.NamedExpr):
+        targets = [node.target]
+    else:
+        targets = []
+    found: set[str] = set()
+    while targets:
+        target = targets.pop()
+        if isinstance(target, cst.Name):
+            found.add(target.value)
+        elif isinstance(target, cst.Tuple | cst.List):
+            targets.extend(element.value for element in target.elements)
+        elif isinstance(target, cst.StarredElement):
+            targets.append(target.value)
+    return found
+
+
+def _is_small(context, loop: cst.For | cst.While) -> bool:
     """All the loops of the nest run over literal ranges of few elements in total."""
+    if isinstance(loop, cst.While):
+        return False  # a counter's bound is not read
     trips = 1
     for node in walk(loop):
         if isinstance(node, cst.For):
@@ -542,6 +615,8 @@ class _LoopScan:
         self.scope = scope
         self.numeric = True
         self.loop_variables: set[str] = set()
+        # The counter of a `while i < n:` loop, stepped by `i += 1`.
+        self.counter: str | None = None
         self.arrays_used: set[str] = set()
         self.element_access = False
         self.element_reads = 0
@@ -563,7 +638,7 @@ class _LoopScan:
     def elementwise(self) -> bool:
         return self.element_access and self.arithmetic
 
-    def check_loop(self, loop: cst.For) -> None:
+    def check_loop(self, loop: cst.For | cst.While) -> None:
         for node in walk(loop):
             if isinstance(node, cst.For):
                 if isinstance(node.target, cst.Name):
@@ -612,7 +687,8 @@ class _LoopScan:
                 # `out[i] = a[i]` copies element by element: as wasteful as arithmetic.
                 self.arithmetic = True
         elif isinstance(node, cst.AugAssign):
-            self.arithmetic = True
+            if not _is_name(node.target, self.counter or ""):  # `i += 1` steps a while loop
+                self.arithmetic = True
             self._target(node.target)
             self._expr(node.value)
         elif isinstance(node, cst.Return):
