@@ -614,11 +614,8 @@ def _used_as_hyperparameter(
 def _clause_body(clause: cst.CompFor, elements: tuple[cst.BaseExpression, ...]) -> list[cst.CSTNode]:
     """What a comprehension's `for` clause runs for each value: its conditions, the
     clauses inside it and the element(s)."""
-    rest: list[cst.CSTNode] = list(clause.ifs)
-    rest.extend([clause.inner_for_in] if clause.inner_for_in is not None else elements)
-    if clause.inner_for_in is not None:
-        rest.extend(elements)
-    return rest
+    inner = [clause.inner_for_in] if clause.inner_for_in is not None else []
+    return [*clause.ifs, *inner, *elements]
 
 
 def _elements(comprehension: cst.CSTNode) -> tuple[cst.BaseExpression, ...]:
