@@ -226,8 +226,8 @@ class PythonNumericLoop(Rule):
     """
     ## What it does
     Flags `for` loops over `range(...)`, and `while i < n:` loops that step a counter by
-    `i += 1`, whose body does element-wise arithmetic on NumPy arrays by index (`out[i, j] = ...`, `a[i] * b[i]`): arrays made by `np.*` in the same
-    function (or module), parameters annotated `np.ndarray` / `npt.NDArray`, and
+    `i += 1`, whose body does element-wise arithmetic on NumPy arrays by index
+    (`out[i, j] = ...`, `a[i] * b[i]`): arrays made by `np.*` in the same function (or module), parameters annotated `np.ndarray` / `npt.NDArray`, and
     parameters indexed only as 2-D arrays (`x[i, j]`). Loops that do anything but numbers
     (print, plot, I/O, lists, strings, calls to other functions) are left alone, as are
     loops over a handful of literal elements. One finding per outermost such loop.
