@@ -229,3 +229,23 @@ def test_python_and_libcst_statements_line_up_across_the_corpus():
         for start, statement in zip(starts, module.body, strict=True):
             assert start == line, path
             line += module.code_for_node(statement).count("\n")
+
+
+def test_the_collector_is_running_again_after_each_file(tmp_path):
+    import gc
+
+    settings = LintSettings(select_rules(["GL103"]))
+    for name, text in (
+        ("ok.py", "from sklearn.model_selection import GridSearchCV\n"),
+        ("bad.py", "from sklearn.model_selection import GridSearchCV\nx = (\n"),
+    ):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        lint_source(load_source(path, name, path.read_bytes()), settings)
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        lint_source(load_source(path, "bad.py", path.read_bytes()), settings)
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()
