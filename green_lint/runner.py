@@ -156,10 +156,10 @@ def _fix_file(
 def write_atomically(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder and a rename, keeping the permissions
     of the file it replaces (a new file, such as the cache, is private: 0600)."""
+    import tempfile  # here, not at the top: a check that writes nothing never needs it
+
     target = path.resolve()
     mode = target.stat().st_mode & 0o7777 if target.exists() else None
-    import tempfile
-
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -175,11 +175,11 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def _unified_diff(display_path: str, old: bytes, new: bytes, encoding: str = "utf-8") -> str:
+    import difflib  # only --diff needs it
+
     # Decoded as the file is (a latin-1 file's accents are no replacement characters).
     old_text = old.decode(encoding, errors="replace").splitlines(keepends=True)
     new_text = new.decode(encoding, errors="replace").splitlines(keepends=True)
-    import difflib
-
     lines = difflib.unified_diff(old_text, new_text, f"a/{display_path}", f"b/{display_path}")
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
