@@ -61,8 +61,9 @@ def noqa_on(line: str, row: int, comment_column: int | None = 0) -> Noqa | None:
 def file_level_codes(text: str) -> set[str] | None:
     """Codes a `# green-lint: noqa[: codes]` line turns off for the file; None means all."""
     codes: set[str] = set()
-    for match in FILE_NOQA.finditer(text):
-        comments = _comment_columns(text)
+    matches = list(FILE_NOQA.finditer(text))
+    comments = _comment_columns(text) if matches else None
+    for match in matches:
         row = len(_LINE_BREAK.findall(text, 0, match.start())) + 1
         # A line of a string (a docstring that shows the directive) is not a comment.
         if comments is not None and comments.get(row) != match.group(0).index("#"):

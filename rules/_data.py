@@ -12,6 +12,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import dotted_name, statements_of
+from green_lint.rules._loops import COMPREHENSIONS
 from green_lint.walk import children
 
 PANDAS = "pandas"
@@ -170,7 +171,6 @@ ARITHMETIC = (
 )
 COMPARISON = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual, cst.Equal, cst.NotEqual)
 LOOPS = (cst.For, cst.While)
-COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 EMPTY_MODULE = cst.Module(body=[])
 

@@ -17,6 +17,7 @@ from green_lint.walk import children
 
 DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 LOOPS = (cst.For, cst.While)
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 # Library calls that train one or several models each time they run.
 LIBRARY_TRAINING = frozenset(

@@ -198,7 +198,7 @@ class Numbers:
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
-        self._argparse: dict[str, cst.BaseExpression | None] | None = None
+        self._argparse = ArgparseDefaults(context)
 
     def resolve(self, node: cst.BaseExpression | None, depth: int = 0) -> float | None:
         if node is None or depth > 8:
@@ -263,46 +263,48 @@ class Numbers:
         return None
 
     def _argparse_value(self, node: cst.Attribute) -> float | None:
-        if self._argparse is None:
-            self._argparse = argparse_defaults(self.context)
-        default = argparse_default(self.context, node, self._argparse)
+        default = self._argparse.default_of(node)
         return _literal_number(default) if default is not None else None
 
 
-def argparse_default(
-    context: RuleContext, node: cst.Attribute, defaults: dict[str, cst.BaseExpression | None] | None = None
-) -> cst.BaseExpression | None:
-    """The `default=` of the `add_argument` behind `args.name`, when `args` is the result of
-    `parse_args()` (or is not assigned in the file at all, as in `def main(args)`)."""
-    if not isinstance(node.value, cst.Name) or node.value.value in ("self", "cls"):
-        return None
-    namespace = node.value
-    values = []
-    for scope in dict.fromkeys([context.scope(), context.module]):
-        values = context.assigned_values(namespace.value, scope)
-        if values:
-            break
-    if values and (len(values) != 1 or not _is_parse_args(values[0])):
-        return None
-    return (defaults if defaults is not None else argparse_defaults(context)).get(node.attr.value)
+class ArgparseDefaults:
+    """The `default=` behind `args.name`: the file's `add_argument` calls, read once."""
 
+    def __init__(self, context: RuleContext) -> None:
+        self.context = context
+        self._defaults: dict[str, cst.BaseExpression | None] | None = None
 
-def argparse_defaults(context: RuleContext) -> dict[str, cst.BaseExpression | None]:
-    """`dest -> default` of every `add_argument` of the file; None for a destination
-    defined twice with different defaults."""
-    found: dict[str, cst.BaseExpression | None] = {}
-    for call in calls_in(context.module):
-        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
-            continue
-        dest = _argparse_dest(call)
-        default = keyword(call, "default")
-        if dest is None or default is None:
-            continue
-        if dest in found and not (found[dest] is not None and found[dest].deep_equals(default.value)):
-            found[dest] = None
-        else:
-            found[dest] = default.value
-    return found
+    def default_of(self, node: cst.Attribute) -> cst.BaseExpression | None:
+        """The default of `args.name` when `args` is the result of `parse_args()` (or is
+        not assigned in the file at all, as in `def main(args)`)."""
+        context = self.context
+        if not isinstance(node.value, cst.Name) or node.value.value in ("self", "cls"):
+            return None
+        values = []
+        for scope in dict.fromkeys([context.scope(), context.module]):
+            values = context.assigned_values(node.value.value, scope)
+            if values:
+                break
+        if values and (len(values) != 1 or not _is_parse_args(values[0])):
+            return None
+        if self._defaults is None:
+            self._defaults = self._read()
+        return self._defaults.get(node.attr.value)
+
+    def _read(self) -> dict[str, cst.BaseExpression | None]:
+        """`dest -> default` of every `add_argument` of the file; None for a destination
+        defined twice with different defaults."""
+        found: dict[str, cst.BaseExpression | None] = {}
+        for call in calls_in(self.context.module):
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+                continue
+            dest = _argparse_dest(call)
+            default = keyword(call, "default")
+            if dest is None or default is None:
+                continue
+            known = found.get(dest, default.value)
+            found[dest] = default.value if known is not None and known.deep_equals(default.value) else None
+        return found
 
 
 def _literal_number(node: cst.BaseExpression) -> float | None:

@@ -6,7 +6,6 @@ import libcst as cst
 
 from green_lint.rule import Fix, Rule
 from green_lint.rules._data import (
-    COMPREHENSIONS,
     PANDAS,
     POLARS,
     SERIES_ATTRIBUTES,
@@ -31,6 +30,7 @@ from green_lint.rules._data import (
     subscript_indices,
     walk,
 )
+from green_lint.rules._loops import COMPREHENSIONS
 
 # Receivers whose `.apply(..., axis=1)` is not a row loop over a frame.
 NOT_FRAMES = frozenset({"groupby", "rolling", "expanding", "ewm", "resample", "style", "str", "dt"})

@@ -13,6 +13,7 @@ from green_lint.fixes import insert_lines_before, top_level_line_of
 from green_lint.names import dotted_name
 from green_lint.rule import Fix, Rule
 from green_lint.rules._loops import (
+    COMPREHENSIONS,
     DEFINITIONS,
     FileFunctions,
     argument,
@@ -39,7 +40,6 @@ PRODUCT = "itertools.product"
 # Calls a loop may iterate through without changing what it iterates over.
 PASS_THROUGH = ("builtins.enumerate", "builtins.list", "builtins.tuple", "builtins.sorted")
 MAX_HOPS = 4
-COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 DEFAULT_SPACE_NUM = 50  # numpy.linspace/logspace/geomspace
 NOT_VALUES = object()  # "not a literal list of values"
 

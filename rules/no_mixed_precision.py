@@ -8,7 +8,7 @@ import libcst as cst
 
 from green_lint.rule import Rule
 from green_lint.rules._loops import DEFINITIONS, FileFunctions, argument
-from green_lint.rules._training import argparse_default
+from green_lint.rules._training import ArgparseDefaults
 
 AMP_MODULES = ("torch.amp", "torch.cuda.amp", "torch.cpu.amp")
 AMP_NAMES = ("torch.autocast", "torch.GradScaler")
@@ -108,6 +108,7 @@ class NoMixedPrecision(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._cuda = False
+        self._argparse = ArgparseDefaults(self.context)
         self._reduced_precision = any(
             target.startswith(prefix)
             for target in self.context.imports.bindings.values()
@@ -188,7 +189,7 @@ class NoMixedPrecision(Rule):
         if isinstance(node, cst.Call) and self.context.resolves_to(node.func, TORCH_DEVICE):
             return self._is_cuda(argument(node, 0, "type"), hops + 1)
         if isinstance(node, cst.Attribute):  # `args.device` with `add_argument("--device", default="cuda")`
-            return self._is_cuda(argparse_default(self.context, node), hops + 1)
+            return self._is_cuda(self._argparse.default_of(node), hops + 1)
         return False
 
     def leave_Module(self, original_node: cst.Module) -> None:
