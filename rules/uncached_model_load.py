@@ -349,19 +349,19 @@ def _load_targets(path: list[cst.CSTNode], call: cst.Call) -> list[cst.BaseExpre
     return []
 
 
-def _guarded_by_target(root: cst.CSTNode, call: cst.Call) -> bool:
+def _guarded_by_target(root: cst.CSTNode, call: cst.Call, path: list[cst.CSTNode] | None = None) -> bool:
     """`if model is None: model = load(...)`: the load runs while its target is unset."""
-    path = path_to(root, call) or []
-    targets = [_code(target) for target in _load_targets(path, call)]
+    path = path if path is not None else path_to(root, call) or []
+    targets = _load_targets(path, call)
     if not targets:
         return False
+    names = [_code(target) for target in targets]
+    cache_entry = any(isinstance(target, cst.Subscript) for target in targets)
     for index, node in enumerate(path[:-1]):
         if isinstance(node, cst.If | cst.IfExp) and path[index + 1] is not node.test:
             test = _code(node.test)
-            if any(re.search(rf"(?<![\w.]){re.escape(target)}(?![\w])", test) for target in targets):
-                return True
-            if any(isinstance(t, cst.Subscript) for t in _load_targets(path, call)):
-                return True  # `if key not in cache: cache[key] = load(...)`
+            if cache_entry or any(re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", test) for name in names):
+                return True  # a cache entry: `if key not in cache: cache[key] = load(...)`
     return False
 
 
@@ -385,7 +385,7 @@ def _lazy_load(func: cst.FunctionDef, call: cst.Call) -> bool:
         )
         if kept and conditional:
             return True
-    return _guarded_by_target(func, call)
+    return _guarded_by_target(func, call, path)
 
 
 def _runs_once(loop: cst.CSTNode, call: cst.Call, invariance: _Invariance) -> bool:
