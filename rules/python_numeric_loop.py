@@ -9,6 +9,7 @@ import libcst as cst
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
 from green_lint.rules._data import block_statements, find_parameter, names_in, walk
+from green_lint.rules._loops import target_names
 from green_lint.walk import children
 
 NUMPY = "numpy"
@@ -418,32 +419,23 @@ def _counter(loop: cst.While) -> str | None:
         and len(test.comparisons) == 1
         and isinstance(test.comparisons[0].operator, cst.LessThan | cst.LessThanEqual)
         and loop.orelse is None
-        and isinstance(loop.body, cst.IndentedBlock)
     ):
         return None
     name = test.left.value
-    steps = 0
-    for line in loop.body.body:
-        if not isinstance(line, cst.SimpleStatementLine):
-            continue
-        for statement in line.body:
-            if (
-                isinstance(statement, cst.AugAssign)
-                and _is_name(statement.target, name)
-                and isinstance(statement.operator, cst.AddAssign)
-                and isinstance(statement.value, cst.Integer)
-                and statement.value.value == "1"
-            ):
-                steps += 1
-    if steps != 1:
-        return None
-    assigned = sum(
-        1
-        for node in walk(loop.body)
-        if isinstance(node, cst.AugAssign | cst.Assign | cst.AnnAssign | cst.For | cst.NamedExpr)
-        and name in _bound_names(node)
+    steps = [statement for statement in block_statements(loop.body) if _steps_by_one(statement, name)]
+    assignments = [node for node in walk(loop.body) if name in _bound_names(node)]
+    # The one step is the only binding of the counter in the body.
+    return name if len(steps) == 1 and [id(node) for node in assignments] == [id(steps[0])] else None
+
+
+def _steps_by_one(statement: cst.CSTNode, name: str) -> bool:
+    return (
+        isinstance(statement, cst.AugAssign)
+        and _is_name(statement.target, name)
+        and isinstance(statement.operator, cst.AddAssign)
+        and isinstance(statement.value, cst.Integer)
+        and statement.value.value == "1"
     )
-    return name if assigned == 1 else None
 
 
 def _bound_names(node: cst.CSTNode) -> set[str]:
@@ -453,17 +445,8 @@ def _bound_names(node: cst.CSTNode) -> set[str]:
     elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.For | cst.NamedExpr):
         targets = [node.target]
     else:
-        targets = []
-    found: set[str] = set()
-    while targets:
-        target = targets.pop()
-        if isinstance(target, cst.Name):
-            found.add(target.value)
-        elif isinstance(target, cst.Tuple | cst.List):
-            targets.extend(element.value for element in target.elements)
-        elif isinstance(target, cst.StarredElement):
-            targets.append(target.value)
-    return found
+        return set()
+    return {name for target in targets for name in target_names(target)}
 
 
 def _is_small(context, loop: cst.For | cst.While) -> bool:
@@ -648,16 +631,8 @@ class _LoopScan:
         self._statement(loop)
 
     def _block(self, block: cst.BaseSuite) -> None:
-        if isinstance(block, cst.SimpleStatementSuite):
-            for statement in block.body:
-                self._statement(statement)
-            return
-        for line in block.body:
-            if isinstance(line, cst.SimpleStatementLine):
-                for statement in line.body:
-                    self._statement(statement)
-            else:
-                self._statement(line)
+        for statement in block_statements(block):
+            self._statement(statement)
 
     def _statement(self, node: cst.CSTNode) -> None:
         if not self.numeric:
