@@ -33,6 +33,7 @@ class CheckRequest:
     statistics: bool = False
     exit_zero: bool = False
     no_cache: bool = False
+    cache_dir: Path | None = None  # --cache-dir; else GREEN_LINT_CACHE_DIR; else the config's
     jobs: int | None = None
     quiet: bool = False
     preview: bool | None = None
@@ -78,8 +79,8 @@ def run_check(request: CheckRequest) -> int:
             return _report(request, output_format, settings, [], config, [])
         return 0
     mode = "diff" if request.diff else "fix" if request.fix else "check"
-    cache_dir = None if request.no_cache else Path(config.cache_dir)
-    results = run(jobs, settings, RunOptions(mode, request.unsafe_fixes, request.jobs, cache_dir))
+    cache = None if request.no_cache else _cache_location(request, config)
+    results = run(jobs, settings, RunOptions(mode, request.unsafe_fixes, request.jobs, cache), _warn)
     internal_errors = [error for result in results for error in result.errors]
     for error in internal_errors:
         typer.echo(f"green-lint: error: {error}", err=True)
@@ -116,6 +117,19 @@ def _adopt_and_report(
     if request.add_noqa:
         adoption.add_noqa(jobs, results)
     return _report(request, output_format, settings, results, config, internal_errors)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"green-lint: warning: {message}", err=True)
+
+
+def _cache_location(request: CheckRequest, config):
+    from green_lint.cache import location_for
+
+    user_choice = request.cache_dir or (
+        Path(os.environ["GREEN_LINT_CACHE_DIR"]) if os.environ.get("GREEN_LINT_CACHE_DIR") else None
+    )
+    return location_for(Path(config.root), Path(config.cache_dir), user_choice, _warn)
 
 
 def _output_format(name: str) -> str:

@@ -72,6 +72,10 @@ def check(
     statistics: Annotated[bool, typer.Option("--statistics", help="Count findings per rule.")] = False,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even with findings.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Keep the cache here (default: .green-lint-cache in the project)."),
+    ] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print findings only, no summary.")] = False,
     preview: Annotated[bool | None, typer.Option("--preview/--no-preview")] = None,
@@ -119,6 +123,7 @@ def check(
         statistics=statistics,
         exit_zero=exit_zero,
         no_cache=no_cache,
+        cache_dir=cache_dir,
         jobs=jobs,
         quiet=quiet,
         preview=preview,

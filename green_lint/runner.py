@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from green_lint import __version__
+from green_lint.cache import CachedFile, CacheLocation, LintCache, Warn, entry_key, settings_key
 from green_lint.engine import LintSettings, lint_source, source_error_findings
 from green_lint.findings import Finding
 from green_lint.source import SourceError, SourceFile, load_source
@@ -32,7 +31,7 @@ class RunOptions:
     mode: str = "check"  # "check" | "fix" | "diff"
     unsafe_fixes: bool = False
     jobs: int | None = None
-    cache_dir: Path | None = None  # None: no cache
+    cache: CacheLocation | None = None  # None: no cache
 
 
 @dataclass
@@ -44,12 +43,20 @@ class FileResult:
     diff: str = ""
     # Source texts for code frames: display path (or "path:cellN") -> text.
     frames: dict[str, str] = field(default_factory=dict)
-    cache_entry: tuple[str, list[Finding]] | None = None
+    cache_entry: CachedFile | None = None
 
 
-def run(jobs: Sequence[Job], settings: LintSettings, options: RunOptions) -> list[FileResult]:
-    cache = _Cache.load(options.cache_dir, settings) if options.mode == "check" else None
-    work = [(job, settings, options, cache.get(job) if cache else None) for job in jobs]
+def run(
+    jobs: Sequence[Job], settings: LintSettings, options: RunOptions, warn: Warn = lambda message: None
+) -> list[FileResult]:
+    """Lint (or fix) every job; `warn` hears of problems that do not stop the run."""
+    cache = None
+    if options.mode == "check" and options.cache is not None:
+        name = settings_key([rule.code for rule in settings.rules], settings.rule_options)
+        cache = LintCache.load(options.cache, name, warn)
+    work = [
+        (job, settings, options, cache.get(job.path, job.ignored_codes) if cache else None) for job in jobs
+    ]
     worker_count = options.jobs or os.cpu_count() or 1
     if len(jobs) >= POOL_THRESHOLD and worker_count > 1:
         # Imported here: the pre-commit case (a handful of files) never needs a pool.
@@ -60,7 +67,12 @@ def run(jobs: Sequence[Job], settings: LintSettings, options: RunOptions) -> lis
     else:
         results = [_process_packed(item) for item in work]
     if cache is not None:
-        cache.save(jobs, results)
+        cache.save(
+            [
+                (entry_key(job.path, job.ignored_codes), r.cache_entry)
+                for job, r in zip(jobs, results, strict=True)
+            ]
+        )
     return results
 
 
@@ -69,7 +81,7 @@ def _process_packed(item) -> FileResult:
 
 
 def process_file(
-    job: Job, settings: LintSettings, options: RunOptions, cached: tuple[str, list[Finding]] | None = None
+    job: Job, settings: LintSettings, options: RunOptions, cached: CachedFile | None = None
 ) -> FileResult:
     result = FileResult(display_path=job.display_path)
     if job.ignored_codes:
@@ -196,58 +208,3 @@ def _frames(source: SourceFile) -> dict[str, str]:
 def _add_frames(result: FileResult, job: Job, data: bytes) -> None:
     with contextlib.suppress(SourceError):
         result.frames = _frames(load_source(job.path, job.display_path, data))
-
-
-class _Cache:
-    """Findings per file, keyed by content hash, in one file per version and settings."""
-
-    def __init__(self, path: Path, entries: dict[str, tuple[str, list[Finding]]]) -> None:
-        self.path = path
-        self.entries = entries
-
-    @classmethod
-    def load(cls, cache_dir: Path | None, settings: LintSettings) -> _Cache | None:
-        if cache_dir is None:
-            return None
-        key = hashlib.blake2b(
-            repr(
-                (
-                    __version__,
-                    [rule.code for rule in settings.rules],
-                    sorted((code, sorted(o.items())) for code, o in settings.rule_options.items()),
-                )
-            ).encode(),
-            digest_size=12,
-        ).hexdigest()
-        path = cache_dir / __version__ / f"{key}.pickle"
-        try:
-            entries = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            entries = {}
-        return cls(path, entries)
-
-    def get(self, job: Job) -> tuple[str, list[Finding]] | None:
-        return self.entries.get(_cache_key(job))
-
-    def save(self, jobs: Sequence[Job], results: Sequence[FileResult]) -> None:
-        changed = False
-        for job, result in zip(jobs, results, strict=True):
-            known = self.entries.get(_cache_key(job))
-            # By digest, not identity: entries come back from pool workers as copies.
-            if result.cache_entry is not None and (known is None or known[0] != result.cache_entry[0]):
-                self.entries[_cache_key(job)] = result.cache_entry
-                changed = True
-        if not changed:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            gitignore = self.path.parent.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by green-lint.\n*\n")
-            write_atomically(self.path, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            pass  # a read-only tree: run without a cache
-
-
-def _cache_key(job: Job) -> str:
-    return f"{os.path.abspath(job.path)}|{','.join(sorted(job.ignored_codes))}"

@@ -73,3 +73,16 @@ def cli(monkeypatch, capsys):
         return CliResult(code if isinstance(code, int) else 1, out, err)
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_home(tmp_path_factory):
+    """The cache key lives in the user's cache home: keep the tests' key out of the real one."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache-home"))
+    os.environ.pop("GREEN_LINT_CACHE_DIR", None)
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous

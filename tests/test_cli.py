@@ -21,9 +21,11 @@ import jsonschema
 import libcst as cst
 import pytest
 
+import green_lint.cache
 import green_lint.check
 import green_lint.fix
 from green_lint import __version__, runner
+from green_lint.cache import CacheLocation
 from green_lint.engine import LintSettings
 from green_lint.fix import fix_source
 from green_lint.registry import all_rules, rule_by_code
@@ -627,10 +629,10 @@ def test_a_warm_run_through_the_pool_does_not_rewrite_the_cache(tmp_path, monkey
         (tmp_path / f"m{index}.py").write_text(GRID)
         jobs.append(runner.Job(tmp_path / f"m{index}.py", f"m{index}.py"))
     settings = LintSettings(rules=[rule_by_code("GL001"), rule_by_code("GL103")])
-    options = runner.RunOptions(jobs=2, cache_dir=tmp_path / "cache")
+    options = runner.RunOptions(jobs=2, cache=CacheLocation(tmp_path / "cache"))
     cold = runner.run(jobs, settings, options)
     writes = []
-    monkeypatch.setattr(runner, "write_atomically", lambda path, data: writes.append(path))
+    monkeypatch.setattr(green_lint.cache, "_write_file", lambda location, name, data: writes.append(name))
     warm = runner.run(jobs, settings, options)
     assert _RecordingPool.started == [2, 2]
     assert writes == []
