@@ -1,0 +1,113 @@
+"""Who calls the file's own functions, and with what: the in-file call graph."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from green_lint.semantic.model import SemanticModel
+from green_lint.semantic.scopes import Binding
+from green_lint.walk import walk
+
+
+class CallGraph:
+    def __init__(self, model: SemanticModel) -> None:
+        self.model = model
+        self._calls = [node for node in walk(model.module) if isinstance(node, cst.Call)]
+        self._sites: dict[int, list[cst.Call]] = {}
+        self._indexed = False
+
+    def sites(self, function: cst.FunctionDef) -> list[cst.Call]:
+        """The calls in this file that run `function`: by its name where that name means it,
+        or as `self.<name>(...)` inside its own class."""
+        if not self._indexed:
+            self._index()
+        return self._sites.get(id(function), [])
+
+    def _index(self) -> None:
+        self._indexed = True
+        for call in self._calls:
+            target = self._target(call)
+            if target is not None:
+                self._sites.setdefault(id(target), []).append(call)
+
+    def _target(self, call: cst.Call) -> cst.FunctionDef | None:
+        func = call.func
+        if isinstance(func, cst.Name):
+            definition = self.model.definition(func)
+            return definition if isinstance(definition, cst.FunctionDef) else None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            scope = self.model.scope_of(call)
+            while scope is not None and scope.kind != "function":
+                scope = scope.parent
+            if scope is None or scope.parent is None or scope.parent.kind != "class":
+                return None
+            params = scope.node.params.params
+            if not params or params[0].name.value != func.value.value:
+                return None
+            for binding in scope.parent.bindings.get(func.attr.value, ()):
+                if binding.kind == "function":
+                    return binding.site
+        return None
+
+    def callers(self, function: cst.FunctionDef) -> list[cst.FunctionDef | cst.Module]:
+        """The functions (or the module) from which `function` is called."""
+        found: list[cst.FunctionDef | cst.Module] = []
+        for call in self.sites(function):
+            owner = next(
+                (
+                    node
+                    for node in reversed(self.model.locate(call).scope_nodes)
+                    if isinstance(node, cst.FunctionDef)
+                ),
+                self.model.module,
+            )
+            if all(owner is not known for known in found):
+                found.append(owner)
+        return found
+
+    def argument_values(self, parameter: Binding) -> list[cst.BaseExpression]:
+        """The expressions the file's own call sites pass for a parameter."""
+        function = parameter.statement
+        if not isinstance(function, cst.FunctionDef):
+            return []
+        positional = [*function.params.posonly_params, *function.params.params]
+        is_method = isinstance(self.model.scope_of(function).node, cst.ClassDef)
+        values = []
+        for call in self.sites(function):
+            shift = 1 if is_method and isinstance(call.func, cst.Attribute) else 0
+            for index, arg in enumerate(call.args):
+                if arg.star:
+                    break
+                if arg.keyword is not None:
+                    if arg.keyword.value == parameter.name:
+                        values.append(arg.value)
+                elif index + shift < len(positional) and positional[index + shift] is parameter.site:
+                    values.append(arg.value)
+        return values
+
+    def argparse_default(self, dest: str) -> cst.BaseExpression | None:
+        """The `default=` of the `add_argument` that fills `args.<dest>`, if one does."""
+        for call in self._calls:
+            func = call.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "add_argument"):
+                continue
+            if _argparse_dest(call) == dest:
+                for arg in call.args:
+                    if arg.keyword is not None and arg.keyword.value == "default":
+                        return arg.value
+        return None
+
+
+def _argparse_dest(call: cst.Call) -> str | None:
+    flags = []
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == "dest" and isinstance(arg.value, cst.SimpleString):
+                return arg.value.evaluated_value
+            continue
+        if isinstance(arg.value, cst.SimpleString):
+            flags.append(arg.value.evaluated_value)
+    if not flags:
+        return None
+    long = next((flag for flag in flags if isinstance(flag, str) and flag.startswith("--")), flags[0])
+    return long.lstrip("-").replace("-", "_") if isinstance(long, str) else None

@@ -1,0 +1,227 @@
+"""Scopes and the bindings each one holds, read from statements without visiting expressions.
+
+Python's rules, as CPython applies them: a name bound anywhere in a function is local to
+the whole function unless declared `global` or `nonlocal`; a class body is a scope that
+the functions inside it do not see; a comprehension is a scope of its own whose first
+iterable is evaluated outside it; a walrus in a comprehension binds in the enclosing
+function. Parameter defaults, decorators and annotations belong to the enclosing scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from green_lint.names import dotted_name, statements_of
+
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+SCOPE_NODES = (cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda, *COMPREHENSIONS)
+
+
+@dataclass(eq=False)
+class Binding:
+    """One place that binds a name.
+
+    `value` is the whole expression assigned when one is (`x = value`, `x: T = value`, a
+    parameter's default); `element` is the position inside an unpacked tuple
+    (`a, b = 1, 2` binds `b` with value `1, 2` and element 1)."""
+
+    name: str
+    kind: str  # import, assignment, augmented, parameter, function, class, loop, with, except, walrus, deletion, comprehension, global
+    site: cst.CSTNode  # the node that binds: a Name target, an import alias, a Param, a def
+    statement: cst.CSTNode | None = None
+    value: cst.BaseExpression | None = None
+    element: tuple[int, ...] = ()
+    qualified: str | None = None  # for imports: what the name stands for
+    import_statement: cst.Import | cst.ImportFrom | None = None
+
+    @property
+    def is_import(self) -> bool:
+        return self.kind == "import"
+
+
+@dataclass(eq=False)
+class Scope:
+    node: cst.CSTNode
+    parent: Scope | None
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    declared_global: set[str] = field(default_factory=set)
+    declared_nonlocal: set[str] = field(default_factory=set)
+    star_imports: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        node = self.node
+        if isinstance(node, cst.Module):
+            return "module"
+        if isinstance(node, cst.FunctionDef):
+            return "function"
+        if isinstance(node, cst.ClassDef):
+            return "class"
+        if isinstance(node, cst.Lambda):
+            return "lambda"
+        return "comprehension"
+
+    def add(self, binding: Binding) -> None:
+        self.bindings.setdefault(binding.name, []).append(binding)
+
+    def binds(self, name: str) -> bool:
+        return (
+            name in self.bindings and name not in self.declared_global and name not in self.declared_nonlocal
+        )
+
+
+def build_scope(node: cst.CSTNode, parent: Scope | None, with_walrus: bool) -> Scope:
+    """The scope `node` opens (a Module, FunctionDef, ClassDef, Lambda or comprehension)."""
+    scope = Scope(node, parent)
+    if isinstance(node, cst.FunctionDef | cst.Lambda):
+        for param in parameters(node.params):
+            scope.add(Binding(param.name.value, "parameter", param, node, param.default))
+    if isinstance(node, COMPREHENSIONS):
+        comp_for = node.for_in
+        while comp_for is not None:
+            for name, element, site in target_names(comp_for.target):
+                scope.add(Binding(name, "comprehension", site, comp_for, element=element))
+            comp_for = comp_for.inner_for_in
+        return scope
+    if isinstance(node, cst.Lambda):
+        return scope
+    for statement in statements_of(node, enter_definitions=False):
+        _bind_statement(scope, statement)
+    if with_walrus:
+        _bind_walruses(scope)
+    return scope
+
+
+def parameters(params: cst.Parameters) -> list[cst.Param]:
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            found.append(star)
+    return found
+
+
+def _bind_statement(scope: Scope, statement: cst.CSTNode) -> None:
+    if isinstance(statement, cst.Assign):
+        for target in statement.targets:
+            for name, element, site in target_names(target.target):
+                scope.add(Binding(name, "assignment", site, statement, statement.value, element))
+    elif isinstance(statement, cst.AnnAssign):
+        for name, element, site in target_names(statement.target):
+            scope.add(Binding(name, "assignment", site, statement, statement.value, element))
+    elif isinstance(statement, cst.AugAssign):
+        for name, _, site in target_names(statement.target):
+            scope.add(Binding(name, "augmented", site, statement))
+    elif isinstance(statement, cst.For):
+        for name, element, site in target_names(statement.target):
+            scope.add(Binding(name, "loop", site, statement, statement.iter, element))
+    elif isinstance(statement, cst.With):
+        for item in statement.items:
+            if item.asname is not None:
+                for name, element, site in target_names(item.asname.name):
+                    scope.add(Binding(name, "with", site, statement, item.item, element))
+    elif isinstance(statement, cst.Try | cst.TryStar):
+        for handler in statement.handlers:
+            if handler.name is not None and isinstance(handler.name.name, cst.Name):
+                scope.add(Binding(handler.name.name.value, "except", handler.name.name, handler))
+    elif isinstance(statement, cst.FunctionDef):
+        scope.add(Binding(statement.name.value, "function", statement, statement))
+    elif isinstance(statement, cst.ClassDef):
+        scope.add(Binding(statement.name.value, "class", statement, statement))
+    elif isinstance(statement, cst.Import | cst.ImportFrom):
+        bind_import(scope, statement)
+    elif isinstance(statement, cst.Global):
+        scope.declared_global.update(item.name.value for item in statement.names)
+    elif isinstance(statement, cst.Nonlocal):
+        scope.declared_nonlocal.update(item.name.value for item in statement.names)
+    elif isinstance(statement, cst.Del):
+        for name, _, site in target_names(statement.target):
+            scope.add(Binding(name, "deletion", site, statement))
+    elif isinstance(statement, cst.Match):
+        for case in statement.cases:
+            for site in _capture_names(case.pattern):
+                scope.add(Binding(site.value, "assignment", site, case))
+
+
+def bind_import(scope: Scope, statement: cst.Import | cst.ImportFrom) -> None:
+    if isinstance(statement, cst.Import):
+        _bind_import(scope, statement)
+    else:
+        _bind_import_from(scope, statement)
+
+
+def _bind_import(scope: Scope, statement: cst.Import) -> None:
+    for alias in statement.names:
+        full = dotted_name(alias.name)
+        if full is None:
+            continue
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            local, qualified = alias.asname.name.value, full
+        else:
+            # `import a.b.c` binds `a`; `a.b.c.X` then resolves through attributes.
+            local = qualified = full.split(".", 1)[0]
+        scope.add(Binding(local, "import", alias, statement, qualified=qualified, import_statement=statement))
+
+
+def _bind_import_from(scope: Scope, statement: cst.ImportFrom) -> None:
+    module = dotted_name(statement.module) if statement.module is not None else ""
+    if module is None:
+        return
+    prefix = "." * len(statement.relative) + module
+    if isinstance(statement.names, cst.ImportStar):
+        scope.star_imports.append(prefix)
+        return
+    joiner = "" if prefix.endswith(".") else "."
+    for alias in statement.names:
+        name = dotted_name(alias.name)
+        if name is None:
+            continue
+        local = name
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            local = alias.asname.name.value
+        qualified = f"{prefix}{joiner}{name}" if prefix else name
+        scope.add(Binding(local, "import", alias, statement, qualified=qualified, import_statement=statement))
+
+
+def target_names(
+    target: cst.CSTNode, element: tuple[int, ...] = ()
+) -> Iterator[tuple[str, tuple[int, ...], cst.Name]]:
+    """The names an assignment target binds, with their position in an unpacking."""
+    if isinstance(target, cst.Name):
+        yield target.value, element, target
+    elif isinstance(target, cst.Tuple | cst.List):
+        for index, item in enumerate(target.elements):
+            inner = item.value
+            if isinstance(item, cst.StarredElement):
+                # A starred target takes a list of the rest: its value is not one element.
+                for name, _, site in target_names(inner):
+                    yield name, (), site
+            else:
+                yield from target_names(inner, (*element, index))
+    elif isinstance(target, cst.StarredElement):
+        yield from target_names(target.value)
+
+
+def _capture_names(pattern: cst.CSTNode) -> Iterator[cst.Name]:
+    from green_lint.walk import walk
+
+    for node in walk(pattern):
+        if isinstance(node, cst.MatchAs | cst.MatchStar) and node.name is not None:
+            yield node.name
+
+
+def _bind_walruses(scope: Scope) -> None:
+    """`(x := value)` binds in the nearest enclosing function or module scope, even when
+    written inside a comprehension."""
+    from green_lint.walk import children
+
+    pending = list(children(scope.node)) if not isinstance(scope.node, cst.Module) else list(scope.node.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue  # their own scopes
+        if isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+            scope.add(Binding(node.target.value, "walrus", node.target, node, node.value))
+        pending.extend(children(node))

@@ -1,0 +1,289 @@
+"""The values a name or expression may have where it is used, folded to constants where
+they are simple: literals, arithmetic, names whose reaching assignments agree, tuple
+unpacking, parameter defaults and the arguments of the file's own call sites, `self.x` set
+in the class, `args.x` with an argparse default, and literal dict configs."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import libcst as cst
+
+from green_lint.semantic.calls import CallGraph
+from green_lint.semantic.flow import ReachingBindings
+from green_lint.semantic.model import SemanticModel
+from green_lint.semantic.scopes import Binding, Scope
+
+UNKNOWN = object()
+_MAX_DEPTH = 8
+_ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
+    cst.Add: operator.add,
+    cst.Subtract: operator.sub,
+    cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv,
+    cst.FloorDivide: operator.floordiv,
+    cst.Modulo: operator.mod,
+    cst.Power: operator.pow,
+}
+
+
+class Values:
+    def __init__(self, model: SemanticModel) -> None:
+        self.model = model
+        self._flows: dict[int, ReachingBindings] = {}
+        self._calls: CallGraph | None = None
+
+    @property
+    def calls(self) -> CallGraph:
+        if self._calls is None:
+            self._calls = CallGraph(self.model)
+        return self._calls
+
+    # -- bindings that reach a use --------------------------------------------------------
+    def reaching(self, name: cst.Name) -> list[Binding]:
+        """The bindings of `name` that may reach this use of it."""
+        found = self.model.lookup(name.value, name)
+        if found is None:
+            return []
+        scope, bindings = found
+        location = self.model.locate(name)
+        flow_scope = next(
+            node
+            for node in reversed(location.scope_nodes)
+            if isinstance(node, cst.Module | cst.FunctionDef | cst.ClassDef)
+        )
+        if scope.node is flow_scope and location.statement is not None:
+            reached = self._flow(scope).at(location.statement, name.value)
+            if reached:
+                return [binding for binding in bindings if binding in reached]
+        # Bound in an enclosing scope (it may change whenever this runs), or not tracked.
+        return list(bindings)
+
+    def _flow(self, scope: Scope) -> ReachingBindings:
+        flow = self._flows.get(id(scope.node))
+        if flow is None:
+            flow = self._flows[id(scope.node)] = ReachingBindings(scope)
+        return flow
+
+    # -- expressions --------------------------------------------------------------------
+    def expressions(self, node: cst.BaseExpression, depth: int = 0) -> list[cst.BaseExpression]:
+        """The expressions `node` may evaluate to, following names, parameters, `self.x`,
+        `args.x` and dict configs; `node` itself when nothing can be followed."""
+        if depth > _MAX_DEPTH:
+            return [node]
+        if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
+            found = []
+            for binding in self.reaching(node):
+                found.extend(self._binding_expressions(binding, depth + 1))
+            return found or [node]
+        if isinstance(node, cst.Attribute):
+            followed = self._attribute_values(node, depth + 1)
+            return followed or [node]
+        if isinstance(node, cst.Subscript):
+            followed = self._dict_entry(node, depth + 1)
+            return followed or [node]
+        return [node]
+
+    def _binding_expressions(self, binding: Binding, depth: int) -> list[cst.BaseExpression]:
+        if binding.kind == "parameter":
+            values = [binding.value] if binding.value is not None else []
+            values.extend(self.calls.argument_values(binding))
+            return [v for value in values for v in self.expressions(value, depth)]
+        if binding.kind in ("assignment", "walrus") and binding.value is not None:
+            value = binding.value
+            for index in binding.element:
+                value = _element(value, index)
+                if value is None:
+                    return []
+            return self.expressions(value, depth)
+        return []
+
+    def constants(self, node: cst.BaseExpression) -> list[Any]:
+        """Every constant `node` may fold to; UNKNOWN among them when one does not fold."""
+        return [self.fold(expression) for expression in self.expressions(node)]
+
+    def constant(self, node: cst.BaseExpression | None, default: Any = UNKNOWN) -> Any:
+        """The one constant `node` folds to, or `default` when it has none or several."""
+        if node is None:
+            return default
+        values = self.constants(node)
+        if not values or any(v is UNKNOWN for v in values):
+            return default
+        first = values[0]
+        return first if all(v == first and type(v) is type(first) for v in values) else default
+
+    def fold(self, node: cst.BaseExpression, depth: int = 0) -> Any:
+        if depth > _MAX_DEPTH:
+            return UNKNOWN
+        if isinstance(node, cst.Integer | cst.Float | cst.SimpleString | cst.ConcatenatedString):
+            try:
+                return node.evaluated_value
+            except Exception:  # an f-string piece or bytes that does not evaluate
+                return UNKNOWN
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False", "None"):
+                return {"True": True, "False": False, "None": None}[node.value]
+            return self._single(node, depth)
+        if isinstance(node, cst.UnaryOperation):
+            value = self.fold(node.expression, depth + 1)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if isinstance(node.operator, cst.Minus):
+                    return -value
+                if isinstance(node.operator, cst.Plus):
+                    return value
+            if isinstance(node.operator, cst.Not) and value is not UNKNOWN:
+                return not value
+            return UNKNOWN
+        if isinstance(node, cst.BinaryOperation):
+            apply = _ARITHMETIC.get(type(node.operator))
+            left, right = self.fold(node.left, depth + 1), self.fold(node.right, depth + 1)
+            if apply is None or not _number(left) or not _number(right):
+                return UNKNOWN
+            try:
+                return apply(left, right)
+            except (ArithmeticError, ValueError):
+                return UNKNOWN
+        if isinstance(node, cst.Tuple | cst.List):
+            items = [
+                self.fold(e.value, depth + 1) for e in node.elements if not isinstance(e, cst.StarredElement)
+            ]
+            if len(items) != len(node.elements) or UNKNOWN in items:
+                return UNKNOWN
+            return tuple(items) if isinstance(node, cst.Tuple) else items
+        if isinstance(node, cst.Attribute | cst.Subscript):
+            return self._single(node, depth)
+        if (
+            isinstance(node, cst.Call)
+            and len(node.args) == 1
+            and self.model.qualified_name(node.func) == "builtins.len"
+        ):
+            items = self.fold(node.args[0].value, depth + 1)
+            return len(items) if isinstance(items, list | tuple | str) else UNKNOWN
+        return UNKNOWN
+
+    def _single(self, node: cst.BaseExpression, depth: int) -> Any:
+        expressions = self.expressions(node)
+        if expressions == [node]:
+            return UNKNOWN
+        values = [self.fold(expression, depth + 1) for expression in expressions]
+        if not values or UNKNOWN in values:
+            return UNKNOWN
+        first = values[0]
+        return first if all(v == first for v in values) else UNKNOWN
+
+    def range_bounds(self, node: cst.BaseExpression) -> tuple[Any, Any] | None:
+        """(start, stop) of `range(...)` or `enumerate(range(...))`, folded where possible."""
+        if not isinstance(node, cst.Call):
+            return None
+        name = self.model.qualified_name(node.func)
+        if name == "builtins.enumerate" and node.args:
+            return self.range_bounds(node.args[0].value)
+        if name != "builtins.range" or not node.args or any(a.star for a in node.args):
+            return None
+        values = [self.constant(arg.value) for arg in node.args]
+        if len(values) == 1:
+            return 0, values[0]
+        return values[0], values[1]
+
+    # -- attributes and subscripts ---------------------------------------------------------
+    def _attribute_values(self, node: cst.Attribute, depth: int) -> list[cst.BaseExpression]:
+        receiver = node.value
+        if not isinstance(receiver, cst.Name):
+            return []
+        attribute = node.attr.value
+        cls = self._class_of_self(receiver)
+        if cls is not None:
+            return [v for value in _self_assignments(cls, attribute) for v in self.expressions(value, depth)]
+        if self._is_parsed_args(receiver, depth):
+            default = self.calls.argparse_default(attribute)
+            return self.expressions(default, depth) if default is not None else []
+        return []
+
+    def _class_of_self(self, receiver: cst.Name) -> cst.ClassDef | None:
+        """The class whose method has `receiver` as its first parameter."""
+        scope = self.model.scope_of(receiver)
+        while scope is not None and scope.kind in ("lambda", "comprehension"):
+            scope = scope.parent
+        if scope is None or scope.kind != "function" or scope.parent is None or scope.parent.kind != "class":
+            return None
+        params = scope.node.params.params
+        if not params or params[0].name.value != receiver.value:
+            return None
+        if any(_decorator_name(d) == "staticmethod" for d in scope.node.decorators):
+            return None
+        return scope.parent.node
+
+    def _is_parsed_args(self, receiver: cst.Name, depth: int) -> bool:
+        for binding in self.reaching(receiver):
+            value = binding.value
+            if binding.kind == "assignment" and isinstance(value, cst.Call):
+                func = value.func
+                if isinstance(func, cst.Attribute) and func.attr.value in ("parse_args", "parse_known_args"):
+                    return True
+        return False
+
+    def _dict_entry(self, node: cst.Subscript, depth: int) -> list[cst.BaseExpression]:
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return []
+        key = self.fold(node.slice[0].slice.value)
+        if key is UNKNOWN:
+            return []
+        found = []
+        for container in self.expressions(node.value, depth):
+            if not isinstance(container, cst.Dict):
+                return []
+            for element in container.elements:
+                if isinstance(element, cst.DictElement) and self.fold(element.key) == key:
+                    found.extend(self.expressions(element.value, depth))
+        return found
+
+
+def _element(value: cst.BaseExpression, index: int) -> cst.BaseExpression | None:
+    if isinstance(value, cst.Tuple | cst.List) and index < len(value.elements):
+        element = value.elements[index]
+        return None if isinstance(element, cst.StarredElement) else element.value
+    return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _decorator_name(decorator: cst.Decorator) -> str | None:
+    node = decorator.decorator
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def _self_assignments(cls: cst.ClassDef, attribute: str) -> list[cst.BaseExpression]:
+    """Values given to `self.<attribute>` in the class's methods, or to the class attribute
+    (a dataclass field's default)."""
+    from green_lint.names import statements_of
+
+    found = []
+    for statement in statements_of(cls, enter_definitions=False):
+        if isinstance(statement, cst.Assign | cst.AnnAssign) and statement.value is not None:
+            targets = (
+                [t.target for t in statement.targets]
+                if isinstance(statement, cst.Assign)
+                else [statement.target]
+            )
+            if any(isinstance(t, cst.Name) and t.value == attribute for t in targets):
+                found.append(statement.value)
+        if isinstance(statement, cst.FunctionDef) and statement.params.params:
+            self_name = statement.params.params[0].name.value
+            for inner in statements_of(statement, enter_definitions=False):
+                if isinstance(inner, cst.Assign | cst.AnnAssign) and inner.value is not None:
+                    targets = (
+                        [t.target for t in inner.targets] if isinstance(inner, cst.Assign) else [inner.target]
+                    )
+                    if any(
+                        isinstance(t, cst.Attribute)
+                        and isinstance(t.value, cst.Name)
+                        and t.value.value == self_name
+                        and t.attr.value == attribute
+                        for t in targets
+                    ):
+                        found.append(inner.value)
+    return found
