@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 from green_lint.names import ImportTable, statements_of
+from green_lint.semantic import SemanticModel
+from green_lint.semantic.values import Values
 from green_lint.statement_lines import first_lines, source_lines
 from green_lint.walk import path_to
 
 if TYPE_CHECKING:
     from green_lint.rule import Report
+
+AnalysisT = TypeVar("AnalysisT")
 
 
 class RuleContext:
@@ -33,23 +37,43 @@ class RuleContext:
         # by the engine's traversal, which passes every node anyway.
         self.top_level_indexes: dict[int, int | None] = {}
         self.reports: list[Report] = []
+        self._analyses: dict[type, object] = {}
 
-    # -- names -------------------------------------------------------------------------
+    # -- names and values: answered by the semantic model, from the scope of the node ----
+    @cached_property
+    def semantic(self) -> SemanticModel:
+        """Scopes and bindings of the file (built lazily, shared by every rule)."""
+        return SemanticModel(self.module, self.text, lambda: self.stack)
+
+    @cached_property
+    def values(self) -> Values:
+        """The values that reach a use: reaching assignments, constants, call-site arguments."""
+        return Values(self.semantic)
+
     def qualified_name(self, node: cst.CSTNode) -> str | None:
-        return self.imports.qualified_name(node)
+        return self.semantic.qualified_name(node)
 
     def resolves_to(self, node: cst.CSTNode, *qualified_names: str) -> bool:
-        """Whether `node` (a Name or Attribute chain) stands for one of `qualified_names`."""
+        """Whether `node` (a Name or Attribute chain) stands for one of `qualified_names`
+        where it is: a parameter or local of the same name shadows an import."""
         wanted = set(qualified_names)
-        return any(candidate in wanted for candidate in self.imports.candidates(node))
+        return any(candidate in wanted for candidate in self.semantic.candidates(node))
 
     def resolves_under(self, node: cst.CSTNode, *prefixes: str) -> str | None:
         """The qualified name of `node` when it lies under one of the module `prefixes`."""
-        for candidate in self.imports.candidates(node):
+        for candidate in self.semantic.candidates(node):
             for prefix in prefixes:
                 if candidate == prefix or candidate.startswith(prefix + "."):
                     return candidate
         return None
+
+    def analysis(self, kind: type[AnalysisT]) -> AnalysisT:
+        """The file's one instance of an analysis class (built on first use from this
+        context): rules declare the analyses they use in `needs`."""
+        found = self._analyses.get(kind)
+        if found is None:
+            found = self._analyses[kind] = kind(self)
+        return found
 
     # -- tree --------------------------------------------------------------------------
     @property

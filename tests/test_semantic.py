@@ -1,0 +1,300 @@
+"""The semantic model: the cases a scoped resolver must handle (after LibCST's
+scope_provider tests), the values that reach a use, and the in-file call graph."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from green_lint.semantic import SemanticModel
+from green_lint.semantic.values import UNKNOWN, Values
+from green_lint.walk import walk
+
+
+def _model(code: str) -> SemanticModel:
+    return SemanticModel(cst.parse_module(textwrap.dedent(code)), textwrap.dedent(code))
+
+
+def _names(model: SemanticModel, name: str) -> list[cst.Name]:
+    """Every use of `name` that is not a binding site, in source order."""
+    sites = {
+        id(b.site)
+        for scope_node in walk(model.module)
+        if isinstance(scope_node, cst.Module | cst.FunctionDef | cst.ClassDef | cst.Lambda)
+        for bs in model.scope(scope_node).bindings.values()
+        for b in bs
+    }
+    return [
+        n for n in walk(model.module) if isinstance(n, cst.Name) and n.value == name and id(n) not in sites
+    ]
+
+
+def _call_funcs(model: SemanticModel) -> list[list[str]]:
+    return [model.candidates(n.func) for n in walk(model.module) if isinstance(n, cst.Call)]
+
+
+def test_a_parameter_named_like_an_import_shadows_it():
+    model = _model(
+        """
+        from sklearn.model_selection import GridSearchCV
+        def search(GridSearchCV):
+            return GridSearchCV(1)
+        GridSearchCV(2)
+        """
+    )
+    assert _call_funcs(model) == [[], ["sklearn.model_selection.GridSearchCV"]]
+
+
+def test_a_local_import_stays_in_its_function():
+    model = _model(
+        """
+        import torch
+        def one():
+            from mylib import torch
+            return torch.no_grad()
+        def two():
+            return torch.no_grad()
+        """
+    )
+    assert _call_funcs(model) == [["mylib.torch.no_grad"], ["torch.no_grad"]]
+
+
+def test_a_class_body_is_not_seen_from_its_methods():
+    model = _model(
+        """
+        import numpy as np
+        class Model:
+            np = None
+            def run(self):
+                return np.zeros(3)
+        """
+    )
+    assert _call_funcs(model) == [["numpy.zeros"]]
+
+
+def test_global_and_nonlocal_declarations():
+    model = _model(
+        """
+        import torch
+        def outer():
+            torch = object()
+            def inner():
+                nonlocal torch
+                return torch.load("m")
+            def other():
+                global torch
+                return torch.load("m")
+        """
+    )
+    assert _call_funcs(model) == [["builtins.object"], [], ["torch.load"]]
+
+
+def test_comprehension_scopes_and_their_first_iterable():
+    model = _model(
+        """
+        import pandas as pd
+        rows = [pd.read_csv(p) for pd in paths]
+        frames = [x for x in pd.read_csv("a")]
+        """
+    )
+    assert _call_funcs(model) == [[], ["pandas.read_csv"]]
+
+
+def test_star_imports_builtins_and_own_definitions():
+    model = _model(
+        """
+        from torch.nn import *
+        def GridSearchCV(): ...
+        Linear(3, 4)
+        open("f")
+        GridSearchCV()
+        """
+    )
+    assert _call_funcs(model) == [["torch.nn.Linear"], ["torch.nn.open"], []]
+
+
+def test_a_fallback_to_none_keeps_the_import():
+    model = _model(
+        """
+        try:
+            from apex import amp
+        except ImportError:
+            amp = None
+        amp.initialize(m)
+        """
+    )
+    assert _call_funcs(model) == [["apex.amp.initialize"]]
+
+
+def test_a_lambda_parameter_shadows_and_its_default_does_not():
+    model = _model(
+        """
+        import torch
+        f = lambda torch=torch.device("cpu"): torch.load("m")
+        """
+    )
+    assert _call_funcs(model) == [["torch.device"], []]
+
+
+def test_a_walrus_in_a_comprehension_binds_in_the_function():
+    model = _model(
+        """
+        import torch
+        def f(items):
+            [(torch := x) for x in items]
+            return torch.load("m")
+        """
+    )
+    assert _call_funcs(model)[-1] == []
+
+
+def test_del_and_local_name_for():
+    model = _model(
+        """
+        import numpy as np
+        def f():
+            import numpy
+            return numpy
+        """
+    )
+    assert model.local_name_for("numpy") == "np"
+    inner = next(n for n in walk(model.module) if isinstance(n, cst.Return))
+    assert model.local_name_for("numpy", inner) == "numpy"
+    assert model.imports_module("numpy")
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def _values(code: str) -> tuple[Values, SemanticModel]:
+    model = _model(code)
+    return Values(model), model
+
+
+def _argument(model: SemanticModel, function: str, keyword: str) -> list[cst.BaseExpression]:
+    return [
+        arg.value
+        for node in walk(model.module)
+        if isinstance(node, cst.Call) and cst.Module([]).code_for_node(node.func).endswith(function)
+        for arg in node.args
+        if arg.keyword is not None and arg.keyword.value == keyword
+    ]
+
+
+def test_a_budget_reassigned_between_two_runs_resolves_at_each():
+    values, model = _values(
+        """
+        n = 10
+        model.fit(x, y, epochs=n)
+        n = 30
+        model.fit(x, y, epochs=n)
+        """
+    )
+    assert [values.constant(arg) for arg in _argument(model, "fit", "epochs")] == [10, 30]
+
+
+def test_branches_give_several_candidates_and_loops_see_their_own_updates():
+    values, model = _values(
+        """
+        if fast:
+            n = 5
+        else:
+            n = 50
+        fit(epochs=n)
+        m = 1
+        for _ in range(3):
+            fit(epochs=m)
+            m = 2
+        """
+    )
+    first, second = _argument(model, "fit", "epochs")
+    assert sorted(values.constants(first)) == [5, 50]
+    assert values.constant(first) is UNKNOWN
+    assert sorted(values.constants(second)) == [1, 2]
+
+
+def test_folding_arithmetic_unpacking_and_len():
+    values, model = _values(
+        """
+        base, scale = 10, 3
+        grid = [1, 2, 3]
+        fit(epochs=base * scale + 2, rounds=len(grid), lr=-0.5)
+        """
+    )
+    assert values.constant(_argument(model, "fit", "epochs")[0]) == 32
+    assert values.constant(_argument(model, "fit", "rounds")[0]) == 3
+    assert values.constant(_argument(model, "fit", "lr")[0]) == -0.5
+
+
+def test_parameter_defaults_and_call_site_arguments():
+    values, model = _values(
+        """
+        def train(model, epochs=1000):
+            model.fit(epochs=epochs)
+        train(m)
+        train(m, 20)
+        train(m, epochs=40)
+        """
+    )
+    assert sorted(values.constants(_argument(model, "fit", "epochs")[0])) == [20, 40, 1000]
+
+
+def test_self_attributes_dataclass_fields_argparse_and_dict_configs():
+    values, model = _values(
+        """
+        import argparse
+        from dataclasses import dataclass
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--num-epochs", type=int, default=90)
+        args = parser.parse_args()
+        cfg = {"epochs": 12, "lr": 0.1}
+        class Runner:
+            def __init__(self, opts):
+                self.num_epochs = opts.epochs
+                self.steps = 500
+            def run(self):
+                fit(a=self.steps, b=args.num_epochs, c=cfg["epochs"])
+        @dataclass
+        class Config:
+            epochs: int = 7
+            def go(self):
+                fit(d=self.epochs)
+        """
+    )
+    assert [values.constant(_argument(model, "fit", k)[0]) for k in "abcd"] == [500, 90, 12, 7]
+
+
+def test_range_bounds_through_enumerate():
+    values, model = _values(
+        """
+        EPOCHS = 25
+        for i, epoch in enumerate(range(1, EPOCHS + 1)):
+            pass
+        """
+    )
+    loop = next(n for n in walk(model.module) if isinstance(n, cst.For))
+    assert values.range_bounds(loop.iter) == (1, 26)
+
+
+@pytest.mark.parametrize(
+    ("code", "callers"),
+    [
+        ("def validate(m):\n    return m(x)\nfor e in range(3):\n    validate(net)\n", ["<module>"]),
+        (
+            "class Trainer:\n    def evaluate(self):\n        pass\n    def fit(self):\n        self.evaluate()\n",
+            ["fit"],
+        ),
+        ("def validate(m):\n    pass\ndef validate_other(m):\n    validate = print\n    validate(m)\n", []),
+    ],
+)
+def test_the_call_graph_follows_names_and_self_methods(code, callers):
+    values, model = _values(code)
+    target = next(
+        n
+        for n in walk(model.module)
+        if isinstance(n, cst.FunctionDef) and n.name.value in ("validate", "evaluate")
+    )
+    found = values.calls.callers(target)
+    assert [c.name.value if isinstance(c, cst.FunctionDef) else "<module>" for c in found] == callers
