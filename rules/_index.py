@@ -193,7 +193,7 @@ RULES = (
         'fix_safety': 'safe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('torch', 'eval', ), ('torch', 'valid', ), ('torch', 'test', ), ('torch', 'predict', ), ('torch', 'infer', ), ('torch', 'generate', ), ),
+        'triggers': (('torch', 'eval', ), ('torch', 'valid', ), ('torch', 'test', ), ('torch', 'predict', ), ('torch', 'infer', ), ('torch', 'generate', ), ('torch', 'nn', ), ('torch', 'load(', ), ('torch', 'from_pretrained', ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

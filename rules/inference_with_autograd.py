@@ -6,6 +6,7 @@ import libcst as cst
 
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
+from green_lint.rules._graph_flow import output_fate
 from green_lint.rules._torch import (
     Analysis,
     AnalysisHooks,
@@ -14,6 +15,8 @@ from green_lint.rules._torch import (
     analysis_for,
     is_eval_call,
     is_inference_function,
+    is_lightning_hook,
+    is_pytest_test,
     iter_statement_blocks,
     loop_needs_grad,
     torch_modules_for,
@@ -90,8 +93,12 @@ class InferenceWithAutograd(AnalysisHooks, Rule):
         "PyTorch inference runs with autograd on and records a graph nobody uses; wrap it in torch.no_grad()"
     )
     fix_safety = "safe"
-    # Inference code calls .eval() or is named so (evaluate, validate, predict, ...).
-    triggers = tuple(("torch", word) for word in ("eval", "valid", "test", "predict", "infer", "generate"))
+    # Inference code calls .eval() or is named so (evaluate, validate, predict, ...); any
+    # other forward needs a model the file builds or loads (torch.nn, a loader).
+    triggers = tuple(
+        ("torch", word)
+        for word in ("eval", "valid", "test", "predict", "infer", "generate", "nn", "load(", "from_pretrained")
+    )
 
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context
@@ -127,11 +134,64 @@ class InferenceWithAutograd(AnalysisHooks, Rule):
                 "autograd).",
                 fix=self._function_fix(info),
             )
-        self._module_loops(analysis, models, needs_grad)
+        reported_tops = self._module_loops(analysis, models, needs_grad)
+        self._outputs_never_backpropagated(analysis, models, grad_free, reported, reported_tops)
+
+    # -- forwards whose output never reaches backward() ------------------------------------
+    def _outputs_never_backpropagated(self, analysis, models, grad_free, reported, reported_tops) -> None:
+        """Any forward whose value no `backward()` can reach: an evaluation block inside
+        the training loop, a prediction after training, a sampling helper of any name."""
+        context = self.context
+        positions = {id(statement): index for index, statement in enumerate(context.module.body)}
+        last_top = None
+        for call, state in analysis.calls:
+            func = state.func
+            if state.grad_off is not None or func in reported or func in grad_free:
+                continue
+            forward = models.forward_model(call, state)
+            if forward is None:
+                continue
+            if func is not None:
+                info = analysis.functions[func]
+                if _model_code(context, info) or output_fate(context, call, func) != "no":
+                    continue
+                reported.add(func)
+                where, fix = f"`{info.name}()`", self._function_fix_if_safe(analysis, models, info)
+            else:
+                top = positions.get(id(state.top))
+                if top is None or output_fate(context, call, context.module) != "no":
+                    continue
+                # A prediction and the prints around it are one block: one finding.
+                grouped = last_top is not None and top - last_top <= _BLOCK_GAP
+                last_top = top
+                if grouped or state.top in reported_tops:
+                    continue  # one finding per run of inference statements
+                where, fix = "module-level code", None
+            self.report(
+                call,
+                f"`{context.code_for(forward[0])}` runs a forward pass in {where} with autograd on, "
+                "and nothing backpropagates through its output: PyTorch records the graph and keeps "
+                "every activation for nothing. Wrap it in `with torch.no_grad():` (or "
+                "`torch.inference_mode()`).",
+                fix=fix,
+            )
+
+    def _function_fix_if_safe(self, analysis, models, info: FunctionInfo) -> Fix | None:
+        """Wrapping the whole body is safe only when no forward in it trains."""
+        if info.grad_markers:
+            return None
+        for call, state in analysis.calls_by_function.get(info.node, ()):
+            if (
+                models.forward_model(call, state) is not None
+                and output_fate(self.context, call, info.node) != "no"
+            ):
+                return None
+        return self._function_fix(info)
 
     # -- module-level loops after model.eval() -------------------------------------------
-    def _module_loops(self, analysis: Analysis, models: TorchModules, needs_grad) -> None:
+    def _module_loops(self, analysis: Analysis, models: TorchModules, needs_grad) -> set[cst.CSTNode]:
         module = self.context.module
+        reported: set[cst.CSTNode] = set()
         for block in iter_statement_blocks(module):
             evaluated: str | None = None
             for statement in block:
@@ -163,7 +223,9 @@ class InferenceWithAutograd(AnalysisHooks, Rule):
                         "re-enter autograd).",
                         fix=self._loop_fix(statement),
                     )
+                    reported.add(statement)
                     break
+        return reported
 
     # -- fixes ---------------------------------------------------------------------------
     def _torch_name(self) -> tuple[str, dict]:
@@ -214,6 +276,25 @@ class InferenceWithAutograd(AnalysisHooks, Rule):
             {loop: wrapped, **import_changes},
             applicability="safe",
         )
+
+
+_BLOCK_GAP = 3
+
+
+def _model_code(context, info: FunctionInfo) -> bool:
+    """Code of a model or a framework hook: its caller decides the grad mode."""
+    if is_pytest_test(context, info) or is_lightning_hook(context, info):
+        return True
+    cls = info.method_of
+    if cls is None:
+        return False
+    defines_forward = any(
+        isinstance(statement, cst.FunctionDef) and statement.name.value in ("forward", "__call__")
+        for statement in cls.body.body
+    )
+    return defines_forward or any(
+        context.resolves_under(base.value, "torch.nn", "lightning", "pytorch_lightning") for base in cls.bases
+    )
 
 
 def _with_block(item: cst.BaseExpression, statements: list) -> cst.With:

@@ -319,7 +319,9 @@ def test_gl301_generators_get_the_decorator_and_awaiting_coroutines_no_fix():
     assert finding.fix is None
 
 
-def test_gl301_module_loop_only_after_eval_and_before_train():
+def test_gl301_module_loops_whose_outputs_are_never_backpropagated():
+    # After .eval() the loop gets the loop fix; the loop before it is flagged too (its output
+    # reaches no backward()), and the third loop is part of the same block of statements.
     code = TORCH + dedent(
         """
         for x in [torch.ones(2)]:
@@ -332,7 +334,59 @@ def test_gl301_module_loop_only_after_eval_and_before_train():
             net(x)
         """
     )
-    assert rows(code, "GL301") == [8]
+    assert rows(code, "GL301") == [5, 8]
+
+
+def test_gl301_a_forward_that_reaches_backward_is_training():
+    code = TORCH + dedent(
+        """
+        for x in [torch.ones(2)]:
+            out = net(x)
+            loss = (out * 2).sum()
+            loss.backward()
+        """
+    )
+    assert rows(code, "GL301") == []
+
+
+def test_gl301_evaluation_inside_the_training_loop():
+    code = TORCH + dedent(
+        """
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        for step in range(100):
+            loss = net(torch.ones(2)).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % 10 == 0:
+                test_out = net(torch.zeros(2))
+                print(test_out.max(0)[1].data.numpy())
+        """
+    )
+    assert rows(code, "GL301") == [11]
+
+
+def test_gl301_a_sampling_helper_of_any_name_and_its_negatives():
+    code = TORCH + dedent(
+        """
+        def sample_image(n):
+            imgs = net(torch.ones(n))
+            save(imgs.data)
+
+        def step(x):
+            return net(x)
+
+        def keep(outputs, x):
+            outputs.append(net(x))
+
+        def train(x):
+            out = net(x)
+            out.sum().backward()
+        """
+    )
+    assert rows(code, "GL301") == [5]
+    (finding,) = lint(code, "GL301")
+    assert finding.fix is not None and finding.fix.applicability == "safe"
 
 
 def test_gl301_message_names_inference_mode():
