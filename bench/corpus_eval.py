@@ -63,7 +63,7 @@ def read_labels(folder: Path) -> tuple[dict[tuple[str, str, str], list[Label]], 
             continue
         label = Label(row["repo"], row["commit"], row["path"], _mark(row["line"]), row["code"], row["note"])
         key = (row["repo"], row["commit"], row["path"])
-        (files[key] if key in files else stray).append(label)
+        files.get(key, stray).append(label)
     return files, stray
 
 
@@ -155,7 +155,9 @@ def _closest(found, label: Label, tolerance: int):
 def report(outcome, files, written, skipped, none_labels: int, details: set[str]) -> None:
     print(f"files: {len(written)} linted, {len(skipped)} skipped (no local clone or commit)")
     print(f"labels without a rule yet ('none'): {none_labels}")
-    print(f"{'rule':<7} {'labels':>6} {'found':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7}")
+    print(
+        f"{'rule':<7} {'labels':>6} {'found':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7}"
+    )
     totals = {"tp": 0, "fp": 0, "fn": 0}
     for code in sorted(outcome):
         counts = {kind: len(outcome[code][kind]) for kind in ("tp", "fp", "fn")}
@@ -179,7 +181,9 @@ def _row(code: str, counts: dict[str, int]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clones", type=Path, required=True, help="folder of git clones, OWNER+NAME/repo")
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--tolerance", type=int, default=3, help="lines between a finding and its label")

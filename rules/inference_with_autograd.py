@@ -97,7 +97,17 @@ class InferenceWithAutograd(AnalysisHooks, Rule):
     # other forward needs a model the file builds or loads (torch.nn, a loader).
     triggers = tuple(
         ("torch", word)
-        for word in ("eval", "valid", "test", "predict", "infer", "generate", "nn", "load(", "from_pretrained")
+        for word in (
+            "eval",
+            "valid",
+            "test",
+            "predict",
+            "infer",
+            "generate",
+            "nn",
+            "load(",
+            "from_pretrained",
+        )
     )
 
     def leave_Module(self, node: cst.Module) -> None:
