@@ -108,6 +108,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--single-file-runs", type=int, default=10)
     parser.add_argument("--single-file-only", action="store_true", help="skip the large tree")
+    parser.add_argument(
+        "--baseline-python",
+        help="the python of another green-lint install (e.g. an earlier commit's venv): its cold "
+        "run is timed in the same run, interleaved with this one's, for a before/after ratio",
+    )
     args = parser.parse_args()
     ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(sys.executable).parent))
     fixit = None if args.skip_fixit else args.fixit
@@ -130,6 +135,19 @@ def main() -> None:
 
     results: dict[str, float | None] = {}
     results["green-lint cold"] = best_of(args.repeat, [*green_lint, "--no-cache"], workdir, args.timeout)
+    if args.baseline_python:
+        before = [args.baseline_python, *green_lint[1:], "--no-cache"]
+        results["baseline cold"] = best_of(args.repeat, before, workdir, args.timeout)
+        results["green-lint cold"] = min(
+            filter(
+                None,
+                [
+                    results["green-lint cold"],
+                    best_of(args.repeat, [*green_lint, "--no-cache"], workdir, args.timeout),
+                ],
+            ),
+            default=None,
+        )
     timed(green_lint, workdir, args.timeout)  # fill the cache
     results["green-lint warm"] = best_of(args.repeat, green_lint, workdir, args.timeout)
     clear_cache()
@@ -154,6 +172,8 @@ def main() -> None:
     for name, seconds in results.items():
         print(f"{name:<20} {'timeout' if seconds is None else f'{seconds:8.2f} s'}")
     cold, warm = results.get("green-lint cold"), results.get("green-lint warm")
+    if results.get("baseline cold") and cold:
+        print(f"cold, this install against the baseline: {cold / results['baseline cold']:.3f}x its time")
     for baseline in ("ruff --select ALL", "fixit lint"):
         reference = results.get(baseline)
         if reference and cold and warm:
