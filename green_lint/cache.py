@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from green_lint import __version__
-from green_lint.findings import Edit, Finding, Position, TextFix
+from green_lint.findings import Edit, Finding, Position, TextFix, fix_to_json
 
 FORMAT = 1
 KEY_FILE = "cache-key"
@@ -351,11 +351,11 @@ def _finding_to_data(finding: Finding) -> dict[str, Any]:
         "end_location": _position_to_data(finding.end_location),
         "noqa_row": finding.noqa_row,
         "url": finding.url,
-        "fix": _fix_to_data(finding.fix),
+        "fix": fix_to_json(finding.fix),
         "cell": finding.cell,
         "source_location": _position_to_data(finding.source_location),
         "source_end_location": _position_to_data(finding.source_end_location),
-        "source_fix": _fix_to_data(finding.source_fix),
+        "source_fix": fix_to_json(finding.source_fix),
     }
 
 
@@ -396,19 +396,6 @@ def _position(data: Any) -> Position:
     return Position(data[0], data[1])
 
 
-def _fix_to_data(fix: TextFix | None) -> dict[str, Any] | None:
-    if fix is None:
-        return None
-    return {
-        "applicability": fix.applicability,
-        "message": fix.message,
-        "edits": [
-            [edit.content, _position_to_data(edit.location), _position_to_data(edit.end_location)]
-            for edit in fix.edits
-        ],
-    }
-
-
 def _fix(data: Any) -> TextFix:
     if not isinstance(data, dict) or data.get("applicability") not in ("safe", "unsafe"):
         raise _Invalid
@@ -417,10 +404,22 @@ def _fix(data: Any) -> TextFix:
         raise _Invalid
     parsed = []
     for edit in edits:
-        if not isinstance(edit, list) or len(edit) != 3 or not isinstance(edit[0], str):
+        if not isinstance(edit, dict) or not isinstance(edit.get("content"), str):
             raise _Invalid
-        parsed.append(Edit(edit[0], _position(edit[1]), _position(edit[2])))
+        parsed.append(
+            Edit(
+                edit["content"],
+                _json_position(edit.get("location")),
+                _json_position(edit.get("end_location")),
+            )
+        )
     return TextFix(data["applicability"], _string(data, "message"), tuple(parsed))
+
+
+def _json_position(data: Any) -> Position:
+    if not isinstance(data, dict):
+        raise _Invalid
+    return _position([data.get("row"), data.get("column")])
 
 
 def _optional(parse: Callable[[Any], Any], data: Any) -> Any:

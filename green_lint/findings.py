@@ -72,11 +72,11 @@ class Finding:
             "end_location": asdict(self.end_location),
             "noqa_row": self.noqa_row,
             "url": self.url,
-            "fix": _fix_to_json(self.fix),
+            "fix": fix_to_json(self.fix),
         }
 
 
-def _fix_to_json(fix: TextFix | None) -> dict[str, Any] | None:
+def fix_to_json(fix: TextFix | None) -> dict[str, Any] | None:
     if fix is None:
         return None
     return {

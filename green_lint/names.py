@@ -42,44 +42,25 @@ class ImportTable:
     def from_module(cls, module: cst.Module) -> ImportTable:
         table = cls()
         for statement in statements_of(module):
-            if isinstance(statement, cst.Import):
+            if isinstance(statement, cst.Import | cst.ImportFrom):
                 table._add_import(statement)
-            elif isinstance(statement, cst.ImportFrom):
-                table._add_import_from(statement)
             elif isinstance(statement, cst.ClassDef | cst.FunctionDef):
                 table.own_definitions.add(statement.name.value)
         return table
 
-    def _add_import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            full = dotted_name(alias.name)
-            if full is None:
-                continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self._bind(alias.asname.name.value, full, node)
-            else:
-                # `import a.b.c` binds `a`; `a.b.c.X` then resolves through attributes.
-                top = full.split(".", 1)[0]
-                if top not in self.bindings:
-                    self._bind(top, top, node)
+    def _add_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        # One reading of import statements for the whole program: the semantic model's.
+        from green_lint.semantic.scopes import Scope, bind_import
 
-    def _add_import_from(self, node: cst.ImportFrom) -> None:
-        module = dotted_name(node.module) if node.module is not None else ""
-        if module is None:
-            return
-        prefix = "." * len(node.relative) + module
-        if isinstance(node.names, cst.ImportStar):
-            self.star_modules.append(prefix)
-            return
-        for alias in node.names:
-            name = dotted_name(alias.name)
-            if name is None:
-                continue
-            local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            joiner = "" if prefix.endswith(".") else "."
-            self._bind(local, f"{prefix}{joiner}{name}" if prefix else name, node)
+        scratch = Scope(node, None)
+        bind_import(scratch, node)
+        self.star_modules.extend(scratch.star_imports)
+        for local, bindings in scratch.bindings.items():
+            # `import a.b` then `import a.c` keep `a` bound to `a`.
+            if not (
+                isinstance(node, cst.Import) and local in self.bindings and bindings[-1].qualified == local
+            ):
+                self._bind(local, bindings[-1].qualified, node)
 
     def _bind(self, local: str, qualified: str, statement: cst.Import | cst.ImportFrom) -> None:
         self.bindings[local] = qualified
