@@ -14,7 +14,7 @@ import libcst as cst
 
 from green_lint.names import statements_of
 from green_lint.semantic.scopes import COMPREHENSIONS, SCOPE_NODES, Binding, Scope, bind_import, build_scope
-from green_lint.walk import path_to
+from green_lint.walk import children, path_to
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 # Small statements and compound statements: the points where the flow of values is known.
@@ -25,12 +25,14 @@ class Location:
     """Where a node sits: its scopes (module first) and the statements that hold it in
     its innermost def, class or module (outermost first)."""
 
-    __slots__ = ("scope_nodes", "statement", "statements")
+    __slots__ = ("comprehension", "scope_nodes", "statement", "statements")
 
     def __init__(self, scope_nodes: tuple[cst.CSTNode, ...], statements: tuple[cst.CSTNode, ...]) -> None:
         self.scope_nodes = scope_nodes
         self.statements = statements
         self.statement = statements[-1] if statements else None
+        # Set on the location of a comprehension node itself (for its first `for`).
+        self.comprehension: cst.CSTNode | None = None
 
 
 class SemanticModel:
@@ -47,7 +49,7 @@ class SemanticModel:
         self._current_path = current_path
         self._scopes: dict[int, Scope] = {}
         self._locations: dict[int, Location] = {}
-        self._top_level: dict[int, int] = {}
+        self._indexed = False
 
     # -- scopes ------------------------------------------------------------------------
     @property
@@ -73,27 +75,36 @@ class SemanticModel:
     def locate(self, node: cst.CSTNode) -> Location:
         found = self._locations.get(id(node))
         if found is None:
-            path = self._path(node)
-            found = self._locations[id(node)] = _location(path or [self.module, node])
+            path = self._path_below_current(node)
+            if path is not None:
+                found = self._locations[id(node)] = _location(path)
+            else:
+                # Off the traversal's path: index every node of the file once (a search per
+                # query would make rules that look around quadratic in the file's size).
+                if not self._indexed:
+                    self._index_everything()
+                found = self._locations.get(id(node)) or _location([self.module, node])
         return found
 
-    def _path(self, node: cst.CSTNode) -> list[cst.CSTNode] | None:
+    def _path_below_current(self, node: cst.CSTNode) -> list[cst.CSTNode] | None:
         current = self._current_path()
+        if not current:
+            return None
         for depth in range(len(current) - 1, -1, -1):
-            ancestor = current[depth]
-            if ancestor is node:
+            if current[depth] is node:
                 return list(current[: depth + 1])
-            if depth == len(current) - 1 or isinstance(ancestor, STATEMENTS):
-                below = path_to(ancestor, node)
-                if below is not None:
-                    return [*current[:depth], *below]
-                if isinstance(ancestor, STATEMENTS):
-                    break  # not under the statement being visited: search the file
-        for statement in self.module.body:
-            below = path_to(statement, node)
-            if below is not None:
-                return [self.module, *below]
-        return None
+        below = path_to(current[-1], node) if len(current) > 1 else None
+        return [*current[:-1], *below] if below is not None else None
+
+    def _index_everything(self) -> None:
+        self._indexed = True
+        locations = self._locations
+        pending: list[tuple[cst.CSTNode, Location]] = [(self.module, Location((self.module,), ()))]
+        while pending:
+            node, location = pending.pop()
+            locations.setdefault(id(node), location)
+            for child in children(node):
+                pending.append((child, _child_location(node, child, location)))
 
     # -- names -------------------------------------------------------------------------
     def lookup(self, name: str, node: cst.CSTNode) -> tuple[Scope, list[Binding]] | None:
@@ -232,6 +243,35 @@ def _location(path: Sequence[cst.CSTNode]) -> Location:
     if isinstance(path[-1], STATEMENTS) and len(path) > 1:
         statements.append(path[-1])
     return Location(tuple(scopes), tuple(statements))
+
+
+def _child_location(parent: cst.CSTNode, child: cst.CSTNode, location: Location) -> Location:
+    """The location of `child` from its parent's (the incremental form of `_location`)."""
+    scopes, statements = location.scope_nodes, location.statements
+    if isinstance(parent, cst.FunctionDef | cst.ClassDef | cst.Lambda) and child is parent.body:
+        scopes = (*scopes, parent)
+        if not isinstance(parent, cst.Lambda):
+            statements = ()
+    elif isinstance(parent, COMPREHENSIONS) and child is not parent.for_in:
+        scopes = (*scopes, parent)
+    elif isinstance(parent, cst.CompFor) and child is not parent.iter and _first_for(parent, location):
+        scopes = (*scopes, location.comprehension)
+    child_statements = (*statements, child) if isinstance(child, STATEMENTS) else statements
+    if (
+        scopes is location.scope_nodes
+        and child_statements is location.statements
+        and not isinstance(child, COMPREHENSIONS)
+    ):
+        return location
+    found = Location(scopes, child_statements)
+    if isinstance(child, COMPREHENSIONS):
+        found.comprehension = child
+    return found
+
+
+def _first_for(comp_for: cst.CompFor, location: Location) -> bool:
+    comprehension = location.comprehension
+    return comprehension is not None and comprehension.for_in is comp_for
 
 
 def _enters_scope(parent: cst.CSTNode, child: cst.CSTNode, grandchild: cst.CSTNode | None) -> bool:
