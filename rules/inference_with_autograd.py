@@ -32,7 +32,9 @@ class InferenceWithAutograd(AnalysisHooks, Rule):
     whose name says evaluate/validate/test/predict/infer/generate, or a module-level loop
     that follows `model.eval()`, with no `torch.no_grad()` / `torch.inference_mode()` /
     `torch.set_grad_enabled(False)` around it (as a `with` block or a decorator) and no
-    `backward()` in it.
+    `backward()` in it. Also any other forward pass whose output never reaches a
+    `backward()` and never leaves its scope (an evaluation block inside the training loop,
+    a prediction after training, a sampling helper of any name).
 
     ## Why it wastes energy
     With autograd on, every operation of the forward pass records a node of the graph
