@@ -150,6 +150,21 @@ def traverse(
         pending.extend(reversed(children(current)))
 
 
+def code_path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
+    """`path_to` for a target that carries code (never trivia): reads only the fields
+    that can hold code, as the walk does."""
+    pending: list[tuple[cst.CSTNode, int]] = [(root, 0)]
+    path: list[cst.CSTNode] = []
+    while pending:
+        node, depth = pending.pop()
+        del path[depth:]
+        path.append(node)
+        if node is target:
+            return path
+        pending.extend((child, depth + 1) for child in reversed(children(node)))
+    return None
+
+
 def path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode] | None:
     """The nodes from `root` down to `target` (both included), or None if absent.
 

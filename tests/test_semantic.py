@@ -115,6 +115,12 @@ def test_star_imports_builtins_and_own_definitions():
     assert _call_funcs(model) == [["torch.nn.Linear"], ["torch.nn.open"], []]
 
 
+def test_targets_spread_over_lines_and_models_built_without_the_text():
+    code = "import pandas as pd\nframes = [\n    pd.read_csv(p)\n    for (p,\n         pd) in pairs\n]\n"
+    assert _call_funcs(_model(code)) == [[]]
+    assert _call_funcs(SemanticModel(cst.parse_module(code))) == [[]]
+
+
 def test_a_fallback_to_none_keeps_the_import():
     model = _model(
         """

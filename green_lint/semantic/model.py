@@ -1,22 +1,29 @@
 """The per-file semantic model every rule queries: scopes, bindings, what a name stands for.
 
 Built lazily: a scope's bindings are read the first time a name is looked up in it, and
-where a node sits (its scope and statement) is found from the traversal's current path
-when it can be, else by a search of its top-level statement. Nothing here knows a rule.
+where a node sits (its scope and statements) is extended from the traversal's current path
+when the node is on it or below it, else read from an index of the whole file, built once.
+Nothing here knows a rule.
 """
 
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Callable, Sequence
+from functools import cached_property
 
 import libcst as cst
 
 from green_lint.names import statements_of
-from green_lint.semantic.scopes import COMPREHENSIONS, SCOPE_NODES, Binding, Scope, bind_import, build_scope
-from green_lint.walk import children, path_to
+from green_lint.semantic.scopes import COMPREHENSIONS, Binding, Scope, bind_import, build_scope
+from green_lint.walk import children, code_path_to
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
+# Every identifier after `lambda` (up to its colon) or between `for` and `in`: the names
+# lambdas and comprehensions may bind, over-approximated from the text.
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_LAMBDA_OR_FOR_TARGETS = re.compile(r"\blambda\b([^:]*)|\bfor\b([^:]*?)\bin\b")
 # Small statements and compound statements: the points where the flow of values is known.
 STATEMENTS = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
 
@@ -25,7 +32,7 @@ class Location:
     """Where a node sits: its scopes (module first) and the statements that hold it in
     its innermost def, class or module (outermost first)."""
 
-    __slots__ = ("comprehension", "scope_nodes", "statement", "statements")
+    __slots__ = ("comprehension", "scope", "scope_nodes", "statement", "statements")
 
     def __init__(self, scope_nodes: tuple[cst.CSTNode, ...], statements: tuple[cst.CSTNode, ...]) -> None:
         self.scope_nodes = scope_nodes
@@ -33,6 +40,7 @@ class Location:
         self.statement = statements[-1] if statements else None
         # Set on the location of a comprehension node itself (for its first `for`).
         self.comprehension: cst.CSTNode | None = None
+        self.scope: Scope | None = None  # the innermost Scope, once asked for
 
 
 class SemanticModel:
@@ -43,7 +51,8 @@ class SemanticModel:
         current_path: Callable[[], Sequence[cst.CSTNode]] = tuple,
     ) -> None:
         self.module = module
-        self._with_walrus = ":=" in text
+        self._text = text or module.code  # the text the module was parsed from
+        self._with_walrus = ":=" in self._text
         # The traversal's path from the module to the node being visited: most queries are
         # about that node or its children, whose place is then known without a search.
         self._current_path = current_path
@@ -67,24 +76,26 @@ class SemanticModel:
 
     def scope_of(self, node: cst.CSTNode) -> Scope:
         """The innermost scope in which `node` is evaluated."""
-        scope = None
-        for scope_node in self.locate(node).scope_nodes:
-            scope = self.scope(scope_node, scope)
-        return scope
+        location = self.locate(node)
+        if location.scope is None:
+            scope = None
+            for scope_node in location.scope_nodes:
+                scope = self.scope(scope_node, scope)
+            location.scope = scope
+        return location.scope
 
     def locate(self, node: cst.CSTNode) -> Location:
         found = self._locations.get(id(node))
-        if found is None:
-            path = self._path_below_current(node)
-            if path is not None:
-                found = self._locations[id(node)] = _location(path)
-            else:
-                # Off the traversal's path: index every node of the file once (a search per
-                # query would make rules that look around quadratic in the file's size).
-                if not self._indexed:
-                    self._index_everything()
-                found = self._locations.get(id(node)) or _location([self.module, node])
-        return found
+        if found is not None:
+            return found
+        path = self._path_below_current(node)
+        if path is not None:
+            return self._locate_path(path)
+        # Off the traversal's path: index every node of the file once (a search per query
+        # would make rules that look around quadratic in the file's size).
+        if not self._indexed:
+            self._index_everything()
+        return self._locations.get(id(node)) or self._locate_path([self.module, node])
 
     def _path_below_current(self, node: cst.CSTNode) -> list[cst.CSTNode] | None:
         current = self._current_path()
@@ -93,13 +104,26 @@ class SemanticModel:
         for depth in range(len(current) - 1, -1, -1):
             if current[depth] is node:
                 return list(current[: depth + 1])
-        below = path_to(current[-1], node) if len(current) > 1 else None
+        below = code_path_to(current[-1], node) if len(current) > 1 else None
         return [*current[:-1], *below] if below is not None else None
+
+    def _locate_path(self, path: Sequence[cst.CSTNode]) -> Location:
+        """The location of the path's last node, extending the deepest known ancestor's (in
+        a depth-first traversal the ancestors were located just before)."""
+        locations = self._locations
+        start = len(path) - 1
+        while start > 0 and id(path[start]) not in locations:
+            start -= 1
+        location = locations.get(id(path[start])) or Location((path[0],), ())
+        for index in range(start + 1, len(path)):
+            location = _child_location(path[index - 1], path[index], location)
+            locations[id(path[index])] = location
+        return location
 
     def _index_everything(self) -> None:
         self._indexed = True
         locations = self._locations
-        pending: list[tuple[cst.CSTNode, Location]] = [(self.module, Location((self.module,), ()))]
+        pending: list[tuple[cst.CSTNode, Location]] = [(self.module, self._locate_path([self.module]))]
         while pending:
             node, location = pending.pop()
             locations.setdefault(id(node), location)
@@ -110,7 +134,22 @@ class SemanticModel:
     def lookup(self, name: str, node: cst.CSTNode) -> tuple[Scope, list[Binding]] | None:
         """The scope that binds `name` as seen from `node`, and its bindings there; None for
         a name bound nowhere in the file (a builtin, or from a star import)."""
+        if name not in self._names_bound_below_module:
+            # Most names rules ask about are imports that no function rebinds: where the
+            # node sits cannot change the answer, so it need not be located.
+            return self.lookup_in(name, self.module_scope)
         return self.lookup_in(name, self.scope_of(node))
+
+    @cached_property
+    def _names_bound_below_module(self) -> frozenset[str]:
+        """Every name some def, class, lambda or comprehension binds (a superset is fine)."""
+        names: set[str] = set()
+        for statement in statements_of(self.module):
+            if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+                names.update(build_scope(statement, None, self._with_walrus).bindings)
+        for match in _LAMBDA_OR_FOR_TARGETS.finditer(self._text):
+            names.update(_IDENTIFIER.findall(match.group(1) or match.group(2) or ""))
+        return frozenset(names)
 
     def lookup_in(self, name: str, scope: Scope) -> tuple[Scope, list[Binding]] | None:
         start = scope
@@ -228,59 +267,44 @@ def _enclosing_function(scope: Scope | None) -> Scope | None:
     return scope
 
 
-def _location(path: Sequence[cst.CSTNode]) -> Location:
-    scopes: list[cst.CSTNode] = [path[0]]
-    statements: list[cst.CSTNode] = []
-    for index in range(len(path) - 1):
-        parent, child = path[index], path[index + 1]
-        if isinstance(parent, STATEMENTS):
-            statements.append(parent)
-        if _enters_scope(parent, child, path[index + 2] if index + 2 < len(path) else None):
-            scopes.append(parent)
-            if isinstance(parent, cst.FunctionDef | cst.ClassDef):
-                # A lambda or comprehension runs where its statement does: keep that one.
-                statements = []
-    if isinstance(path[-1], STATEMENTS) and len(path) > 1:
-        statements.append(path[-1])
-    return Location(tuple(scopes), tuple(statements))
-
-
 def _child_location(parent: cst.CSTNode, child: cst.CSTNode, location: Location) -> Location:
-    """The location of `child` from its parent's (the incremental form of `_location`)."""
+    """The location of `child` from its parent's: a def, class or lambda body and a
+    comprehension (but for its first iterable) open a scope; a def or class starts a new
+    list of statements, since a lambda or comprehension runs where its statement does."""
+    # Type look-ups, not isinstance: libcst's node classes are ABCs, slow to check.
+    parent_type, child_type = type(parent), type(child)
     scopes, statements = location.scope_nodes, location.statements
-    if isinstance(parent, cst.FunctionDef | cst.ClassDef | cst.Lambda) and child is parent.body:
+    if parent_type in _BODY_SCOPES and child is parent.body:
         scopes = (*scopes, parent)
-        if not isinstance(parent, cst.Lambda):
+        if parent_type is not cst.Lambda:
             statements = ()
-    elif isinstance(parent, COMPREHENSIONS) and child is not parent.for_in:
+    elif parent_type in _COMPREHENSION_TYPES and child is not parent.for_in:
         scopes = (*scopes, parent)
-    elif isinstance(parent, cst.CompFor) and child is not parent.iter and _first_for(parent, location):
+    elif parent_type is cst.CompFor and child is not parent.iter and _first_for(parent, location):
         scopes = (*scopes, location.comprehension)
-    child_statements = (*statements, child) if isinstance(child, STATEMENTS) else statements
-    if (
-        scopes is location.scope_nodes
-        and child_statements is location.statements
-        and not isinstance(child, COMPREHENSIONS)
-    ):
+    if _is_statement(child_type):
+        statements = (*statements, child)
+    is_comprehension = child_type in _COMPREHENSION_TYPES
+    if scopes is location.scope_nodes and statements is location.statements and not is_comprehension:
         return location
-    found = Location(scopes, child_statements)
-    if isinstance(child, COMPREHENSIONS):
+    found = Location(scopes, statements)
+    if is_comprehension:
         found.comprehension = child
     return found
+
+
+_BODY_SCOPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda))
+_COMPREHENSION_TYPES = frozenset(COMPREHENSIONS)
+_statement_types: dict[type, bool] = {}
+
+
+def _is_statement(node_type: type) -> bool:
+    known = _statement_types.get(node_type)
+    if known is None:
+        known = _statement_types[node_type] = issubclass(node_type, STATEMENTS)
+    return known
 
 
 def _first_for(comp_for: cst.CompFor, location: Location) -> bool:
     comprehension = location.comprehension
     return comprehension is not None and comprehension.for_in is comp_for
-
-
-def _enters_scope(parent: cst.CSTNode, child: cst.CSTNode, grandchild: cst.CSTNode | None) -> bool:
-    if not isinstance(parent, SCOPE_NODES) or isinstance(parent, cst.Module):
-        return False
-    if isinstance(parent, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-        # Decorators, bases, parameter defaults and annotations are evaluated outside.
-        return child is parent.body
-    if isinstance(parent, COMPREHENSIONS):
-        # The first iterable is evaluated in the enclosing scope.
-        return not (child is parent.for_in and grandchild is parent.for_in.iter)
-    return False

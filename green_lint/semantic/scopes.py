@@ -17,7 +17,6 @@ import libcst as cst
 from green_lint.names import dotted_name, statements_of
 
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
-SCOPE_NODES = (cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda, *COMPREHENSIONS)
 
 
 @dataclass(eq=False)
