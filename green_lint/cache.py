@@ -22,7 +22,7 @@ import secrets
 import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +143,8 @@ class LintCache:
         try:
             key = secret_key()
         except OSError as error:
-            warn(f"cannot keep the cache key in {user_cache_home_or_none()}: {_reason(error)}; no cache")
+            where = error.filename or "the user's cache folder"
+            warn(f"cannot keep the cache key in {where}: {_reason(error)}; running without a cache")
             return None
         cache = cls(location, f"{settings_key}.json", key, warn)
         data = cache._read()
@@ -214,13 +215,6 @@ def settings_key(rule_codes: Sequence[str], rule_options: dict[str, dict[str, An
         (__version__, list(rule_codes), sorted((code, sorted(o.items())) for code, o in rule_options.items()))
     )
     return hashlib.blake2b(described.encode(), digest_size=12).hexdigest()
-
-
-def user_cache_home_or_none() -> str:
-    try:
-        return str(user_cache_home())
-    except RuntimeError:
-        return "the user's cache folder"
 
 
 def _reason(error: OSError) -> str:
@@ -341,18 +335,10 @@ def _entries_from_data(data: Any) -> dict[str, CachedFile]:
 
 
 def _finding_to_data(finding: Finding) -> dict[str, Any]:
+    # The JSON output's object, and the positions and fix in the linted source (they
+    # differ from the cell-relative ones in notebooks).
     return {
-        "code": finding.code,
-        "name": finding.name,
-        "message": finding.message,
-        "severity": finding.severity,
-        "filename": finding.filename,
-        "location": _position_to_data(finding.location),
-        "end_location": _position_to_data(finding.end_location),
-        "noqa_row": finding.noqa_row,
-        "url": finding.url,
-        "fix": fix_to_json(finding.fix),
-        "cell": finding.cell,
+        **finding.to_json(),
         "source_location": _position_to_data(finding.source_location),
         "source_end_location": _position_to_data(finding.source_end_location),
         "source_fix": fix_to_json(finding.source_fix),
@@ -386,14 +372,18 @@ def _finding_from_data(data: Any) -> Finding:
     )
 
 
-def _position_to_data(position: Position | None) -> list[int] | None:
-    return None if position is None else [position.row, position.column]
+def _position_to_data(position: Position | None) -> dict[str, int] | None:
+    return None if position is None else asdict(position)
 
 
 def _position(data: Any) -> Position:
-    if not isinstance(data, list) or len(data) != 2 or not all(_is_int(n) and n >= 0 for n in data):
+    """A {"row": R, "column": C} object, as the JSON output writes positions."""
+    if not isinstance(data, dict):
         raise _Invalid
-    return Position(data[0], data[1])
+    row, column = data.get("row"), data.get("column")
+    if not (_is_int(row) and _is_int(column) and row >= 0 and column >= 0):
+        raise _Invalid
+    return Position(row, column)
 
 
 def _fix(data: Any) -> TextFix:
@@ -407,19 +397,9 @@ def _fix(data: Any) -> TextFix:
         if not isinstance(edit, dict) or not isinstance(edit.get("content"), str):
             raise _Invalid
         parsed.append(
-            Edit(
-                edit["content"],
-                _json_position(edit.get("location")),
-                _json_position(edit.get("end_location")),
-            )
+            Edit(edit["content"], _position(edit.get("location")), _position(edit.get("end_location")))
         )
     return TextFix(data["applicability"], _string(data, "message"), tuple(parsed))
-
-
-def _json_position(data: Any) -> Position:
-    if not isinstance(data, dict):
-        raise _Invalid
-    return _position([data.get("row"), data.get("column")])
 
 
 def _optional(parse: Callable[[Any], Any], data: Any) -> Any:

@@ -188,11 +188,6 @@ class SemanticModel:
         found = self.lookup(node.value, node)
         return found[1] if found is not None else []
 
-    def is_own_definition(self, name: str, node: cst.CSTNode) -> bool:
-        """Whether `name`, seen from `node`, is a class or function the file defines."""
-        found = self.lookup(name, node)
-        return found is not None and any(b.kind in ("class", "function") for b in found[1])
-
     def definition(self, node: cst.CSTNode) -> cst.FunctionDef | cst.ClassDef | None:
         """The def or class a Name refers to, when it has exactly one."""
         if not isinstance(node, cst.Name):

@@ -34,7 +34,6 @@ class Binding:
     value: cst.BaseExpression | None = None
     element: tuple[int, ...] = ()
     qualified: str | None = None  # for imports: what the name stands for
-    import_statement: cst.Import | cst.ImportFrom | None = None
 
     @property
     def is_import(self) -> bool:
@@ -161,7 +160,7 @@ def _bind_import(scope: Scope, statement: cst.Import) -> None:
         else:
             # `import a.b.c` binds `a`; `a.b.c.X` then resolves through attributes.
             local = qualified = full.split(".", 1)[0]
-        scope.add(Binding(local, "import", alias, statement, qualified=qualified, import_statement=statement))
+        scope.add(Binding(local, "import", alias, statement, qualified=qualified))
 
 
 def _bind_import_from(scope: Scope, statement: cst.ImportFrom) -> None:
@@ -181,7 +180,7 @@ def _bind_import_from(scope: Scope, statement: cst.ImportFrom) -> None:
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
             local = alias.asname.name.value
         qualified = f"{prefix}{joiner}{name}" if prefix else name
-        scope.add(Binding(local, "import", alias, statement, qualified=qualified, import_statement=statement))
+        scope.add(Binding(local, "import", alias, statement, qualified=qualified))
 
 
 def target_names(

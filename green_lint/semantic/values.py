@@ -106,13 +106,8 @@ class Values:
 
     def constant(self, node: cst.BaseExpression | None, default: Any = UNKNOWN) -> Any:
         """The one constant `node` folds to, or `default` when it has none or several."""
-        if node is None:
-            return default
-        values = self.constants(node)
-        if not values or any(v is UNKNOWN for v in values):
-            return default
-        first = values[0]
-        return first if all(v == first and type(v) is type(first) for v in values) else default
+        value = UNKNOWN if node is None else self.fold(node)
+        return default if value is UNKNOWN else value
 
     def fold(self, node: cst.BaseExpression, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
@@ -164,14 +159,15 @@ class Values:
         return UNKNOWN
 
     def _single(self, node: cst.BaseExpression, depth: int) -> Any:
+        """The constant every value a name, `self.x` or `cfg[k]` may have agrees on."""
         expressions = self.expressions(node)
         if expressions == [node]:
             return UNKNOWN
         values = [self.fold(expression, depth + 1) for expression in expressions]
-        if not values or UNKNOWN in values:
-            return UNKNOWN
         first = values[0]
-        return first if all(v == first for v in values) else UNKNOWN
+        # 1, 1.0 and True are equal but not the same budget.
+        agreed = all(v is not UNKNOWN and v == first and type(v) is type(first) for v in values)
+        return first if agreed else UNKNOWN
 
     def range_bounds(self, node: cst.BaseExpression) -> tuple[Any, Any] | None:
         """(start, stop) of `range(...)` or `enumerate(range(...))`, folded where possible."""
