@@ -14,6 +14,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
+from green_lint.semantic.scopes import parameters, target_names
 from green_lint.walk import children, walk
 
 _GRAPH_CUTS = frozenset(("detach", "data", "item", "numpy", "tolist"))
@@ -59,14 +60,9 @@ def output_fate(context: RuleContext, forward: cst.Call, scope: cst.Module | cst
                 return fate
         if len(tainted) == before:
             break
-    if isinstance(scope, cst.FunctionDef) and tainted & _parameter_names(scope):
+    if isinstance(scope, cst.FunctionDef) and tainted & {p.name.value for p in parameters(scope.params)}:
         return "escapes"  # kept in something the caller passed in
     return "no"
-
-
-def _parameter_names(function: cst.FunctionDef) -> set[str]:
-    params = function.params
-    return {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
 
 
 def _statement_holding(statements: list[cst.CSTNode], node: cst.CSTNode) -> cst.CSTNode | None:
@@ -210,12 +206,9 @@ def _escaping_target(target: cst.CSTNode) -> bool:
 
 
 def _target_names(target: cst.CSTNode) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, cst.Tuple | cst.List):
-        return set().union(*(_target_names(element.value) for element in target.elements))
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    while isinstance(target, cst.Attribute | cst.Subscript):
-        target = target.value  # `d[k] = output` keeps it in `d`
-    return {target.value} if isinstance(target, cst.Name) else set()
+    base = target
+    while isinstance(base, cst.Attribute | cst.Subscript):
+        base = base.value  # `d[k] = output` keeps it in `d`
+    if base is not target:
+        return {base.value} if isinstance(base, cst.Name) else set()
+    return {name for name, _, _ in target_names(target)}
