@@ -152,7 +152,7 @@ def _closest(found, label: Label, tolerance: int):
     return None if best is None else best[1]
 
 
-def report(outcome, files, written, skipped, none_labels: int, details: set[str]) -> None:
+def report(outcome, written, skipped, none_labels: int, details: set[str]) -> None:
     print(f"files: {len(written)} linted, {len(skipped)} skipped (no local clone or commit)")
     print(f"labels without a rule yet ('none'): {none_labels}")
     print(
@@ -199,7 +199,7 @@ def main() -> None:
         findings = lint(into, options.green_lint.split())
     outcome = score(files, written, findings, options.tolerance)
     none_labels = sum(1 for key in written.values() for label in files[key] if label.code == "none")
-    report(outcome, files, written, skipped, none_labels, set(options.details))
+    report(outcome, written, skipped, none_labels, set(options.details))
 
 
 if __name__ == "__main__":

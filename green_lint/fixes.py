@@ -55,7 +55,8 @@ def add_import(context: RuleContext, code: str, binds: str) -> dict:
     "sklearn.experimental.enable_halving_search_cv"). The import goes after the file's
     leading imports.
     """
-    if context.imports.local_name_for(binds) is not None:
+    # Asked of the module scope: an import inside some function does not serve the fix.
+    if context.semantic.local_name_for(binds) is not None:
         return {}
     module = context.module
     anchor = import_insertion_anchor(module)
