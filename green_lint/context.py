@@ -68,8 +68,8 @@ class RuleContext:
         return None
 
     def analysis(self, kind: type[AnalysisT]) -> AnalysisT:
-        """The file's one instance of an analysis class (built on first use from this
-        context): rules declare the analyses they use in `needs`."""
+        """The file's one instance of an analysis class, built from this context on first
+        use; the engine builds the ones the running rules declare in `needs` up front."""
         found = self._analyses.get(kind)
         if found is None:
             found = self._analyses[kind] = kind(self)

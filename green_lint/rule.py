@@ -96,6 +96,11 @@ class Rule:
     reports_unused_suppressions: ClassVar[bool] = False
     # The file kinds the rule reads: "python" (also notebooks) or "requirements".
     file_kinds: ClassVar[tuple[str, ...]] = ("python",)
+    # Whole-file analyses the rule reads through `self.context.analysis(Kind)`: classes
+    # taking the RuleContext. The engine builds each once per file, before the traversal,
+    # so they are complete when the first visit method runs (libcst's
+    # METADATA_DEPENDENCIES); rules that share one share its instance.
+    needs: ClassVar[tuple[type, ...]] = ()
 
     def __init__(self, context: RuleContext, options: Mapping[str, Any] | None = None) -> None:
         self.context = context

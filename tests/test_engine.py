@@ -249,3 +249,30 @@ def test_the_collector_is_running_again_after_each_file(tmp_path):
         assert not gc.isenabled()  # a caller that paused it keeps it paused
     finally:
         gc.enable()
+
+
+def test_declared_analyses_are_built_once_per_file_before_the_traversal(monkeypatch):
+    from green_lint import engine
+    from green_lint.rule import Rule
+
+    built: list[str] = []
+
+    class Counter:
+        def __init__(self, context: RuleContext) -> None:
+            built.append(f"{context.path} before the traversal: {not context.stack}")
+            self.calls = sum(1 for node in walk_module.walk(context.module) if isinstance(node, cst.Call))
+
+    class First(Rule):
+        code, name, summary, needs = "GL901", "first", "test", (Counter,)
+
+        def visit_Module(self, node: cst.Module) -> None:
+            # Complete before the first visit: the analysis is not fed by the traversal.
+            self.report(node, f"{self.context.analysis(Counter).calls} calls")
+
+    class Second(First):
+        code, name = "GL902", "second"
+
+    source = load_source(Path("a.py"), "a.py", b"print(len([1]))\nprint(2)\n")
+    findings = engine.lint_source(source, LintSettings(rules=[First, Second]))
+    assert [finding.message for finding in findings] == ["3 calls", "3 calls"]
+    assert built == ["a.py before the traversal: True"]
