@@ -7,15 +7,9 @@ import re
 import libcst as cst
 
 from green_lint.rule import Rule
-from green_lint.rules._torch import (
-    AnalysisHooks,
-    ModelInfo,
-    analysis_for,
-    has_inference_name,
-    is_request_handler,
-    loop_needs_grad,
-    torch_modules_for,
-)
+from green_lint.rules._torch import analysis_for, has_inference_name, loop_needs_grad, torch_modules_for
+from green_lint.rules._torch_model_values import ModelInfo
+from green_lint.rules._torch_request_handlers import is_request_handler
 
 # Any sign of an accelerator: the file is not (only) CPU code.
 ACCELERATOR = re.compile(r"\b(cuda|mps|xpu|npu|device_map)\b|\bAccelerator\b")
@@ -35,7 +29,7 @@ RUNTIMES = ("onnxruntime", "openvino", "tensorrt", "torch_tensorrt", "optimum", 
 QUANTIZABLE = re.compile(r"\b(Linear|LSTM|GRU|RNN)\b")
 
 
-class EagerCpuInference(AnalysisHooks, Rule):
+class EagerCpuInference(Rule):
     """
     ## What it does
     Flags repeated eager PyTorch inference on the CPU: a forward pass in a loop (or in a

@@ -8,12 +8,7 @@ from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
 from green_lint.rules._graph_flow import output_fate
 from green_lint.rules._torch import (
-    Analysis,
-    AnalysisHooks,
-    FunctionInfo,
-    TorchModules,
     analysis_for,
-    is_eval_call,
     is_inference_function,
     is_lightning_hook,
     is_pytest_test,
@@ -22,9 +17,13 @@ from green_lint.rules._torch import (
     torch_modules_for,
     used_for_training,
 )
+from green_lint.rules._torch_call_graph import Analysis
+from green_lint.rules._torch_calls import FunctionInfo
+from green_lint.rules._torch_eval_mode import is_eval_call
+from green_lint.rules._torch_modules import TorchModules
 
 
-class InferenceWithAutograd(AnalysisHooks, Rule):
+class InferenceWithAutograd(Rule):
     """
     ## What it does
     Flags a PyTorch forward pass (`model(x)`, `model.forward(x)`) in evaluation or

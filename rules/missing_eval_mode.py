@@ -6,20 +6,14 @@ import libcst as cst
 
 from green_lint.names import statements_of
 from green_lint.rule import Rule
-from green_lint.rules._torch import (
-    MODULE_CHAIN_METHODS,
-    Analysis,
-    AnalysisHooks,
-    TorchModules,
-    analysis_for,
-    is_eval_call,
-    is_inference_function,
-    model_key,
-    torch_modules_for,
-)
+from green_lint.rules._torch import analysis_for, is_inference_function, torch_modules_for
+from green_lint.rules._torch_call_graph import Analysis
+from green_lint.rules._torch_eval_mode import is_eval_call
+from green_lint.rules._torch_model_values import MODULE_CHAIN_METHODS
+from green_lint.rules._torch_modules import TorchModules, model_key
 
 
-class MissingEvalMode(AnalysisHooks, Rule):
+class MissingEvalMode(Rule):
     """
     ## What it does
     Flags inference on a torch module (a forward pass under `torch.no_grad()` /

@@ -1,0 +1,161 @@
+"""Which expressions build a torch module, and what kind: an `nn.Module` subclass of the
+file, a `torch.nn` layer, `torch.load`/`torch.jit.load`/`torch.hub.load`, a torchvision or
+timm builder, a transformers model class, or `.to()`/`.eval()`/`torch.compile` of one of
+those. Precision first: anything else is not a model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libcst as cst
+
+from green_lint.context import RuleContext
+from green_lint.names import statements_of
+from green_lint.rules._torch_nodes import first_argument
+
+MODULE_BASE_CLASSES = (
+    "torch.nn.Module",
+    "torch.nn.modules.module.Module",
+    "lightning.pytorch.LightningModule",
+    "lightning.LightningModule",
+    "pytorch_lightning.LightningModule",
+    "transformers.PreTrainedModel",
+    "transformers.modeling_utils.PreTrainedModel",
+)
+NOT_LAYERS = frozenset(
+    {"Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer", "ParameterList", "ParameterDict"}
+)
+NOT_LAYER_PACKAGES = ("torch.nn.functional", "torch.nn.init", "torch.nn.utils", "torch.nn.parameter")
+# torch.nn layers without parameters: calling them records no graph worth the name, and
+# they have no train/eval behaviour that matters here. Not treated as models.
+PARAMETER_FREE = re.compile(
+    r"^(?:\w*Loss|ReLU6?|RReLU|GELU|SiLU|Mish|Sigmoid|Tanh|Softmax2?d?|LogSoftmax|Softmin|Softplus|"
+    r"Softsign|Hardtanh|Hardswish|Hardsigmoid|LeakyReLU|ELU|SELU|CELU|GLU|Tanhshrink|Softshrink|"
+    r"Hardshrink|LogSigmoid|Threshold|Identity|Flatten|Unflatten|\w*Pool[123]d|MaxUnpool[123]d|"
+    r"Upsample\w*|PixelShuffle|PixelUnshuffle|ChannelShuffle|\w*Pad[123]d|\w*Dropout\w*|"
+    r"CosineSimilarity|PairwiseDistance|Fold|Unfold)$"
+)
+# Methods of a module that return the module itself (or a copy): the value is still a model.
+MODULE_CHAIN_METHODS = frozenset(
+    {
+        "to",
+        "eval",
+        "train",
+        "cuda",
+        "cpu",
+        "half",
+        "float",
+        "double",
+        "bfloat16",
+        "requires_grad_",
+        "share_memory",
+    }
+)
+TORCH_LOADS = ("torch.load", "torch.jit.load", "torch.hub.load")
+TORCH_WRAPPERS = ("torch.jit.script", "torch.jit.trace", "torch.compile", "copy.deepcopy", "copy.copy")
+NOT_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Config|FeatureExtractor|Pipeline|Extractor")
+
+
+@dataclass
+class ModelInfo:
+    """What a name that holds a torch module was built from."""
+
+    # "class" (an nn.Module subclass of the file), "layer" (torch.nn), "load" (torch.load,
+    # torch.jit.load, torch.hub.load), "builder" (torchvision/timm/transformers from_config),
+    # "pretrained" (transformers from_pretrained: already in eval mode), "parameter".
+    kind: str
+    node: cst.CSTNode | None = None
+    # The class name for "class", the layer name for "layer".
+    detail: str = ""
+
+
+def module_classes(context: RuleContext) -> dict[str, cst.ClassDef]:
+    """The classes of the file that are torch modules (directly or through another)."""
+    classes = [s for s in statements_of(context.module) if isinstance(s, cst.ClassDef)]
+    found: dict[str, cst.ClassDef] = {}
+    changed = True
+    while changed:
+        changed = False
+        for cls in classes:
+            if cls.name.value in found:
+                continue
+            for base in cls.bases:
+                value = base.value
+                if (
+                    context.resolves_to(value, *MODULE_BASE_CLASSES)
+                    or layer_name(context, value) is not None
+                    or (isinstance(value, cst.Name) and value.value in found)
+                ):
+                    found[cls.name.value] = cls
+                    changed = True
+                    break
+    return found
+
+
+def layer_name(context: RuleContext, func: cst.BaseExpression) -> str | None:
+    """The torch.nn layer/container class `func` stands for (`nn.Linear` -> "Linear")."""
+    qualified = context.resolves_under(func, "torch.nn")
+    if qualified is None or any(qualified == p or qualified.startswith(p + ".") for p in NOT_LAYER_PACKAGES):
+        return None
+    last = qualified.rsplit(".", 1)[-1]
+    if not last[:1].isupper() or last in NOT_LAYERS or last == "Module":
+        return None
+    return last
+
+
+def model_value(
+    context: RuleContext,
+    classes: dict[str, cst.ClassDef],
+    value: cst.BaseExpression | None,
+    lookup: Callable[[cst.BaseExpression], ModelInfo | None],
+) -> ModelInfo | None:
+    """What model `value` is, if it is one. `classes` are the file's module classes;
+    `lookup` answers for names and `self.x` attributes."""
+    if isinstance(value, cst.Name | cst.Attribute):
+        return lookup(value)
+    if not isinstance(value, cst.Call):
+        return None
+    func = value.func
+    # A class of the file only where its name refers to that class (not shadowed).
+    if (
+        isinstance(func, cst.Name)
+        and func.value in classes
+        and context.semantic.definition(func) is classes[func.value]
+    ):
+        return ModelInfo("class", value, func.value)
+    layer = layer_name(context, func)
+    if layer is not None:
+        return None if PARAMETER_FREE.match(layer) else ModelInfo("layer", value, layer)
+    if context.resolves_to(func, *TORCH_LOADS):
+        return ModelInfo("load", value)
+    if context.resolves_to(func, *TORCH_WRAPPERS):
+        first = first_argument(value, "model") or first_argument(value, "obj")
+        return model_value(context, classes, first, lookup)
+    if context.resolves_to(func, "timm.create_model"):
+        return ModelInfo("builder", value)
+    qualified = context.resolves_under(func, "torchvision.models")
+    if qualified is not None:
+        last = qualified.rsplit(".", 1)[-1]
+        if last.endswith("_Weights") or last in ("get_weight", "get_model_weights", "list_models"):
+            return None
+        return ModelInfo("builder", value)
+    if isinstance(func, cst.Attribute):
+        method = func.attr.value
+        if method in ("from_pretrained", "from_config", "_from_config"):
+            owner = context.resolves_under(func.value, "transformers")
+            if owner is not None and not NOT_MODEL_CLASS.search(owner.rsplit(".", 1)[-1]):
+                return ModelInfo("pretrained" if method == "from_pretrained" else "builder", value)
+            return None
+        if method in MODULE_CHAIN_METHODS:
+            return model_value(context, classes, func.value, lookup)
+    if context.resolves_to(
+        func, "sentence_transformers.SentenceTransformer", "sentence_transformers.CrossEncoder"
+    ):
+        return ModelInfo("pretrained", value)
+    owner = context.resolves_under(func, "transformers")
+    if owner is not None and re.search(r"(Model|For[A-Z]\w*)$", owner) and not NOT_MODEL_CLASS.search(owner):
+        return ModelInfo("builder", value)
+    return None
