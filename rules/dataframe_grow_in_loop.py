@@ -5,15 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.rule import Rule
-from green_lint.rules._data import (
-    POLARS,
-    Frames,
-    code,
-    enclosing_loop,
-    imports_pandas,
-    is_simple_reference,
-    subscript_indices,
-)
+from green_lint.rules._data import enclosing_loop
+from green_lint.rules._data_frames import POLARS, Frames, imports_pandas
+from green_lint.rules._data_nodes import code, is_simple_reference, subscript_indices
 
 CONCAT = "pandas.concat"
 APPEND_METHODS = frozenset({"append", "_append"})

@@ -6,7 +6,6 @@ import libcst as cst
 
 from green_lint.rule import Rule
 from green_lint.rules._data import (
-    code,
     enclosing_loop,
     loop_bound_names,
     names_bound_in,
@@ -14,6 +13,7 @@ from green_lint.rules._data import (
     not_a_definition,
     walk,
 )
+from green_lint.rules._data_nodes import code
 
 # Readers that load a whole file (or dataset) each time they are called.
 READERS = frozenset(

@@ -11,7 +11,8 @@ import pytest
 from green_lint.engine import LintSettings, lint_source
 from green_lint.fix import fix_source
 from green_lint.registry import select_rules
-from green_lint.rules._data import column_expression, enclosing_loop
+from green_lint.rules._data import enclosing_loop
+from green_lint.rules._rowloop_columns import column_expression
 from green_lint.source import load_source
 
 

@@ -1,0 +1,179 @@
+"""What GL203 counts as plain numbers: the NumPy and `math` functions Numba compiles in
+nopython mode (a conservative subset), builtins, array methods and operators, and how a
+function is known to be compiled by Numba."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from green_lint.context import RuleContext
+from green_lint.rules._data import walk
+
+# What Numba compiles in nopython mode (a conservative subset).
+NUMBA_NUMPY_FUNCTIONS = frozenset(
+    {
+        "zeros",
+        "ones",
+        "empty",
+        "zeros_like",
+        "ones_like",
+        "empty_like",
+        "full",
+        "full_like",
+        "arange",
+        "linspace",
+        "sqrt",
+        "exp",
+        "exp2",
+        "log",
+        "log2",
+        "log10",
+        "log1p",
+        "expm1",
+        "abs",
+        "absolute",
+        "fabs",
+        "sin",
+        "cos",
+        "tan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "arctan2",
+        "sinh",
+        "cosh",
+        "tanh",
+        "hypot",
+        "floor",
+        "ceil",
+        "trunc",
+        "sign",
+        "square",
+        "power",
+        "minimum",
+        "maximum",
+        "fmin",
+        "fmax",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "dot",
+        "sum",
+        "prod",
+        "mean",
+        "std",
+        "var",
+        "min",
+        "max",
+        "amin",
+        "amax",
+        "argmin",
+        "argmax",
+        "cumsum",
+        "cumprod",
+        "copy",
+        "sort",
+        "argsort",
+        "where",
+        "clip",
+    }
+)
+NUMBA_NUMPY_CONSTANTS = frozenset(
+    {"pi", "e", "inf", "nan", "float64", "float32", "int64", "int32", "int16", "int8", "uint8", "bool_"}
+)
+NUMPY_DTYPES = frozenset({"float64", "float32", "int64", "int32", "int16", "int8", "uint8", "bool_"})
+MATH_FUNCTIONS = frozenset(
+    {
+        "sqrt",
+        "exp",
+        "log",
+        "log10",
+        "log2",
+        "log1p",
+        "expm1",
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "atan2",
+        "sinh",
+        "cosh",
+        "tanh",
+        "floor",
+        "ceil",
+        "fabs",
+        "pow",
+        "hypot",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "copysign",
+        "erf",
+        "erfc",
+        "gamma",
+        "lgamma",
+        "trunc",
+        "degrees",
+        "radians",
+    }
+)
+MATH_CONSTANTS = frozenset({"pi", "e", "inf", "nan", "tau"})
+BUILTIN_FUNCTIONS = frozenset({"range", "len", "abs", "min", "max", "int", "float", "bool", "round"})
+ARRAY_METHODS = frozenset(
+    {"sum", "mean", "min", "max", "prod", "std", "var", "argmin", "argmax", "copy", "cumsum", "ravel", "dot"}
+)
+ARRAY_ATTRIBUTES = frozenset({"shape", "size", "ndim", "T"})
+ARITHMETIC = (
+    cst.Add,
+    cst.Subtract,
+    cst.Multiply,
+    cst.Divide,
+    cst.FloorDivide,
+    cst.Modulo,
+    cst.Power,
+    cst.BitAnd,
+    cst.BitOr,
+    cst.BitXor,
+    cst.LeftShift,
+    cst.RightShift,
+)
+# Loops over fewer elements than this (all bounds literal) are not worth a finding.
+
+
+def is_range(context: RuleContext, node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and context.resolves_to(node.func, "builtins.range")
+
+
+def is_numba_decorator(context: RuleContext, decorator: cst.Decorator) -> bool:
+    expr = decorator.decorator
+    if isinstance(expr, cst.Call):
+        expr = expr.func
+    return context.resolves_under(expr, "numba") is not None
+
+
+def calls_jitted(context: RuleContext, func: cst.BaseExpression) -> bool:
+    """`func` names a module-level function of the file decorated by Numba: calling it
+    from compiled code keeps the caller compilable."""
+    definition = context.semantic.definition(func)
+    return (
+        isinstance(definition, cst.FunctionDef)
+        and any(statement is definition for statement in context.module.body)
+        and any(is_numba_decorator(context, d) for d in definition.decorators)
+    )
+
+
+def numba_call_arguments(context: RuleContext) -> set[str]:
+    """Names passed to a numba call anywhere in the file: `njit(f)`, `numba.jit(nopython=True)(f)`,
+    `cuda.jit(f)`, `vectorize([...])(f)`."""
+    if not context.imports.imports_module("numba"):
+        return set()
+    names: set[str] = set()
+    for node in walk(context.module):
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func.func if isinstance(node.func, cst.Call) else node.func
+        if context.resolves_under(func, "numba") is not None:
+            names.update(arg.value.value for arg in node.args if isinstance(arg.value, cst.Name))
+    return names
