@@ -8,7 +8,7 @@ import libcst as cst
 
 from green_lint.rule import Rule
 from green_lint.rules._loops import DEFINITIONS, FileFunctions, argument
-from green_lint.rules._training import ArgparseDefaults
+from green_lint.rules._training_numbers import ArgparseDefaults
 
 AMP_MODULES = ("torch.amp", "torch.cuda.amp", "torch.cpu.amp")
 AMP_NAMES = ("torch.autocast", "torch.GradScaler")

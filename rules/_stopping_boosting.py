@@ -1,0 +1,189 @@
+"""Boosting libraries for GL102 no-early-stopping: xgboost, lightgbm and catboost, as
+estimators and as `train`/`cv` functions, without early stopping rounds or callback."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from green_lint.rules._stopping_budget import budget_of, followups, is_set, shown_count
+from green_lint.rules._stopping_callbacks import NONE, callbacks_state
+from green_lint.rules._training_numbers import mutated
+from green_lint.rules._training_syntax import argument, has_star, keyword_value, keywords, string_value
+
+if TYPE_CHECKING:
+    from green_lint.rules.no_early_stopping import NoEarlyStopping
+
+XGB_ESTIMATORS = frozenset({"XGBClassifier", "XGBRegressor", "XGBRanker"})
+LGBM_ESTIMATORS = frozenset({"LGBMClassifier", "LGBMRegressor", "LGBMRanker"})
+CATBOOST_ESTIMATORS = frozenset({"CatBoostClassifier", "CatBoostRegressor", "CatBoostRanker"})
+XGB_TRAIN = ("xgboost.train", "xgboost.training.train")
+XGB_CV = ("xgboost.cv", "xgboost.training.cv")
+LGB_TRAIN = ("lightgbm.train", "lightgbm.engine.train")
+LGB_CV = ("lightgbm.cv", "lightgbm.engine.cv")
+# LightGBM parameters (and aliases) that set the number of rounds / early stopping.
+LGB_ROUNDS = (
+    "num_iterations",
+    "num_iteration",
+    "n_iter",
+    "num_tree",
+    "num_trees",
+    "num_round",
+    "num_rounds",
+    "nrounds",
+    "num_boost_round",
+    "n_estimators",
+    "max_iter",
+)
+LGB_STOPPING = ("early_stopping_round", "early_stopping_rounds", "early_stopping", "n_iter_no_change")
+CATBOOST_ROUNDS = ("iterations", "n_estimators", "num_boost_round", "num_trees")
+CATBOOST_STOPPING = ("early_stopping_rounds", "od_type", "od_wait", "od_pval")
+
+
+def check_xgb_estimator(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
+    if has_star(node):
+        return
+    settings = keywords(node)
+    if (
+        is_set(settings.get("early_stopping_rounds"))
+        or callbacks_state(rule.context, settings.get("callbacks")) != NONE
+    ):
+        return
+    for call in followups(rule.context, node, ("fit", "set_params")):
+        if has_star(call) or is_set(keyword_value(call, "early_stopping_rounds")):
+            return
+        if callbacks_state(rule.context, keyword_value(call, "callbacks")) != NONE:
+            return
+    budget = budget_of(rule.numbers, settings.get("n_estimators"), 100)
+    if budget is None or budget < rule.min_rounds:
+        return
+    shown = "" if "n_estimators" in settings else "default "
+    rule.report(
+        node,
+        f"`{name}` builds all {shown_count(budget)} trees ({shown}`n_estimators`) with no early "
+        "stopping: pass `early_stopping_rounds=10` to the constructor and "
+        "`eval_set=[(X_val, y_val)]` to `fit`; boosting then stops 10 rounds after the best "
+        "validation score.",
+    )
+
+
+def check_xgb_train(rule: NoEarlyStopping, node: cst.Call, cross_validated: bool) -> None:
+    if has_star(node):
+        return
+    if is_set(keyword_value(node, "early_stopping_rounds")):
+        return
+    if callbacks_state(rule.context, keyword_value(node, "callbacks")) != NONE:
+        return
+    budget = budget_of(rule.numbers, argument(node, 2, "num_boost_round"), 10)
+    if budget is None or budget < rule.min_rounds:
+        return
+    if cross_validated:
+        message = (
+            f"`xgb.cv` runs all {shown_count(budget)} boosting rounds in every fold with no early "
+            "stopping: pass `early_stopping_rounds=10`; every fold then stops 10 rounds after the "
+            "best mean test score."
+        )
+    else:
+        message = (
+            f"`xgb.train` runs all {shown_count(budget)} boosting rounds with no early stopping: pass "
+            '`evals=[(dval, "val")]` and `early_stopping_rounds=10` (or '
+            "`callbacks=[xgb.callback.EarlyStopping(rounds=10)]`); it stops 10 rounds after the best "
+            "validation score."
+        )
+    rule.report(node, message)
+
+
+def check_lgbm_estimator(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
+    if has_star(node):
+        return
+    settings = keywords(node)
+    if any(is_set(settings.get(key)) for key in LGB_STOPPING):
+        return
+    for call in followups(rule.context, node, ("fit", "set_params")):
+        if has_star(call) or any(is_set(keyword_value(call, key)) for key in LGB_STOPPING):
+            return
+        if callbacks_state(rule.context, keyword_value(call, "callbacks")) != NONE:
+            return
+    rounds = argument(node, 4, "n_estimators")
+    for key in LGB_ROUNDS:
+        if key in settings:
+            rounds = settings[key]
+    budget = budget_of(rule.numbers, rounds, 100)
+    if budget is None or budget < rule.min_rounds:
+        return
+    shown = "" if rounds is not None else "default "
+    rule.report(
+        node,
+        f"`{name}` builds all {shown_count(budget)} trees ({shown}`n_estimators`) with no early "
+        "stopping: fit with `eval_set=[(X_val, y_val)]` and "
+        "`callbacks=[lgb.early_stopping(10)]`; boosting then stops 10 rounds after the best "
+        "validation score.",
+    )
+
+
+def check_lgb_train(rule: NoEarlyStopping, node: cst.Call, cross_validated: bool) -> None:
+    if has_star(node):
+        return
+    if any(is_set(keyword_value(node, key)) for key in LGB_STOPPING):
+        return
+    if callbacks_state(rule.context, keyword_value(node, "callbacks")) != NONE:
+        return
+    params = argument(node, 0, "params")
+    value = rule.context.single_value(params)
+    if not isinstance(value, cst.Dict):
+        return  # the parameters may hold early_stopping_round
+    if isinstance(params, cst.Name) and mutated(rule.context, params.value):
+        return
+    budget_node = argument(node, 2, "num_boost_round")
+    for element in value.elements:
+        if not isinstance(element, cst.DictElement):
+            return
+        key = string_value(element.key)
+        if key is None:
+            return
+        if key in LGB_STOPPING and is_set(element.value):
+            return
+        if key in LGB_ROUNDS:
+            budget_node = element.value
+    budget = budget_of(rule.numbers, budget_node, 100)
+    if budget is None or budget < rule.min_rounds:
+        return
+    if cross_validated:
+        message = (
+            f"`lgb.cv` runs all {shown_count(budget)} boosting rounds in every fold with no early "
+            "stopping: pass `callbacks=[lgb.early_stopping(10)]`; every fold then stops 10 rounds "
+            "after the best mean validation score."
+        )
+    else:
+        message = (
+            f"`lgb.train` runs all {shown_count(budget)} boosting rounds with no early stopping: pass "
+            "`valid_sets=[dval]` and `callbacks=[lgb.early_stopping(10)]`; it stops 10 rounds after "
+            "the best validation score."
+        )
+    rule.report(node, message)
+
+
+def check_catboost(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
+    if has_star(node):
+        return
+    settings = keywords(node)
+    if any(is_set(settings.get(key)) for key in CATBOOST_STOPPING):
+        return
+    for call in followups(rule.context, node, ("fit", "set_params")):
+        if has_star(call) or any(is_set(keyword_value(call, key)) for key in CATBOOST_STOPPING):
+            return
+    rounds = argument(node, 0, "iterations")
+    for key in CATBOOST_ROUNDS:
+        if key in settings:
+            rounds = settings[key]
+    budget = budget_of(rule.numbers, rounds, 1000)
+    if budget is None or budget < rule.min_rounds:
+        return
+    shown = "" if rounds is not None else "default "
+    rule.report(
+        node,
+        f"`{name}` builds all {shown_count(budget)} trees ({shown}`iterations`) with no early "
+        "stopping: pass `early_stopping_rounds=50` and fit with `eval_set=(X_val, y_val)`; "
+        "training then stops 50 iterations after the best validation score.",
+    )

@@ -1,0 +1,146 @@
+"""Keras for GL102 no-early-stopping: `model.fit(..., epochs=N)` without an `EarlyStopping`
+callback, and the fix that adds one in the file's own spelling of Keras."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from green_lint.context import RuleContext
+from green_lint.fixes import add_import
+from green_lint.rule import Fix
+from green_lint.rules._stopping_budget import is_set, shown_count
+from green_lint.rules._stopping_callbacks import NONE, callbacks_state
+from green_lint.rules._training_edits import with_element, with_keyword
+from green_lint.rules._training_syntax import argument, keyword
+
+if TYPE_CHECKING:
+    from green_lint.rules.no_early_stopping import NoEarlyStopping
+
+KERAS_MODULES = ("keras", "tensorflow", "tf_keras")
+
+
+def check_keras_fit(rule: NoEarlyStopping, node: cst.Call) -> None:
+    if any(arg.star == "**" for arg in node.args):
+        return
+    epochs = argument(node, 3, "epochs")
+    if epochs is None or not _receiver_is_keras(rule.context, node.func.value):
+        return
+    budget = rule.numbers.resolve(epochs)
+    if budget is None or budget < rule.min_epochs:
+        return
+    callbacks = argument(node, 5, "callbacks")
+    if callbacks_state(rule.context, callbacks) != NONE:
+        return
+    validation = any(
+        is_set(argument(node, position, name))
+        for position, name in ((6, "validation_split"), (7, "validation_data"))
+    )
+    split = argument(node, 6, "validation_split")
+    if (
+        split is not None
+        and rule.numbers.resolve(split) == 0
+        and argument(node, 7, "validation_data") is None
+    ):
+        validation = False
+    spelled = _early_stopping_spelling(rule.context, _keras_family(rule.context, node.func.value))
+    name = spelled[0] if spelled else "keras.callbacks.EarlyStopping"
+    callback = f'{name}(monitor="val_loss", patience=5, restore_best_weights=True)'
+    message = (
+        f"`fit` trains all {shown_count(budget)} epochs with no EarlyStopping callback: add "
+        f"`callbacks=[{callback}]`, which stops once the validation loss has not improved for 5 "
+        "epochs and keeps the best weights"
+    )
+    fix = None
+    if not validation:
+        message += (
+            "; pass `validation_data=` or `validation_split=` so that it has a validation loss to watch."
+        )
+    else:
+        message += "."
+        fix = _keras_fix(node, callbacks, callback, spelled)
+    rule.report(node, message, fix=fix)
+
+
+def _receiver_is_keras(context: RuleContext, receiver: cst.BaseExpression) -> bool:
+    """False when the object `fit` is called on is known not to be a Keras model."""
+    value = context.single_value(receiver) if isinstance(receiver, cst.Name) else receiver
+    if not isinstance(value, cst.Call):
+        return True
+    func = value.func
+    definition = context.semantic.definition(func)
+    if isinstance(definition, cst.ClassDef):
+        return any(context.resolves_under(base.value, *KERAS_MODULES) for base in definition.bases)
+    if isinstance(func, cst.Name) and func.value in context.imports.own_definitions:
+        return True  # a function of the file that builds the model
+    qualified = context.qualified_name(func)
+    if qualified is None or qualified.startswith("builtins."):
+        return True
+    return qualified.split(".", 1)[0] in KERAS_MODULES
+
+
+def _keras_family(context: RuleContext, receiver: cst.BaseExpression) -> str | None:
+    """The Keras the model comes from (keras, tensorflow.keras or tf_keras), if known."""
+    value = context.single_value(receiver) if isinstance(receiver, cst.Name) else receiver
+    if not isinstance(value, cst.Call):
+        return None
+    func = value.func
+    candidates = [func]
+    definition = context.semantic.definition(func)
+    if isinstance(definition, cst.ClassDef):
+        candidates = [base.value for base in definition.bases]
+    for candidate in candidates:
+        qualified = context.resolves_under(candidate, *KERAS_MODULES)
+        if qualified is not None:
+            top = qualified.split(".", 1)[0]
+            return "tensorflow.keras" if top == "tensorflow" else top
+    return None
+
+
+def _early_stopping_spelling(context: RuleContext, family: str | None) -> tuple[str, dict] | None:
+    """The file's spelling of Keras' EarlyStopping (for the model's Keras when known)
+    and the changes that import it."""
+    imports = context.imports
+    bindings = {
+        local: target for local, target in imports.bindings.items() if local not in imports.own_definitions
+    }
+    targets = set(bindings.values())
+    if family is None:
+        if any(t == "tf_keras" or t.startswith("tf_keras.") for t in targets):
+            family = "tf_keras"
+        elif any(t == "keras" or t.startswith("keras.") for t in targets):
+            family = "keras"
+        else:
+            family = "tensorflow.keras"
+    preferences = [
+        (f"{family}.callbacks.EarlyStopping", ""),
+        (f"{family}.callbacks", ".EarlyStopping"),
+        (family, ".callbacks.EarlyStopping"),
+    ]
+    if family == "tensorflow.keras":
+        preferences.append(("tensorflow", ".keras.callbacks.EarlyStopping"))
+    for target, suffix in preferences:
+        for local, bound in bindings.items():
+            if bound == target:
+                return local + suffix, {}
+    if "EarlyStopping" in bindings or "EarlyStopping" in imports.own_definitions:
+        return None
+    code = f"from {family}.callbacks import EarlyStopping\n"
+    return "EarlyStopping", add_import(context, code, binds=f"{family}.callbacks.EarlyStopping")
+
+
+def _keras_fix(node: cst.Call, callbacks, callback: str, spelled) -> Fix | None:
+    if spelled is None:
+        return None
+    _, imports = spelled
+    if callbacks is None:
+        new = with_keyword(node, "callbacks", f"[{callback}]")
+        return Fix("Stop early (keras EarlyStopping callback)", {node: new, **imports})
+    found = keyword(node, "callbacks")
+    if found is None or not isinstance(found.value, cst.List):
+        return None
+    return Fix(
+        "Stop early (keras EarlyStopping callback)",
+        {found.value: with_element(found.value, callback), **imports},
+    )

@@ -1,0 +1,185 @@
+"""A training budget (`epochs=EPOCHS`, `range(1, args.epochs + 1)`) resolved to a number
+through literals, constants, dict literals and `argparse` defaults."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from green_lint.context import RuleContext
+from green_lint.names import statements_of
+from green_lint.rules._training_syntax import assignment_targets, calls_in, keyword, positional, string_value
+
+
+class Numbers:
+    """Resolves an expression to a number: literals, `-x`, `+ - * //` of numbers, names
+    with one assigned value (current function, else module), `d["key"]` of a dict
+    literal, and `args.name` where `args` comes from `parse_args()` and the file has an
+    `add_argument("--name", default=N)`. Anything else is unknown (None)."""
+
+    def __init__(self, context: RuleContext) -> None:
+        self.context = context
+        self._argparse = ArgparseDefaults(context)
+
+    def resolve(self, node: cst.BaseExpression | None, depth: int = 0) -> float | None:
+        if node is None or depth > 8:
+            return None
+        if isinstance(node, cst.Integer):
+            return int(node.value.replace("_", ""), 0)
+        if isinstance(node, cst.Float):
+            return float(node.value.replace("_", ""))
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
+            value = self.resolve(node.expression, depth + 1)
+            if value is None:
+                return None
+            return -value if isinstance(node.operator, cst.Minus) else value
+        if isinstance(node, cst.BinaryOperation):
+            left = self.resolve(node.left, depth + 1)
+            right = self.resolve(node.right, depth + 1)
+            if left is None or right is None:
+                return None
+            operator = node.operator
+            if isinstance(operator, cst.Add):
+                return left + right
+            if isinstance(operator, cst.Subtract):
+                return left - right
+            if isinstance(operator, cst.Multiply):
+                return left * right
+            if isinstance(operator, cst.FloorDivide) and right:
+                return left // right
+            return None
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value in ("int", "float")
+        ):
+            if len(node.args) == 1 and not node.args[0].keyword and not node.args[0].star:
+                return self.resolve(node.args[0].value, depth + 1)
+            return None
+        if isinstance(node, cst.Name):
+            if node.value in ("True", "False", "None"):
+                return None
+            value = self.context.single_value(node)
+            if value is None or value is node:
+                return None
+            return self.resolve(value, depth + 1)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, depth)
+        if isinstance(node, cst.Attribute):
+            return self._argparse_value(node)
+        return None
+
+    def _subscript(self, node: cst.Subscript, depth: int) -> float | None:
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return None
+        key = string_value(node.slice[0].slice.value)
+        container = self.context.single_value(node.value) if isinstance(node.value, cst.Name) else None
+        if key is None or not isinstance(container, cst.Dict):
+            return None
+        if mutated(self.context, node.value.value):
+            return None
+        for element in container.elements:
+            if isinstance(element, cst.DictElement) and string_value(element.key) == key:
+                return self.resolve(element.value, depth + 1)
+        return None
+
+    def _argparse_value(self, node: cst.Attribute) -> float | None:
+        default = self._argparse.default_of(node)
+        return _literal_number(default) if default is not None else None
+
+
+class ArgparseDefaults:
+    """The `default=` behind `args.name`: the file's `add_argument` calls, read once.
+
+    Not `context.values.calls.argparse_default`: that takes the first `add_argument` of a
+    destination, where two with different defaults (one per subparser) leave the budget
+    unknown here, so that no rule flags a run from a default it may not use."""
+
+    def __init__(self, context: RuleContext) -> None:
+        self.context = context
+        self._defaults: dict[str, cst.BaseExpression | None] | None = None
+
+    def default_of(self, node: cst.Attribute) -> cst.BaseExpression | None:
+        """The default of `args.name` when `args` is the result of `parse_args()` (or is
+        not assigned in the file at all, as in `def main(args)`)."""
+        context = self.context
+        if not isinstance(node.value, cst.Name) or node.value.value in ("self", "cls"):
+            return None
+        values = []
+        for scope in dict.fromkeys([context.scope(), context.module]):
+            values = context.assigned_values(node.value.value, scope)
+            if values:
+                break
+        if values and (len(values) != 1 or not _is_parse_args(values[0])):
+            return None
+        if self._defaults is None:
+            self._defaults = self._read()
+        return self._defaults.get(node.attr.value)
+
+    def _read(self) -> dict[str, cst.BaseExpression | None]:
+        """`dest -> default` of every `add_argument` of the file; None for a destination
+        defined twice with different defaults."""
+        found: dict[str, cst.BaseExpression | None] = {}
+        for call in calls_in(self.context.module):
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+                continue
+            dest = _argparse_dest(call)
+            default = keyword(call, "default")
+            if dest is None or default is None:
+                continue
+            known = found.get(dest, default.value)
+            found[dest] = default.value if known is not None and known.deep_equals(default.value) else None
+        return found
+
+
+def _literal_number(node: cst.BaseExpression) -> float | None:
+    if isinstance(node, cst.Integer):
+        return int(node.value.replace("_", ""), 0)
+    if isinstance(node, cst.Float):
+        return float(node.value.replace("_", ""))
+    return None
+
+
+def _is_parse_args(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Subscript):  # parser.parse_known_args()[0]
+        node = node.value
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("parse_args", "parse_known_args")
+    )
+
+
+def _argparse_dest(call: cst.Call) -> str | None:
+    dest = keyword(call, "dest")
+    if dest is not None:
+        return string_value(dest.value)
+    names = [string_value(arg.value) for arg in positional(call)]
+    names = [name for name in names if name]
+    if not names:
+        return None
+    long = [name for name in names if name.startswith("--")]
+    chosen = long[0] if long else names[0]
+    return chosen.lstrip("-").replace("-", "_") or None
+
+
+def mutated(context: RuleContext, name: str) -> bool:
+    """Whether `name` (a dict or list) is changed in place in the current scope."""
+    scope = context.scope()
+    for call in calls_in(scope):
+        func = call.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == name
+            and func.attr.value in ("update", "setdefault", "pop", "__setitem__")
+        ):
+            return True
+    for statement in statements_of(scope, enter_definitions=False):
+        for target in assignment_targets(statement):
+            if (
+                isinstance(target, cst.Subscript)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == name
+            ):
+                return True
+    return False
