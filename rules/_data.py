@@ -8,11 +8,9 @@ from collections.abc import Callable, Iterable
 
 import libcst as cst
 
+from green_lint.rules._syntax import DEFINITIONS, LOOPS
 from green_lint.semantic.scopes import COMPREHENSIONS
 from green_lint.walk import children
-
-LOOPS = (cst.For, cst.While)
-BOUNDARIES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 
 # -- loops --------------------------------------------------------------------------------
@@ -23,7 +21,7 @@ def enclosing_loop(stack: list[cst.CSTNode]) -> cst.CSTNode | None:
     search (their body runs when called, not per iteration)."""
     for index in range(len(stack) - 2, -1, -1):
         ancestor, child = stack[index], stack[index + 1]
-        if isinstance(ancestor, BOUNDARIES):
+        if isinstance(ancestor, DEFINITIONS):
             return None
         if isinstance(ancestor, LOOPS) and child is ancestor.body:
             return ancestor
@@ -160,4 +158,4 @@ def names_in(node: cst.CSTNode) -> set[str]:
 
 
 def not_a_definition(node: cst.CSTNode) -> bool:
-    return not isinstance(node, BOUNDARIES)
+    return not isinstance(node, DEFINITIONS)

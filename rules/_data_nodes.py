@@ -16,26 +16,10 @@ COMPARISONS = (
     cst.Equal,
     cst.NotEqual,
 )
-# Nodes built by a rule belong to no module: an empty one prints them with default style.
-EMPTY_MODULE = cst.Module(body=[])
-
-
-def code(node: cst.CSTNode) -> str:
-    """The source text of any node (also of nodes built by a rule)."""
-    return EMPTY_MODULE.code_for_node(node)
 
 
 def is_name(node: cst.CSTNode, name: str | None) -> bool:
     return isinstance(node, cst.Name) and node.value == name
-
-
-def argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
-    """The value passed for a parameter, by keyword or at its position."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    return positional[position].value if position < len(positional) else None
 
 
 def find_parameter(function: cst.FunctionDef, name: str) -> cst.Param | None:

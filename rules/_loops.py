@@ -13,11 +13,8 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
+from green_lint.rules._syntax import DEFINITIONS, has_keyword
 from green_lint.walk import children
-
-DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-LOOPS = (cst.For, cst.While)
-COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 # Library calls that train one or several models each time they run.
 LIBRARY_TRAINING = frozenset(
@@ -82,33 +79,6 @@ def value_in(
         if values:
             return values[0] if len(values) == 1 else None
     return None
-
-
-def number(node: cst.BaseExpression | None) -> float | int | None:
-    if isinstance(node, cst.Integer):
-        return int(node.value.replace("_", ""), 0)
-    if isinstance(node, cst.Float):
-        return float(node.value.replace("_", ""))
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
-        value = number(node.expression)
-        if value is None:
-            return None
-        return -value if isinstance(node.operator, cst.Minus) else value
-    return None
-
-
-def argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    if position is not None and position < len(positional):
-        return positional[position].value
-    return None
-
-
-def has_keyword(call: cst.Call, keyword: str) -> bool:
-    return any(arg.keyword is not None and arg.keyword.value == keyword for arg in call.args)
 
 
 def is_none(context: RuleContext, node: cst.BaseExpression | None, scope: cst.CSTNode | None) -> bool:
@@ -237,14 +207,3 @@ def is_optimizer(context: RuleContext, receiver: cst.BaseExpression, scope: cst.
         return False
     qualified = context.resolves_under(value.func, "torch.optim")
     return qualified is not None and not qualified.startswith("torch.optim.lr_scheduler")
-
-
-def target_names(target: cst.BaseExpression) -> Iterator[str]:
-    """The names a `for` target binds (`a`, `a, b`, `(i, (a, b))`)."""
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, cst.Tuple | cst.List):
-        for element in target.elements:
-            yield from target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from target_names(target.value)

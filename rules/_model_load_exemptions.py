@@ -12,8 +12,8 @@ import libcst as cst
 
 from green_lint.names import dotted_name, statements_of
 from green_lint.rules._model_load_invariance import Invariance, read_names
+from green_lint.rules._syntax import code
 from green_lint.rules._torch_model_values import MODULE_CHAIN_METHODS
-from green_lint.rules._torch_nodes import code
 from green_lint.walk import path_to
 
 # Writing in the loop (or function) suggests the file read is not the same every time.

@@ -12,8 +12,8 @@ from green_lint.names import statements_of
 from green_lint.rule import Fix
 from green_lint.rules._model_load_exemptions import contains, is_cached
 from green_lint.rules._model_load_invariance import Invariance
+from green_lint.rules._syntax import code
 from green_lint.rules._torch_calls import FunctionInfo, bound_names_in
-from green_lint.rules._torch_nodes import code
 
 
 def existing_loaders(context: RuleContext) -> dict[str, str]:

@@ -13,9 +13,9 @@ import builtins
 import libcst as cst
 
 from green_lint.names import dotted_name, statements_of
+from green_lint.rules._syntax import code
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import bound_names_in
-from green_lint.rules._torch_nodes import code
 from green_lint.walk import children
 
 # Calls whose result depends only on their arguments: an argument built with them from

@@ -23,6 +23,7 @@ from green_lint.rules._numeric_vocabulary import (
     calls_jitted,
     is_range,
 )
+from green_lint.rules._syntax import is_docstring
 from green_lint.walk import children
 
 SCALAR_ANNOTATIONS = frozenset({"builtins.int", "builtins.float", "builtins.bool"})
@@ -44,7 +45,7 @@ class NumbaCheck:
         if function.asynchronous is not None or not self._parameters_ok(function.params):
             return False
         statements = block_statements(function.body)
-        if statements and _is_docstring(statements[0]):
+        if statements and is_docstring(statements[0]):
             statements = statements[1:]
         if not statements or not all(self._statement(s) for s in statements):
             return False
@@ -204,12 +205,6 @@ class NumbaCheck:
     def _dtype(self, node: cst.BaseExpression) -> bool:
         qualified = self.context.qualified_name(node)
         return qualified is not None and qualified.startswith("numpy.") and qualified[6:] in NUMPY_DTYPES
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.Expr) and isinstance(
-        statement.value, cst.SimpleString | cst.ConcatenatedString
-    )
 
 
 def _is_module_constant(context: RuleContext, name: cst.Name) -> bool:

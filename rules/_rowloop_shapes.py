@@ -6,7 +6,8 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._data_nodes import argument, is_name, string_key, subscript_indices
+from green_lint.rules._data_nodes import is_name, string_key, subscript_indices
+from green_lint.rules._syntax import argument
 
 # Receivers whose `.apply(..., axis=1)` is not a row loop over a frame.
 NOT_FRAMES = frozenset({"groupby", "rolling", "expanding", "ewm", "resample", "style", "str", "dt"})

@@ -8,7 +8,6 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.rules._data import block_statements, loop_body_lines, loop_bound_names, names_bound_in
 from green_lint.rules._data_nodes import (
-    code,
     is_literal,
     is_name,
     is_simple_reference,
@@ -24,6 +23,7 @@ from green_lint.rules._rowloop_columns import (
     row_leaf,
 )
 from green_lint.rules._rowloop_shapes import single_parameter
+from green_lint.rules._syntax import code
 
 
 class Suggestions:

@@ -9,7 +9,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rule import Fix
-from green_lint.rules._training_syntax import is_false, is_none
+from green_lint.rules._syntax import is_false, is_none
 
 
 @dataclass

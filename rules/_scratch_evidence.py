@@ -10,7 +10,7 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.rules._scratch_build import Build
 from green_lint.rules._scratch_flow import Flow, Follower
-from green_lint.rules._training_syntax import calls_in, is_false, is_none, is_true, keyword, last_name
+from green_lint.rules._syntax import calls_in, is_false, is_none, is_true, keyword, last_name
 
 OPTIMIZERS = (
     "torch.optim",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from green_lint.rules._training_syntax import has_star, positional
+from green_lint.rules._syntax import has_star, positional
 from green_lint.walk import children, traverse
 
 Scope = cst.Module | cst.FunctionDef | cst.ClassDef

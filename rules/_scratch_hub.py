@@ -8,8 +8,8 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.rule import Fix
 from green_lint.rules._scratch_build import Build, is_false_value, is_none_value
+from green_lint.rules._syntax import argument, has_star, keyword, keywords, positional, string_value
 from green_lint.rules._training_edits import replace_arg, with_keyword
-from green_lint.rules._training_syntax import argument, has_star, keyword, keywords, positional, string_value
 
 # torch.hub.load's own keywords; the others go to the repository's entry point.
 HUB_OWN_KEYWORDS = frozenset(

@@ -8,8 +8,8 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.rule import Fix
 from green_lint.rules._scratch_build import Build, int_literal, is_false_value, is_none_value
+from green_lint.rules._syntax import argument, has_star, keyword, positional
 from green_lint.rules._training_edits import replace_arg
-from green_lint.rules._training_syntax import argument, has_star, keyword, positional
 
 KERAS_APPLICATIONS = (
     "keras.applications",

@@ -7,8 +7,8 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.rule import Fix
 from green_lint.rules._scratch_build import Build, is_false_value, is_none_value
+from green_lint.rules._syntax import argument, has_star, keyword, positional, string_value
 from green_lint.rules._training_edits import with_keyword
-from green_lint.rules._training_syntax import argument, has_star, keyword, positional, string_value
 
 TIMM_CREATE = (
     "timm.create_model",

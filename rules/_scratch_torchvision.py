@@ -10,8 +10,8 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.rule import Fix
 from green_lint.rules._scratch_build import Build, int_literal, is_false_value, is_none_value
+from green_lint.rules._syntax import has_star, keyword, keywords, positional, string_value
 from green_lint.rules._training_edits import replace_arg, with_keyword
-from green_lint.rules._training_syntax import has_star, keyword, keywords, positional, string_value
 
 TORCHVISION = "torchvision.models"
 TV_SUBPACKAGES = frozenset({"detection", "segmentation", "video", "quantization", "optical_flow"})

@@ -9,7 +9,7 @@ from green_lint.context import RuleContext
 from green_lint.names import statements_of
 from green_lint.rule import Fix
 from green_lint.rules._scratch_build import Build
-from green_lint.rules._training_syntax import argument, assignment_targets, calls_in, has_star, keywords
+from green_lint.rules._syntax import argument, assignment_targets, calls_in, has_star, keywords
 
 AUTO_PREFIXES = ("AutoModel", "TFAutoModel", "FlaxAutoModel")
 # Config arguments that keep the architecture of the checkpoint's weights.

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._loops import COMPREHENSIONS, DEFINITIONS, FileFunctions, training_call
+from green_lint.rules._loops import FileFunctions, training_call
 from green_lint.rules._search_hyperparameters import used_as_hyperparameter
 from green_lint.rules._search_value_lists import NOT_VALUES, product_dims, unwrap, values_length
+from green_lint.rules._syntax import DEFINITIONS
+from green_lint.semantic.scopes import COMPREHENSIONS
 from green_lint.walk import children
 
 PRODUCT = "itertools.product"

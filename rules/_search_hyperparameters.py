@@ -7,7 +7,8 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._loops import target_names, walk_with_parents
+from green_lint.rules._loops import walk_with_parents
+from green_lint.semantic.scopes import target_names
 
 # Where a loop value is used without reaching a model: printing, logging, collecting.
 # Builtins as resolved where called: a function of the file named `format` may build one.
@@ -38,7 +39,7 @@ def used_as_hyperparameter(
     target: cst.BaseAssignTargetExpression, body: list[cst.CSTNode], context: RuleContext
 ) -> bool:
     """Whether a name the loop `target` binds reaches a model somewhere in `body`."""
-    names = set(target_names(target))
+    names = {name for name, _, _ in target_names(target)}
     if not names:
         return False
     for root in body:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._loops import argument, nodes_of, walk_with_parents
+from green_lint.rules._loops import nodes_of, walk_with_parents
 from green_lint.rules._search_names import function_named, one_value
 from green_lint.rules._search_training import MAX_DEPTH, loop_trains, trains_in_loop
+from green_lint.rules._syntax import argument
 
 CREATE_STUDY = (
     "optuna.create_study",

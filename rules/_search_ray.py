@@ -7,9 +7,10 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._loops import LOOPS, argument, has_keyword, nodes_of
+from green_lint.rules._loops import nodes_of
 from green_lint.rules._search_names import function_named, one_value
 from green_lint.rules._search_training import MAX_DEPTH, trains_in_loop
+from green_lint.rules._syntax import LOOPS, argument, has_keyword
 from green_lint.semantic.values import UNKNOWN
 
 TUNER = ("ray.tune.Tuner", "ray.tune.tuner.Tuner")

@@ -10,7 +10,7 @@ from green_lint.context import RuleContext
 from green_lint.fixes import insert_lines_before, top_level_line_of
 from green_lint.names import dotted_name
 from green_lint.rule import Fix
-from green_lint.rules._loops import number
+from green_lint.rules._syntax import number
 
 GRID_SEARCH = "sklearn.model_selection.GridSearchCV"
 PARAMETER_GRID = "sklearn.model_selection.ParameterGrid"

@@ -7,8 +7,9 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._loops import LOOPS, FileFunctions, calls_of, nodes_of, training_call
+from green_lint.rules._loops import FileFunctions, calls_of, nodes_of, training_call
 from green_lint.rules._search_names import function_named
+from green_lint.rules._syntax import LOOPS
 
 MAX_DEPTH = 3  # how deep the file's helper functions are followed
 

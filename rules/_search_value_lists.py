@@ -10,7 +10,7 @@ from math import ceil
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._loops import argument, number
+from green_lint.rules._syntax import argument, number
 
 # Calls a loop may iterate through without changing what it iterates over.
 PASS_THROUGH = ("builtins.enumerate", "builtins.list", "builtins.tuple", "builtins.sorted")

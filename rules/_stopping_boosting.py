@@ -9,8 +9,8 @@ import libcst as cst
 
 from green_lint.rules._stopping_budget import budget_of, followups, is_set, shown_count
 from green_lint.rules._stopping_callbacks import NONE, callbacks_state
+from green_lint.rules._syntax import argument, has_star, keyword_value, keywords, string_value
 from green_lint.rules._training_numbers import mutated
-from green_lint.rules._training_syntax import argument, has_star, keyword_value, keywords, string_value
 
 if TYPE_CHECKING:
     from green_lint.rules.no_early_stopping import NoEarlyStopping

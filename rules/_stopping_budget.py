@@ -6,8 +6,8 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.context import RuleContext
+from green_lint.rules._syntax import calls_in, is_none
 from green_lint.rules._training_numbers import Numbers
-from green_lint.rules._training_syntax import calls_in, is_none
 
 
 def budget_of(numbers: Numbers, node: cst.BaseExpression | None, default: float | None) -> float | None:

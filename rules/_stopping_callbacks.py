@@ -7,7 +7,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import dotted_name, statements_of
-from green_lint.rules._training_syntax import calls_in, is_none
+from green_lint.rules._syntax import calls_in, is_none
 
 STOPS, NONE, UNKNOWN = "stops", "none", "unknown"
 # Assignments in a callback class of the file that stop training.

@@ -12,8 +12,8 @@ from green_lint.fixes import add_import
 from green_lint.rule import Fix
 from green_lint.rules._stopping_budget import is_set, shown_count
 from green_lint.rules._stopping_callbacks import NONE, callbacks_state
+from green_lint.rules._syntax import argument, keyword
 from green_lint.rules._training_edits import with_element, with_keyword
-from green_lint.rules._training_syntax import argument, keyword
 
 if TYPE_CHECKING:
     from green_lint.rules.no_early_stopping import NoEarlyStopping

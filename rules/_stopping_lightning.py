@@ -10,7 +10,7 @@ import libcst as cst
 
 from green_lint.rules._stopping_budget import followups, shown_count
 from green_lint.rules._stopping_callbacks import NONE, callbacks_state
-from green_lint.rules._training_syntax import has_star, is_false, keywords
+from green_lint.rules._syntax import has_star, is_false, keywords
 
 if TYPE_CHECKING:
     from green_lint.rules.no_early_stopping import NoEarlyStopping

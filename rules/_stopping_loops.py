@@ -11,8 +11,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
-from green_lint.rules._training_numbers import Numbers
-from green_lint.rules._training_syntax import (
+from green_lint.rules._syntax import (
     DEFINITIONS,
     LOOPS,
     calls_in,
@@ -22,6 +21,7 @@ from green_lint.rules._training_syntax import (
     string_value,
     walk,
 )
+from green_lint.rules._training_numbers import Numbers
 
 OPTIMIZERS = ("torch.optim", "timm.optim", "transformers.AdamW", "bitsandbytes.optim", "apex.optimizers")
 # Words in the condition of a `break` that make it an early stop (validation measures,

@@ -9,8 +9,8 @@ import libcst as cst
 
 from green_lint.rule import Fix
 from green_lint.rules._stopping_budget import budget_of, followups, is_set, shown_count
+from green_lint.rules._syntax import has_star, is_false, is_none, keyword, keywords, string_value
 from green_lint.rules._training_edits import with_keyword
-from green_lint.rules._training_syntax import has_star, is_false, is_none, keyword, keywords, string_value
 
 if TYPE_CHECKING:
     from green_lint.rules.no_early_stopping import NoEarlyStopping

@@ -9,7 +9,7 @@ import libcst as cst
 
 from green_lint.rules._stopping_budget import budget_of, followups, shown_count
 from green_lint.rules._stopping_callbacks import NONE, callbacks_state
-from green_lint.rules._training_syntax import argument, has_star, keyword_value, keywords
+from green_lint.rules._syntax import argument, has_star, keyword_value, keywords
 
 if TYPE_CHECKING:
     from green_lint.rules.no_early_stopping import NoEarlyStopping

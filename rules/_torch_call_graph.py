@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import libcst as cst
 
 from green_lint.context import RuleContext
+from green_lint.rules._syntax import last_name
 from green_lint.rules._torch_calls import FileCalls, FunctionInfo, State
 from green_lint.rules._torch_grad import grad_off_expression
 from green_lint.rules._torch_names import TRAINING_CALLERS, name_words
-from green_lint.rules._torch_nodes import last_name
 
 # A function passed to one of these is called once per item.
 MAPPING_CALLS = frozenset(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from green_lint.rules._torch_nodes import first_argument, is_false
+from green_lint.rules._syntax import argument, is_false_or_zero
 
 if TYPE_CHECKING:
     from green_lint.rules._torch_modules import TorchModules
@@ -30,7 +30,7 @@ def is_eval_call(call: cst.Call) -> bool:
     if func.attr.value == "eval":
         return not call.args
     if func.attr.value == "train":
-        return is_false(first_argument(call, "mode"))
+        return is_false_or_zero(argument(call, 0, "mode"))
     return False
 
 

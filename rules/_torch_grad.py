@@ -10,7 +10,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import dotted_name
-from green_lint.rules._torch_nodes import first_argument, is_false, is_true
+from green_lint.rules._syntax import argument, is_false_or_zero, is_true
 
 NO_GRAD = (
     "torch.no_grad",
@@ -42,16 +42,16 @@ def grad_off_expression(context: RuleContext, expr: cst.BaseExpression) -> bool:
     if context.resolves_to(func, *NO_GRAD):
         return True
     if context.resolves_to(func, *INFERENCE_MODE):
-        mode = first_argument(expr, "mode") if isinstance(expr, cst.Call) else None
-        return not is_false(mode)
+        mode = argument(expr, 0, "mode") if isinstance(expr, cst.Call) else None
+        return not is_false_or_zero(mode)
     if context.resolves_to(func, *SET_GRAD_ENABLED) and isinstance(expr, cst.Call):
-        return not is_true(first_argument(expr, "mode"))
+        return not is_true(argument(expr, 0, "mode"))
     return False
 
 
 def is_set_grad_false(context: RuleContext, call: cst.Call) -> bool:
     """`torch.set_grad_enabled(False)` as a plain call: autograd is off from there on."""
-    return context.resolves_to(call.func, *SET_GRAD_ENABLED) and is_false(first_argument(call, "mode"))
+    return context.resolves_to(call.func, *SET_GRAD_ENABLED) and is_false_or_zero(argument(call, 0, "mode"))
 
 
 def asks_for_grad(context: RuleContext, call: cst.Call) -> bool:

@@ -14,7 +14,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
-from green_lint.rules._torch_nodes import first_argument
+from green_lint.rules._syntax import argument
 
 MODULE_BASE_CLASSES = (
     "torch.nn.Module",
@@ -132,7 +132,7 @@ def model_value(
     if context.resolves_to(func, *TORCH_LOADS):
         return ModelInfo("load", value)
     if context.resolves_to(func, *TORCH_WRAPPERS):
-        first = first_argument(value, "model") or first_argument(value, "obj")
+        first = argument(value, 0, "model") or argument(value, 0, "obj")
         return model_value(context, classes, first, lookup)
     if context.resolves_to(func, "timm.create_model"):
         return ModelInfo("builder", value)

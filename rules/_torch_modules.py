@@ -14,6 +14,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
+from green_lint.rules._syntax import last_name
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import FunctionInfo, State
 from green_lint.rules._torch_eval_mode import MODE_DEPENDENT, is_eval_call, mode_dependent_class_names
@@ -25,7 +26,6 @@ from green_lint.rules._torch_model_values import (
     model_value,
     module_classes,
 )
-from green_lint.rules._torch_nodes import last_name
 from green_lint.semantic.scopes import parameters
 
 MODEL_PARAMETER_NAMES = frozenset({"model", "net", "module"})

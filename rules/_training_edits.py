@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from green_lint.rules._training_syntax import keyword
+from green_lint.rules._syntax import keyword
 
 
 def _keyword_arg(name: str, value_code: str) -> cst.Arg:

@@ -7,7 +7,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
-from green_lint.rules._training_syntax import assignment_targets, calls_in, keyword, positional, string_value
+from green_lint.rules._syntax import assignment_targets, calls_in, keyword, positional, string_value
 
 
 class Numbers:

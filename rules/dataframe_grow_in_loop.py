@@ -7,7 +7,8 @@ import libcst as cst
 from green_lint.rule import Rule
 from green_lint.rules._data import enclosing_loop
 from green_lint.rules._data_frames import POLARS, Frames, imports_pandas
-from green_lint.rules._data_nodes import code, is_simple_reference, subscript_indices
+from green_lint.rules._data_nodes import is_simple_reference, subscript_indices
+from green_lint.rules._syntax import argument, code
 
 CONCAT = "pandas.concat"
 APPEND_METHODS = frozenset({"append", "_append"})
@@ -89,7 +90,7 @@ class DataframeGrowInLoop(Rule):
         call = _innermost_call(value)
         while call is not None:
             if self.context.resolves_to(call.func, CONCAT):
-                pieces = _argument(call, 0, "objs")
+                pieces = argument(call, 0, "objs")
                 if isinstance(pieces, cst.List | cst.Tuple) and any(
                     code(element.value) == code(target) for element in pieces.elements
                 ):
@@ -194,14 +195,6 @@ def _receiver_call(call: cst.Call) -> cst.Call | None:
     if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Call):
         return call.func.value
     return None
-
-
-def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    return positional[position].value if position < len(positional) else None
 
 
 def _is_list_call(context, value: cst.BaseExpression) -> bool:

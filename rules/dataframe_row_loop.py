@@ -8,7 +8,7 @@ from green_lint.names import statements_of
 from green_lint.rule import Fix, Rule
 from green_lint.rules._data import loop_body_lines, loop_bound_names, not_a_definition, walk
 from green_lint.rules._data_frames import PANDAS, POLARS, Frames, imports_pandas
-from green_lint.rules._data_nodes import argument, code, is_simple_reference, needs_parentheses, parenthesized
+from green_lint.rules._data_nodes import is_simple_reference, needs_parentheses, parenthesized
 from green_lint.rules._rowloop_columns import column_of, label_access, row_leaf
 from green_lint.rules._rowloop_shapes import (
     axis_is_columns,
@@ -18,6 +18,7 @@ from green_lint.rules._rowloop_shapes import (
     not_a_frame,
 )
 from green_lint.rules._rowloop_suggestions import Suggestions
+from green_lint.rules._syntax import argument, code
 from green_lint.semantic.scopes import COMPREHENSIONS
 
 # Calls that keep a row loop vectorisable (arithmetic, building a list).

@@ -10,9 +10,10 @@ from math import prod
 import libcst as cst
 
 from green_lint.rule import Rule
-from green_lint.rules._loops import COMPREHENSIONS, DEFINITIONS, argument
 from green_lint.rules._search_grid_loops import GridLoops, Level
 from green_lint.rules._search_sklearn import GRID_SEARCH, PARAMETER_GRID, folds, grid_size, halving_fix
+from green_lint.rules._syntax import DEFINITIONS, argument
+from green_lint.semantic.scopes import COMPREHENSIONS
 
 _LITERAL_LOOP = r"\bfor\s+[\w, ()]+\s+in\s+(?:[\[({]|range\(|np\.|numpy\.)"
 # Two loops over literal values (a nest), or a product: what a hand-written grid looks like.

@@ -7,6 +7,7 @@ import libcst as cst
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
 from green_lint.rules._graph_flow import output_fate
+from green_lint.rules._syntax import is_docstring
 from green_lint.rules._torch import (
     analysis_for,
     is_inference_function,
@@ -264,7 +265,7 @@ class InferenceWithAutograd(Rule):
             docstring: list = []
         else:
             statements = list(body.body)
-            docstring = statements[:1] if _is_docstring(statements[0]) else []
+            docstring = statements[:1] if is_docstring(statements[0]) else []
         rest = statements[len(docstring) :]
         if not rest:
             return None
@@ -316,15 +317,6 @@ def _with_block(item: cst.BaseExpression, statements: list) -> cst.With:
         items=[cst.WithItem(item=item)],
         body=cst.IndentedBlock(body=statements),
         leading_lines=leading,
-    )
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
     )
 
 

@@ -13,7 +13,7 @@ from green_lint.rules._data import (
     not_a_definition,
     walk,
 )
-from green_lint.rules._data_nodes import code
+from green_lint.rules._syntax import code
 
 # Readers that load a whole file (or dataset) each time they are called.
 READERS = frozenset(

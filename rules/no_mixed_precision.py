@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from green_lint.rule import Rule
-from green_lint.rules._loops import DEFINITIONS, FileFunctions, argument
+from green_lint.rules._loops import FileFunctions
+from green_lint.rules._syntax import DEFINITIONS, argument
 from green_lint.rules._training_numbers import ArgparseDefaults
 
 AMP_MODULES = ("torch.amp", "torch.cuda.amp", "torch.cpu.amp")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.rule import Rule
-from green_lint.rules._loops import argument
 from green_lint.rules._search_optuna import follow_trial, is_study, objective_of
 from green_lint.rules._search_ray import (
     NO_TUNE_CONFIG,
@@ -15,6 +14,7 @@ from green_lint.rules._search_ray import (
     tune_run_without_scheduler,
     tuner_without_scheduler,
 )
+from green_lint.rules._syntax import argument
 
 OPTUNA_ADVICE = (
     "report the validation metric every epoch with trial.report(value, epoch) and stop with "

@@ -25,7 +25,7 @@ from green_lint.rules._scratch_transformers import (
     is_transformers_model_class,
     transformers_build,
 )
-from green_lint.rules._training_syntax import argument, string_value
+from green_lint.rules._syntax import argument, string_value
 
 
 class TrainFromScratch(Rule):

@@ -1,5 +1,7 @@
-"""Reading calls for the training rules (GL101, GL102): walks that can stop at nested
-definitions, a call's arguments by position or keyword, and literal checks."""
+"""Syntax helpers shared by every rule family: walks that can stop at nested definitions,
+a call's arguments by position or keyword, literal checks, the source text of a node.
+
+One place for each: a rule module that needs one of these imports it from here."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from green_lint.walk import children
 
 DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 LOOPS = (cst.For, cst.While)
+# Nodes built by a rule belong to no module: an empty one prints them with default style.
+EMPTY_MODULE = cst.Module(body=[])
 
 
 # -- walks -----------------------------------------------------------------------------
@@ -73,6 +77,10 @@ def argument(call: cst.Call, position: int | None, name: str) -> cst.BaseExpress
     return None
 
 
+def has_keyword(call: cst.Call, name: str) -> bool:
+    return keyword(call, name) is not None
+
+
 def has_star(call: cst.Call) -> bool:
     """Whether the call passes `*args` or `**kwargs` (then its arguments are unknown)."""
     return any(arg.star for arg in call.args)
@@ -92,6 +100,11 @@ def is_true(node: cst.BaseExpression | None) -> bool:
 
 def is_false(node: cst.BaseExpression | None) -> bool:
     return isinstance(node, cst.Name) and node.value == "False"
+
+
+def is_false_or_zero(node: cst.BaseExpression | None) -> bool:
+    """`False` or `0`, as torch's mode flags accept both."""
+    return is_false(node) or (isinstance(node, cst.Integer) and node.value == "0")
 
 
 def string_value(node: cst.BaseExpression | None) -> str | None:
@@ -117,3 +130,33 @@ def assignment_targets(statement: cst.CSTNode) -> list[cst.BaseAssignTargetExpre
     if isinstance(statement, cst.AugAssign | cst.AnnAssign):
         return [statement.target]
     return []
+
+
+def number(node: cst.BaseExpression | None) -> float | int | None:
+    """The value of an integer or float literal, possibly signed."""
+    if isinstance(node, cst.Integer):
+        return int(node.value.replace("_", ""), 0)
+    if isinstance(node, cst.Float):
+        return float(node.value.replace("_", ""))
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
+        value = number(node.expression)
+        if value is None:
+            return None
+        return -value if isinstance(node.operator, cst.Minus) else value
+    return None
+
+
+def is_docstring(statement: cst.CSTNode) -> bool:
+    """A string-literal statement (alone on its line, when given the line)."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        if len(statement.body) != 1:
+            return False
+        statement = statement.body[0]
+    return isinstance(statement, cst.Expr) and isinstance(
+        statement.value, cst.SimpleString | cst.ConcatenatedString
+    )
+
+
+def code(node: cst.CSTNode) -> str:
+    """The source text of any node (also of nodes built by a rule)."""
+    return EMPTY_MODULE.code_for_node(node)
