@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
-from green_lint.names import ImportTable, statements_of
+from green_lint.names import statements_of
 from green_lint.semantic import SemanticModel
 from green_lint.semantic.values import Values
 from green_lint.statement_lines import first_lines, source_lines
@@ -30,7 +30,6 @@ class RuleContext:
         self.path = path
         # The text the module was parsed from (libcst round-trips it exactly).
         self.text = text
-        self.imports = ImportTable.from_module(module) if module is not None else ImportTable()
         # The nodes from the module down to the one being visited (inclusive).
         self.stack: list[cst.CSTNode] = []
         # id(node) -> index in module.body of the top-level statement holding it; filled

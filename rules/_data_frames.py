@@ -122,7 +122,7 @@ _CYCLE = object()
 
 
 def imports_pandas(context: RuleContext) -> bool:
-    return context.imports.imports_module(PANDAS)
+    return context.semantic.imports_module(PANDAS)
 
 
 class Frames:

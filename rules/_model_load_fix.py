@@ -87,7 +87,7 @@ def _loader_name(context: RuleContext, call: cst.Call, func: cst.FunctionDef, pl
                 target = first.value.lstrip("_")
             break
     base = f"_load_{target}"
-    taken = set(planned.values()) | context.imports.own_definitions | set(context.imports.bindings)
+    taken = set(planned.values()) | context.semantic.bound_names()
     taken |= set(bound_names_in(context.module))
     name, counter = base, 2
     while name in taken:

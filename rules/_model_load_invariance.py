@@ -114,7 +114,7 @@ class Invariance:
             if name.value in local:
                 return False
             if name.value in module_names:
-                statement = self.context.imports.binding_statements.get(name.value)
+                statement = self.context.semantic.import_statement(name)
                 if statement is not None and not _top_level(self.context.module, statement):
                     return False
             elif name.value not in BUILTIN_NAMES:

@@ -167,7 +167,7 @@ def calls_jitted(context: RuleContext, func: cst.BaseExpression) -> bool:
 def numba_call_arguments(context: RuleContext) -> set[str]:
     """Names passed to a numba call anywhere in the file: `njit(f)`, `numba.jit(nopython=True)(f)`,
     `cuda.jit(f)`, `vectorize([...])(f)`."""
-    if not context.imports.imports_module("numba"):
+    if not context.semantic.imports_module("numba"):
         return set()
     names: set[str] = set()
     for node in walk(context.module):

@@ -33,7 +33,7 @@ class Suggestions:
         self.context = context
 
     def numpy(self) -> str:
-        return self.context.imports.local_name_for("numpy") or "np"
+        return self.context.semantic.local_name_for("numpy") or "np"
 
     def row_loop(
         self, site: cst.CSTNode, receiver: cst.BaseExpression, method: str, direct: bool

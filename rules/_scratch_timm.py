@@ -23,7 +23,7 @@ def timm_build(context: RuleContext, node: cst.Call) -> Build | None:
         return Build(node, random=False)
     name_node = argument(node, 0, "model_name")
     name = string_value(name_node)
-    if name is not None and name in context.imports.own_definitions:
+    if name is not None and name in context.semantic.definition_names:
         return None  # an architecture registered by the file itself
     checkpoint = keyword(node, "checkpoint_path")
     if checkpoint is not None and not (

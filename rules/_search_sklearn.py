@@ -11,6 +11,7 @@ from green_lint.fixes import insert_lines_before, top_level_line_of
 from green_lint.names import dotted_name
 from green_lint.rule import Fix
 from green_lint.rules._syntax import number
+from green_lint.semantic.model import names_imported_by
 
 GRID_SEARCH = "sklearn.model_selection.GridSearchCV"
 PARAMETER_GRID = "sklearn.model_selection.ParameterGrid"
@@ -75,11 +76,11 @@ def halving_fix(context: RuleContext, node: cst.Call) -> Fix | None:
     the call uses, and add the experimental import; None where that is not safe to do."""
     if not _halving_accepts(node):
         return None
-    imports = context.imports
+    imports = context.semantic
     changes: dict = {node.func: _rename_last(node.func, "HalvingGridSearchCV")}
     binding_line = new_binding_line = None
     if isinstance(node.func, cst.Name) and imports.local_name_for(HALVING) != "HalvingGridSearchCV":
-        statement = imports.binding_statements.get(node.func.value)
+        statement = imports.import_statement(node.func)
         binding_line = top_level_line_of(context, statement) if statement is not None else None
         new_binding_line = binding_line and _with_extra_alias(binding_line, statement, "HalvingGridSearchCV")
         if new_binding_line is None:
@@ -100,14 +101,11 @@ def halving_fix(context: RuleContext, node: cst.Call) -> Fix | None:
 
 
 def _first_sklearn_import_line(context: RuleContext) -> cst.SimpleStatementLine | None:
-    imports = context.imports
     for line in context.module.body:
         if not isinstance(line, cst.SimpleStatementLine):
             continue
         for statement in line.body:
-            bound = [
-                q for local, q in imports.bindings.items() if imports.binding_statements[local] is statement
-            ]
+            bound = names_imported_by(statement) if isinstance(statement, cst.Import | cst.ImportFrom) else []
             if any(q == "sklearn" or q.startswith("sklearn.model_selection") for q in bound) or (
                 isinstance(statement, cst.ImportFrom)
                 and isinstance(statement.names, cst.ImportStar)

@@ -72,7 +72,7 @@ def _receiver_is_keras(context: RuleContext, receiver: cst.BaseExpression) -> bo
     definition = context.semantic.definition(func)
     if isinstance(definition, cst.ClassDef):
         return any(context.resolves_under(base.value, *KERAS_MODULES) for base in definition.bases)
-    if isinstance(func, cst.Name) and func.value in context.imports.own_definitions:
+    if isinstance(definition, cst.FunctionDef):
         return True  # a function of the file that builds the model
     qualified = context.qualified_name(func)
     if qualified is None or qualified.startswith("builtins."):
@@ -101,10 +101,7 @@ def _keras_family(context: RuleContext, receiver: cst.BaseExpression) -> str | N
 def _early_stopping_spelling(context: RuleContext, family: str | None) -> tuple[str, dict] | None:
     """The file's spelling of Keras' EarlyStopping (for the model's Keras when known)
     and the changes that import it."""
-    imports = context.imports
-    bindings = {
-        local: target for local, target in imports.bindings.items() if local not in imports.own_definitions
-    }
+    bindings = context.semantic.module_imports()
     targets = set(bindings.values())
     if family is None:
         if any(t == "tf_keras" or t.startswith("tf_keras.") for t in targets):
@@ -124,7 +121,7 @@ def _early_stopping_spelling(context: RuleContext, family: str | None) -> tuple[
         for local, bound in bindings.items():
             if bound == target:
                 return local + suffix, {}
-    if "EarlyStopping" in bindings or "EarlyStopping" in imports.own_definitions:
+    if "EarlyStopping" in context.semantic.bound_names():
         return None
     code = f"from {family}.callbacks import EarlyStopping\n"
     return "EarlyStopping", add_import(context, code, binds=f"{family}.callbacks.EarlyStopping")

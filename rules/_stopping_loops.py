@@ -90,12 +90,11 @@ class EpochLoops:
     def _is_range(self, func: cst.BaseExpression) -> bool:
         if self.context.resolves_to(func, "builtins.range"):
             return True
-        imports = self.context.imports
+        # A star import hides the builtin from `resolves_to`: `range` that nothing binds.
         return (
             isinstance(func, cst.Name)
             and func.value == "range"
-            and func.value not in imports.bindings
-            and func.value not in imports.own_definitions
+            and self.context.semantic.lookup("range", func) is None
         )
 
     def unstopped(self, module: cst.Module) -> Iterator[tuple[cst.For, float]]:

@@ -50,7 +50,7 @@ def is_lightning_hook(context: RuleContext, info: FunctionInfo) -> bool:
     return (
         info.method_of is not None
         and bool(LIGHTNING_HOOKS.match(info.name))
-        and any(context.imports.imports_module(name) for name in LIGHTNING)
+        and any(context.semantic.imports_module(name) for name in LIGHTNING)
     )
 
 

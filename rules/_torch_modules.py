@@ -35,7 +35,7 @@ class TorchModules:
     def __init__(self, context: RuleContext) -> None:
         self.context = context
         self.analysis = context.analysis(Analysis)
-        self.imports_torch = context.imports.imports_module("torch")
+        self.imports_torch = context.semantic.imports_module("torch")
         self.module_classes = module_classes(context)
         self._scope_cache: dict[int, dict[str, ModelInfo]] = {}
         self._bound_cache: dict[int, set[str]] = {}

@@ -31,7 +31,7 @@ def is_request_handler(context: RuleContext, func: cst.FunctionDef, analysis: An
     """A web request handler: a Flask/FastAPI/... route, a DRF `@api_view`, a Django view
     (a function of a views.py whose first parameter is `request`), or a function given
     to gradio as its `fn`."""
-    imports = context.imports
+    imports = context.semantic
     web = any(imports.imports_module(framework) for framework in WEB_FRAMEWORKS)
     for decorator in func.decorators:
         expr = decorator.decorator

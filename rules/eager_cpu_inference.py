@@ -103,7 +103,7 @@ class EagerCpuInference(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context
-        imports = context.imports
+        imports = context.semantic
         if not imports.imports_module("torch") or any(imports.imports_module(name) for name in RUNTIMES):
             return
         analysis = analysis_for(context)

@@ -114,7 +114,7 @@ class InferenceWithAutograd(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context
-        if not context.imports.imports_module("torch"):
+        if not context.semantic.imports_module("torch"):
             return
         analysis = analysis_for(context)
         if analysis.module_disables_grad:
@@ -241,7 +241,7 @@ class InferenceWithAutograd(Rule):
 
     # -- fixes ---------------------------------------------------------------------------
     def _torch_name(self) -> tuple[str, dict]:
-        local = self.context.imports.local_name_for("torch")
+        local = self.context.semantic.local_name_for("torch")
         if local is not None:
             return local, {}
         return "torch", add_import(self.context, "import torch", binds="torch")

@@ -77,7 +77,7 @@ class MissingEvalMode(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context
-        if not context.imports.imports_module("torch"):
+        if not context.semantic.imports_module("torch"):
             return
         analysis = analysis_for(context)
         models = torch_modules_for(context)

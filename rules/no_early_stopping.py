@@ -148,8 +148,8 @@ class NoEarlyStopping(Rule):
         super().__init__(context, options)
         self.numbers = Numbers(context)
         self._epoch_loops = EpochLoops(context, self.numbers)
-        self._keras = any(context.imports.imports_module(name) for name in KERAS_MODULES)
-        self._torch = context.imports.imports_module("torch")
+        self._keras = any(context.semantic.imports_module(name) for name in KERAS_MODULES)
+        self._torch = context.semantic.imports_module("torch")
 
     @property
     def min_epochs(self) -> float:

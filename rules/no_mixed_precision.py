@@ -110,11 +110,10 @@ class NoMixedPrecision(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         self._cuda = False
         self._argparse = ArgparseDefaults(self.context)
+        imported = self.context.semantic.imported_names
         self._reduced_precision = any(
-            target.startswith(prefix)
-            for target in self.context.imports.bindings.values()
-            for prefix in AMP_MODULES
-        ) or any(target in AMP_NAMES for target in self.context.imports.bindings.values())
+            target.startswith(prefix) for target in imported for prefix in AMP_MODULES
+        ) or any(target in AMP_NAMES for target in imported)
         self._events: list[_Event] = []
         self._loops: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = []
         self._frames: list[cst.CSTNode] = []
@@ -160,7 +159,7 @@ class NoMixedPrecision(Rule):
                 self._cuda = True
             elif attr in ("half", "bfloat16") and not node.args:
                 self._reduced_precision = True
-        elif isinstance(func, cst.Name) and func.value in context.imports.own_definitions:
+        elif isinstance(func, cst.Name) and context.semantic.definition(func) is not None:
             self._events.append(_Event("call", func.value, self._ancestry()))
         if self._reduced_precision:
             return

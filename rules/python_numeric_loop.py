@@ -102,7 +102,7 @@ class PythonNumericLoop(Rule):
 
     def _check(self, node: cst.For | cst.While, counter: str | None) -> None:
         context = self.context
-        if not context.imports.imports_module(NUMPY):
+        if not context.semantic.imports_module(NUMPY):
             return
         if any(id(ancestor) in self._reported for ancestor in context.ancestors()):
             return
@@ -158,7 +158,7 @@ class PythonNumericLoop(Rule):
             return None
         if not CallSites(context, self._arrays, function).plausible():
             return None
-        imports = context.imports
+        imports = context.semantic
         numba_local = imports.local_name_for("numba")
         njit_local = imports.local_name_for("numba.njit")
         changes: dict = {}

@@ -229,7 +229,7 @@ class TrainFromScratch(Rule):
         if not self._candidates:
             return
         flow = self._flow
-        lightning = any(self.context.imports.imports_module(name) for name in LIGHTNING)
+        lightning = any(self.context.semantic.imports_module(name) for name in LIGHTNING)
         for build in self._candidates:
             follower = Follower(flow, build.origin_ids)
             if has_alternative(self.context, flow, follower, build, self._pretrained):

@@ -13,8 +13,8 @@ from green_lint import walk as walk_module
 from green_lint.context import RuleContext
 from green_lint.engine import LintSettings, lint_source, parse_trusted, text_edits
 from green_lint.fix import apply_edits
-from green_lint.names import ImportTable
 from green_lint.registry import select_rules
+from green_lint.semantic import SemanticModel
 from green_lint.source import load_source
 from green_lint.statement_lines import first_lines
 from green_lint.walk import walk
@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ENGINE_SOURCE = ROOT / "green_lint" / "engine.py"
 
 
-def _call_target(code: str) -> tuple[ImportTable, cst.BaseExpression]:
+def _call_target(code: str) -> tuple[SemanticModel, cst.BaseExpression]:
     module = cst.parse_module(textwrap.dedent(code))
     last = module.body[-1].body[0]
-    return ImportTable.from_module(module), last.value.func
+    return SemanticModel(module), last.value.func
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,6 @@ def _call_target(code: str) -> tuple[ImportTable, cst.BaseExpression]:
         "import sklearn.model_selection\nsklearn.model_selection.GridSearchCV()",
         "import sklearn.model_selection as skms\nskms.GridSearchCV()",
         "from sklearn.model_selection import *\nGridSearchCV()",
-        "def f():\n    from sklearn.model_selection import GridSearchCV\nGridSearchCV()",
     ],
 )
 def test_import_spellings_resolve_to_the_qualified_name(code):
@@ -54,6 +53,8 @@ def test_import_spellings_resolve_to_the_qualified_name(code):
         "from .model_selection import GridSearchCV\nGridSearchCV()",
         "from mylib import GridSearchCV\nGridSearchCV()",
         "GridSearchCV()",
+        # An import inside a function binds nothing at module level (a NameError there).
+        "def f():\n    from sklearn.model_selection import GridSearchCV\nGridSearchCV()",
     ],
 )
 def test_look_alikes_do_not_resolve_to_sklearn(code):
@@ -276,3 +277,21 @@ def test_declared_analyses_are_built_once_per_file_before_the_traversal(monkeypa
     findings = engine.lint_source(source, LintSettings(rules=[First, Second]))
     assert [finding.message for finding in findings] == ["3 calls", "3 calls"]
     assert built == ["a.py before the traversal: True"]
+
+
+def test_a_fix_adds_the_import_it_needs_when_only_a_function_imports_it():
+    """`add_import` asks the module scope: an import inside another function does not make
+    the name available where the fix uses it."""
+    from green_lint.fix import fix_source
+
+    code = (
+        "from sklearn.model_selection import GridSearchCV\n"
+        "def helper():\n"
+        "    from sklearn.experimental import enable_halving_search_cv  # noqa: F401\n"
+        'search = GridSearchCV(SVC(), {"C": [1, 10]}, cv=3)\n'
+    )
+    source = load_source(Path("a.py"), "a.py", code.encode())
+    fixed = fix_source(source, LintSettings(rules=select_rules(["GL103"])), unsafe=True).text
+    module_level = [line for line in fixed.splitlines() if not line.startswith(" ")]
+    assert "from sklearn.experimental import enable_halving_search_cv  # noqa: F401" in module_level
+    assert "search = HalvingGridSearchCV(" in fixed

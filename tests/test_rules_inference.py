@@ -752,3 +752,22 @@ def test_gl401_message_names_what_the_new_release_brings():
     assert "pyarrow" in finding.message and "copy-on-write" in finding.message
     (finding,) = _requirements("Scikit_Learn==0.24.2\n")
     assert "HistGradientBoosting" in finding.message
+
+
+def test_gl301_fix_imports_torch_when_only_another_function_does():
+    code = dedent(
+        """
+        from torch import nn
+        net = nn.Linear(2, 1)
+
+        def helper():
+            import torch
+            return torch.ones(2)
+
+        def predict(x):
+            return net(x)
+        """
+    )
+    result = fixed(code, "GL301")
+    assert "\nimport torch\n" in result
+    assert "with torch.no_grad():" in result

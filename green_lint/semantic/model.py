@@ -199,22 +199,48 @@ class SemanticModel:
         others = [b for b in found[1] if b.kind not in ("function", "class")]
         return defs[0] if len(defs) == 1 and not others else None
 
+    def import_statement(self, name: cst.Name) -> cst.Import | cst.ImportFrom | None:
+        """The import statement that binds `name` where it is used (the last, if several)."""
+        statements = [binding.statement for binding in self.binding_of(name) if binding.is_import]
+        return statements[-1] if statements else None
+
+    def module_imports(self) -> dict[str, str]:
+        """Module-level names that stand for exactly one imported name: local -> qualified."""
+        found = {}
+        for name, bindings in self.module_scope.bindings.items():
+            qualified = _imported_names(bindings)
+            if len(qualified) == 1:
+                found[name] = qualified[0]
+        return found
+
+    def bound_names(self) -> frozenset[str]:
+        """Every name the file binds in any scope (a superset): what a new name must avoid."""
+        return frozenset(self.module_scope.bindings) | self._names_bound_below_module
+
+    @cached_property
+    def definition_names(self) -> frozenset[str]:
+        """The names of every def and class of the file, at any depth (for names that
+        arrive as text, such as a model registered by name)."""
+        return frozenset(
+            statement.name.value
+            for statement in statements_of(self.module)
+            if isinstance(statement, cst.FunctionDef | cst.ClassDef)
+        )
+
     def imports_module(self, prefix: str) -> bool:
         """Whether the file imports `prefix` or anything below it, in any scope."""
         dotted = prefix + "."
-        return any(name == prefix or name.startswith(dotted) for name in self.imported_names())
+        return any(name == prefix or name.startswith(dotted) for name in self.imported_names)
 
+    @cached_property
     def imported_names(self) -> list[str]:
         """What every import of the file names, in any scope (star imports' modules too)."""
-        found = self.__dict__.get("_imported")
-        if found is None:
-            scratch = Scope(self.module, None)
-            for statement in statements_of(self.module):
-                if isinstance(statement, cst.Import | cst.ImportFrom):
-                    bind_import(scratch, statement)
-            found = [b.qualified for bs in scratch.bindings.values() for b in bs] + scratch.star_imports
-            self.__dict__["_imported"] = found
-        return found
+        return [
+            name
+            for statement in statements_of(self.module)
+            if isinstance(statement, cst.Import | cst.ImportFrom)
+            for name in names_imported_by(statement)
+        ]
 
     def local_name_for(self, qualified: str, node: cst.CSTNode | None = None) -> str | None:
         """A name that stands for exactly `qualified` where `node` is (default: the module)."""
@@ -229,6 +255,15 @@ class SemanticModel:
                     return name
             scope = scope.parent
         return None
+
+
+def names_imported_by(statement: cst.Import | cst.ImportFrom) -> list[str]:
+    """The qualified names one import statement binds (a star import: its module)."""
+    scratch = Scope(statement, None)
+    bind_import(scratch, statement)
+    return [
+        binding.qualified for bindings in scratch.bindings.values() for binding in bindings
+    ] + scratch.star_imports
 
 
 def _imported_names(bindings: list[Binding]) -> list[str]:
