@@ -1,8 +1,7 @@
 """What the functions of a file's torch code are for, as the inference rules (GL301-GL304)
 ask it: evaluation or inference code, code whose outputs are trained through, loops that
-compute gradients. Also the two ways in: `analysis_for(context)` (the file's calls,
-functions and call graph) and `torch_modules_for(context)` (which names hold torch
-modules), one instance of each per file.
+compute gradients. The file's calls and call graph (`Analysis`) and its torch modules
+(`TorchModules`) are analyses: `context.analysis(Analysis)`, declared in a rule's `needs`.
 
 No rule class lives here.
 """
@@ -27,16 +26,6 @@ LIGHTNING_HOOKS = re.compile(
     r"on_(validation|test|predict)_\w+)$"
 )
 LIGHTNING = ("lightning", "pytorch_lightning")
-
-
-def analysis_for(context: RuleContext) -> Analysis:
-    """The file's calls, functions and call graph (built on first use)."""
-    return context.analysis(Analysis)
-
-
-def torch_modules_for(context: RuleContext) -> TorchModules:
-    """Which names of the file hold torch modules (built on first use)."""
-    return context.analysis(TorchModules)
 
 
 # -- what a function is for ----------------------------------------------------------------

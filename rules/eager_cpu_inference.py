@@ -7,8 +7,10 @@ import re
 import libcst as cst
 
 from green_lint.rule import Rule
-from green_lint.rules._torch import analysis_for, has_inference_name, loop_needs_grad, torch_modules_for
+from green_lint.rules._torch import has_inference_name, loop_needs_grad
+from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_model_values import ModelInfo
+from green_lint.rules._torch_modules import TorchModules
 from green_lint.rules._torch_request_handlers import is_request_handler
 
 # Any sign of an accelerator: the file is not (only) CPU code.
@@ -95,6 +97,7 @@ class EagerCpuInference(Rule):
     """
 
     code = "GL304"
+    needs = (Analysis, TorchModules)
     name = "eager-cpu-inference"
     summary = "Repeated eager PyTorch inference on CPU; ONNX Runtime, torch.compile or dynamic quantisation may serve it cheaper (measure)"
     severity = "info"
@@ -106,10 +109,10 @@ class EagerCpuInference(Rule):
         imports = context.semantic
         if not imports.imports_module("torch") or any(imports.imports_module(name) for name in RUNTIMES):
             return
-        analysis = analysis_for(context)
+        analysis = context.analysis(Analysis)
         if any(context.resolves_to(call.func, *OPTIMISED) for call, _ in analysis.calls):
             return
-        models = torch_modules_for(context)
+        models = context.analysis(TorchModules)
         needs_grad = analysis.needs_grad()
         candidates = []
         for call, state in analysis.calls:
@@ -159,7 +162,7 @@ class EagerCpuInference(Rule):
         suggestions = "export it to ONNX Runtime (`torch.onnx.export`) or try `torch.compile`"
         text = self.context.code_for(info.node) if info.node is not None else ""
         if info.kind == "class":
-            cls = torch_modules_for(self.context).module_classes.get(info.detail)
+            cls = self.context.analysis(TorchModules).module_classes.get(info.detail)
             text = self.context.code_for(cls) if cls is not None else text
         if info.kind in ("class", "layer") and QUANTIZABLE.search(text):
             suggestions += (

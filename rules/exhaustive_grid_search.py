@@ -10,6 +10,7 @@ from math import prod
 import libcst as cst
 
 from green_lint.rule import Rule
+from green_lint.rules._loops import FileFunctions
 from green_lint.rules._search_grid_loops import GridLoops, Level
 from green_lint.rules._search_sklearn import GRID_SEARCH, PARAMETER_GRID, folds, grid_size, halving_fix
 from green_lint.rules._syntax import DEFINITIONS, argument
@@ -109,6 +110,7 @@ class ExhaustiveGridSearch(Rule):
     """
 
     code = "GL103"
+    needs = (FileFunctions,)
     name = "exhaustive-grid-search"
     summary = "Exhaustive grid search fits every candidate on all the data; halve or sample instead"
     fix_safety = "unsafe"

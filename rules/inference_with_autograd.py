@@ -9,13 +9,11 @@ from green_lint.rule import Fix, Rule
 from green_lint.rules._graph_flow import output_fate
 from green_lint.rules._syntax import is_docstring
 from green_lint.rules._torch import (
-    analysis_for,
     is_inference_function,
     is_lightning_hook,
     is_pytest_test,
     iter_statement_blocks,
     loop_needs_grad,
-    torch_modules_for,
     used_for_training,
 )
 from green_lint.rules._torch_call_graph import Analysis
@@ -90,6 +88,7 @@ class InferenceWithAutograd(Rule):
     """
 
     code = "GL301"
+    needs = (Analysis, TorchModules)
     name = "inference-with-autograd"
     summary = (
         "PyTorch inference runs with autograd on and records a graph nobody uses; wrap it in torch.no_grad()"
@@ -116,10 +115,10 @@ class InferenceWithAutograd(Rule):
         context = self.context
         if not context.semantic.imports_module("torch"):
             return
-        analysis = analysis_for(context)
+        analysis = context.analysis(Analysis)
         if analysis.module_disables_grad:
             return
-        models = torch_modules_for(context)
+        models = context.analysis(TorchModules)
         needs_grad = analysis.needs_grad()
         grad_free = analysis.grad_free_functions()
         reported: set[cst.FunctionDef] = set()

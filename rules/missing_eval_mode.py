@@ -6,7 +6,7 @@ import libcst as cst
 
 from green_lint.names import statements_of
 from green_lint.rule import Rule
-from green_lint.rules._torch import analysis_for, is_inference_function, torch_modules_for
+from green_lint.rules._torch import is_inference_function
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_eval_mode import is_eval_call
 from green_lint.rules._torch_model_values import MODULE_CHAIN_METHODS
@@ -68,6 +68,7 @@ class MissingEvalMode(Rule):
     """
 
     code = "GL303"
+    needs = (Analysis, TorchModules)
     name = "missing-eval-mode"
     summary = "Inference on a torch module that is never switched to eval mode: dropout and batch norm stay in training mode"
     triggers = tuple(
@@ -79,8 +80,8 @@ class MissingEvalMode(Rule):
         context = self.context
         if not context.semantic.imports_module("torch"):
             return
-        analysis = analysis_for(context)
-        models = torch_modules_for(context)
+        analysis = context.analysis(Analysis)
+        models = context.analysis(TorchModules)
         evaluated = _evaluated_keys(analysis, models)
         any_eval = bool(evaluated)
         grad_free = analysis.grad_free_functions()

@@ -102,6 +102,7 @@ class NoMixedPrecision(Rule):
     """
 
     code = "GL105"
+    needs = (FileFunctions,)
     name = "no-mixed-precision"
     summary = "A CUDA training loop in full float32: autocast to run on tensor cores with less memory"
     severity = "info"
@@ -195,7 +196,7 @@ class NoMixedPrecision(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self._cuda or self._reduced_precision or not self._loops:
             return
-        analysis = _Analysis(self._events, self._loops, FileFunctions(self.context))
+        analysis = _Analysis(self._events, self._loops, self.context.analysis(FileFunctions))
         for loop, _ in self._loops:
             if analysis.is_training_loop(loop):
                 self.report(

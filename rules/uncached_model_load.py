@@ -16,7 +16,6 @@ from green_lint.rules._model_load_exemptions import (
 )
 from green_lint.rules._model_load_fix import existing_loaders, loader_fix
 from green_lint.rules._model_load_invariance import Invariance
-from green_lint.rules._torch import analysis_for
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import FunctionInfo
 from green_lint.rules._torch_request_handlers import is_request_handler
@@ -121,6 +120,7 @@ class UncachedModelLoad(Rule):
     """
 
     code = "GL302"
+    needs = (Analysis,)
     name = "uncached-model-load"
     summary = "A model is loaded again on every call or iteration with the same arguments; load it once"
     fix_safety = "unsafe"
@@ -136,7 +136,7 @@ class UncachedModelLoad(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context
-        analysis = analysis_for(context)
+        analysis = context.analysis(Analysis)
         invariance = Invariance(context, analysis)
         planned: dict[str, str] = dict(existing_loaders(context))
         inserted: set[str] = set()

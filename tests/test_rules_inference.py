@@ -13,7 +13,9 @@ from green_lint.context import RuleContext
 from green_lint.engine import LintSettings, lint_source
 from green_lint.fix import fix_source
 from green_lint.registry import rule_by_code, select_rules
-from green_lint.rules._torch import analysis_for, name_words, torch_modules_for
+from green_lint.rules._torch_call_graph import Analysis
+from green_lint.rules._torch_modules import TorchModules
+from green_lint.rules._torch_names import name_words
 from green_lint.rules.outdated_ml_dependency import _keeps_below
 from green_lint.source import load_source
 
@@ -78,7 +80,7 @@ def test_the_analysis_without_the_engine_matches_the_fed_one():
         """
     )
     context = RuleContext(cst.parse_module(code), "t.py")
-    analysis = analysis_for(context)  # no traversal fed it: it walks the module itself
+    analysis = context.analysis(Analysis)  # no traversal fed it: it walks the module itself
     calls = [context.code_for(call) for call, _ in analysis.calls]
     assert calls == ["Net()", "model.eval()", "model(batch)"]
     (evaluate,) = [info for info in analysis.functions.values() if info.name == "evaluate"]
@@ -86,7 +88,7 @@ def test_the_analysis_without_the_engine_matches_the_fed_one():
     forward = [(call, state) for call, state in analysis.calls if context.code_for(call) == "model(batch)"]
     (call, state) = forward[0]
     assert state.func is evaluate.node and len(state.loops) == 1
-    assert torch_modules_for(context).forward_model(call, state) is not None
+    assert context.analysis(TorchModules).forward_model(call, state) is not None
 
 
 @pytest.mark.parametrize(
@@ -134,7 +136,7 @@ def test_what_counts_as_a_torch_module():
         """
     )
     context = RuleContext(cst.parse_module(code), "t.py")
-    models = torch_modules_for(context).scope_models(context.module)
+    models = context.analysis(TorchModules).scope_models(context.module)
     assert {name: info.kind for name, info in models.items()} == {
         "a": "class",
         "b": "layer",
