@@ -37,6 +37,8 @@ class RuleContext:
         self.top_level_indexes: dict[int, int | None] = {}
         self.reports: list[Report] = []
         self._analyses: dict[type, object] = {}
+        # What the running rules declare in `needs` (set by the engine; None: not checked).
+        self.declared_analyses: frozenset[type] | None = None
 
     # -- names and values: answered by the semantic model, from the scope of the node ----
     @cached_property
@@ -68,9 +70,11 @@ class RuleContext:
 
     def analysis(self, kind: type[AnalysisT]) -> AnalysisT:
         """The file's one instance of an analysis class, built from this context on first
-        use; the engine builds the ones the running rules declare in `needs` up front."""
+        use (not before: a rule that returns early costs nothing)."""
         found = self._analyses.get(kind)
         if found is None:
+            if self.declared_analyses is not None and kind not in self.declared_analyses:
+                raise LookupError(f"{kind.__name__} is not declared in the `needs` of any running rule")
             found = self._analyses[kind] = kind(self)
         return found
 

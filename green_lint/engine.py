@@ -107,8 +107,7 @@ def _run_rules(
             return _parse_error_findings(source, parse_error_rules, error)
         context = RuleContext(module, source.display_path, text)
         instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
-        for kind in dict.fromkeys(kind for instance in instances for kind in instance.needs):
-            context.analysis(kind)
+        context.declared_analyses = frozenset(kind for instance in instances for kind in instance.needs)
         _traverse(module, instances, context)
         return [_finding_from_report(source, context, report) for report in context.reports]
 

@@ -97,9 +97,9 @@ class Rule:
     # The file kinds the rule reads: "python" (also notebooks) or "requirements".
     file_kinds: ClassVar[tuple[str, ...]] = ("python",)
     # Whole-file analyses the rule reads through `self.context.analysis(Kind)`: classes
-    # taking the RuleContext. The engine builds each once per file, before the traversal,
-    # so they are complete when the first visit method runs (libcst's
-    # METADATA_DEPENDENCIES); rules that share one share its instance.
+    # taking the RuleContext, built once per file on first use and shared by the rules
+    # that declare them (libcst's METADATA_DEPENDENCIES); asking for an undeclared one is
+    # an error, so what a rule depends on is written on the rule.
     needs: ClassVar[tuple[type, ...]] = ()
 
     def __init__(self, context: RuleContext, options: Mapping[str, Any] | None = None) -> None:

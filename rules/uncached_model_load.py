@@ -134,14 +134,26 @@ class UncachedModelLoad(Rule):
         "CrossEncoder",
     )
 
+    def visit_Module(self, node: cst.Module) -> None:
+        # id(call) -> what it loads: most files with a trigger word load nothing, and
+        # they never need the file's call graph.
+        self._loads: dict[int, str] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        what = self._load_name(node)
+        if what is not None:
+            self._loads[id(node)] = what
+
     def leave_Module(self, node: cst.Module) -> None:
+        if not self._loads:
+            return
         context = self.context
         analysis = context.analysis(Analysis)
         invariance = Invariance(context, analysis)
         planned: dict[str, str] = dict(existing_loaders(context))
         inserted: set[str] = set()
         for call, state in analysis.calls:
-            what = self._load_name(call)
+            what = self._loads.get(id(call))
             if what is None:
                 continue
             info = analysis.functions.get(state.func) if state.func is not None else None

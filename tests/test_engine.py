@@ -252,7 +252,7 @@ def test_the_collector_is_running_again_after_each_file(tmp_path):
         gc.enable()
 
 
-def test_declared_analyses_are_built_once_per_file_before_the_traversal(monkeypatch):
+def test_declared_analyses_are_built_once_per_file_and_shared(monkeypatch):
     from green_lint import engine
     from green_lint.rule import Rule
 
@@ -260,23 +260,33 @@ def test_declared_analyses_are_built_once_per_file_before_the_traversal(monkeypa
 
     class Counter:
         def __init__(self, context: RuleContext) -> None:
-            built.append(f"{context.path} before the traversal: {not context.stack}")
+            built.append(context.path)
             self.calls = sum(1 for node in walk_module.walk(context.module) if isinstance(node, cst.Call))
+
+    class Undeclared(Counter):
+        pass
 
     class First(Rule):
         code, name, summary, needs = "GL901", "first", "test", (Counter,)
 
-        def visit_Module(self, node: cst.Module) -> None:
-            # Complete before the first visit: the analysis is not fed by the traversal.
+        def leave_Module(self, node: cst.Module) -> None:
             self.report(node, f"{self.context.analysis(Counter).calls} calls")
 
     class Second(First):
         code, name = "GL902", "second"
 
+    class Sloppy(First):
+        code, name, needs = "GL903", "sloppy", ()
+
+        def leave_Module(self, node: cst.Module) -> None:
+            self.context.analysis(Undeclared)
+
     source = load_source(Path("a.py"), "a.py", b"print(len([1]))\nprint(2)\n")
     findings = engine.lint_source(source, LintSettings(rules=[First, Second]))
     assert [finding.message for finding in findings] == ["3 calls", "3 calls"]
-    assert built == ["a.py before the traversal: True"]
+    assert built == ["a.py"]
+    with pytest.raises(LookupError, match="Undeclared is not declared"):
+        engine.lint_source(source, LintSettings(rules=[Sloppy]))
 
 
 def test_a_fix_adds_the_import_it_needs_when_only_a_function_imports_it():

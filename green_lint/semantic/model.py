@@ -172,7 +172,10 @@ class SemanticModel:
             return [f"{base}.{node.attr.value}" for base in self.candidates(node.value)]
         if not isinstance(node, cst.Name):
             return []
-        found = self.lookup(node.value, node)
+        name = node.value
+        if name not in self._imported_locals and name not in _BUILTIN_NAMES and not self._has_star_import:
+            return []  # only an import, a builtin or a star import gives a qualified name
+        found = self.lookup(name, node)
         if found is None:
             stars = self.module_scope.star_imports
             if stars:
@@ -233,14 +236,29 @@ class SemanticModel:
         return any(name == prefix or name.startswith(dotted) for name in self.imported_names)
 
     @cached_property
+    def _every_import(self) -> Scope:
+        """The bindings of every import statement of the file, in any scope, as one scope."""
+        scratch = Scope(self.module, None)
+        for statement in statements_of(self.module):
+            if isinstance(statement, cst.Import | cst.ImportFrom):
+                bind_import(scratch, statement)
+        return scratch
+
+    @cached_property
+    def _imported_locals(self) -> frozenset[str]:
+        return frozenset(self._every_import.bindings)
+
+    @cached_property
+    def _has_star_import(self) -> bool:
+        return bool(self.module_scope.star_imports)
+
+    @cached_property
     def imported_names(self) -> list[str]:
         """What every import of the file names, in any scope (star imports' modules too)."""
+        imports = self._every_import
         return [
-            name
-            for statement in statements_of(self.module)
-            if isinstance(statement, cst.Import | cst.ImportFrom)
-            for name in names_imported_by(statement)
-        ]
+            b.qualified for bindings in imports.bindings.values() for b in bindings
+        ] + imports.star_imports
 
     def local_name_for(self, qualified: str, node: cst.CSTNode | None = None) -> str | None:
         """A name that stands for exactly `qualified` where `node` is (default: the module)."""
