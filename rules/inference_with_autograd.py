@@ -54,26 +54,28 @@ class InferenceWithAutograd(Rule):
 
     ## Use instead
     ```python
+    @torch.no_grad()
     def evaluate(model, loader):
-        with torch.no_grad():
-            model.eval()
-            correct = 0
-            for x, y in loader:
-                correct += (model(x).argmax(1) == y).sum().item()
-            return correct
+        model.eval()
+        correct = 0
+        for x, y in loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+        return correct
     ```
-    Or decorate the function with `@torch.inference_mode()`, the faster choice when its
-    outputs never re-enter autograd.
+    Or `@torch.inference_mode()`, the faster choice when the outputs never re-enter
+    autograd; for code outside a function, a `with torch.no_grad():` block.
 
     ## Fix safety
     Safe: the function (or loop) never calls `backward()` and no caller in the file
     computes gradients through it, so no gradient is lost; the outputs no longer carry
-    `requires_grad`. A docstring stays outside the `with`. A generator function gets the
-    `@torch.no_grad()` decorator instead (a `with` block would leak the grad mode to the
-    consumer at each `yield`); an `async` function that awaits gets no fix. The fix
-    uses `no_grad()` rather than `inference_mode()` because tensors made under
-    `inference_mode()` cannot be used in autograd later: switch by hand where they never
-    are.
+    `requires_grad`. A function gets the `@torch.no_grad()` decorator (nothing is
+    re-indented; a generator keeps the mode at each `yield`); a loop is wrapped in a
+    `with torch.no_grad():` block, indented with the file's own unit. A coroutine runs
+    after a decorator returns, so an `async` function is wrapped in a `with` block when it
+    never awaits and gets no fix when it does. A forward found outside a function gets no
+    fix. The fix uses `no_grad()` rather than `inference_mode()` because tensors made
+    under `inference_mode()` cannot be used in autograd later: switch by hand where they
+    never are.
 
     ## Evidence
     - PyTorch, `torch.no_grad` and `torch.inference_mode`: inference mode gives "better
@@ -246,15 +248,19 @@ class InferenceWithAutograd(Rule):
         return "torch", add_import(self.context, "import torch", binds="torch")
 
     def _function_fix(self, info: FunctionInfo) -> Fix | None:
+        """`@torch.no_grad()` on the function: nothing is re-indented, and a generator keeps
+        the mode at each `yield` (a `with` block would leak it to the consumer). A coroutine
+        runs after the decorator has returned, so an `async def` is wrapped in a `with`
+        block instead, and only when it never awaits (the mode would leak to other tasks)."""
         func = info.node
         if info.awaits:
             return None
         torch_name, import_changes = self._torch_name()
         no_grad = cst.parse_expression(f"{torch_name}.no_grad()")
-        if info.is_generator:
+        if func.asynchronous is None:
             decorated = func.with_changes(decorators=[*func.decorators, cst.Decorator(decorator=no_grad)])
             return Fix(
-                "Decorate the generator with @torch.no_grad()",
+                "Decorate the function with @torch.no_grad()",
                 {func: decorated, **import_changes},
                 applicability="safe",
             )
@@ -274,7 +280,7 @@ class InferenceWithAutograd(Rule):
         else:
             new_body = body.with_changes(body=[*docstring, wrapped])
         return Fix(
-            "Wrap the function body in `with torch.no_grad():`",
+            "Wrap the coroutine's body in `with torch.no_grad():`",
             {func: func.with_changes(body=new_body), **import_changes},
             applicability="safe",
         )

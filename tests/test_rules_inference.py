@@ -278,7 +278,7 @@ def test_gl301_self_call_in_a_module_method():
     assert rows(code, "GL301") == [9]
 
 
-def test_gl301_fix_keeps_the_docstring_and_comments_outside_and_is_idempotent():
+def test_gl301_fix_decorates_the_function_without_reindenting_and_is_idempotent():
     code = TORCH + dedent(
         '''
         def evaluate(x):  # evaluation
@@ -290,7 +290,31 @@ def test_gl301_fix_keeps_the_docstring_and_comments_outside_and_is_idempotent():
     )
     expected = TORCH + dedent(
         '''
+        @torch.no_grad()
         def evaluate(x):  # evaluation
+            """Score x."""
+            # the model is ready
+            out = net(x)
+            return out.sum()
+        '''
+    )
+    assert fixed(code, "GL301") == expected
+    assert fixed(expected, "GL301") == expected
+
+
+def test_gl301_a_coroutine_that_never_awaits_keeps_its_docstring_outside_the_with():
+    code = TORCH + dedent(
+        '''
+        async def evaluate(x):
+            """Score x."""
+            # the model is ready
+            out = net(x)
+            return out.sum()
+        '''
+    )
+    expected = TORCH + dedent(
+        '''
+        async def evaluate(x):
             """Score x."""
             # the model is ready
             with torch.no_grad():
@@ -302,15 +326,22 @@ def test_gl301_fix_keeps_the_docstring_and_comments_outside_and_is_idempotent():
     assert fixed(expected, "GL301") == expected
 
 
+def test_gl301_loop_fix_indents_with_the_files_own_unit():
+    code = TORCH + "net.eval()\nfor x in [torch.ones(2)]:\n  print(net(x))\n"
+    assert fixed(code, "GL301").endswith(
+        "with torch.no_grad():\n  for x in [torch.ones(2)]:\n    print(net(x))\n"
+    )
+
+
 def test_gl301_fix_uses_the_torch_alias_or_adds_the_import():
     aliased = (
         "import torch as T\nfrom torch import nn\nnet = nn.Linear(2, 1)\ndef predict(x):\n    return net(x)\n"
     )
-    assert "    with T.no_grad():\n" in fixed(aliased, "GL301")
+    assert "@T.no_grad()\ndef predict(x):\n" in fixed(aliased, "GL301")
     bare = "from torch import nn\nnet = nn.Linear(2, 1)\ndef predict(x):\n    return net(x)\n"
     result = fixed(bare, "GL301")
     assert result.startswith("from torch import nn\nimport torch\n")
-    assert "    with torch.no_grad():\n        return net(x)\n" in result
+    assert "@torch.no_grad()\ndef predict(x):\n    return net(x)\n" in result
 
 
 def test_gl301_generators_get_the_decorator_and_awaiting_coroutines_no_fix():
@@ -772,4 +803,4 @@ def test_gl301_fix_imports_torch_when_only_another_function_does():
     )
     result = fixed(code, "GL301")
     assert "\nimport torch\n" in result
-    assert "with torch.no_grad():" in result
+    assert "@torch.no_grad()\ndef predict(x):" in result
