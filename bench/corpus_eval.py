@@ -3,7 +3,7 @@
 The corpus is a set of labels (bench/corpus/labels/*.csv, see bench/corpus/LABELLING.md),
 never the code: this script materialises each labelled file from a local clone at the
 recorded commit, runs green-lint on them, and matches findings to labels by file, rule
-and line (within --tolerance lines, in the same notebook cell).
+and line (within --tolerance lines of the finding's range, in the same notebook cell).
 
     python bench/corpus_eval.py --clones /work/.mirror            # clones as OWNER+NAME/repo
     python bench/corpus_eval.py --clones DIR --details GL301      # list misses and extras
@@ -124,7 +124,8 @@ def score(files, written, findings, tolerance: int):
     for finding in findings:
         key = written.get(finding["filename"])
         if key is not None and finding["code"] not in ("GL001", "GL003"):
-            by_file[key].append((finding["code"], Mark(finding["cell"], finding["location"]["row"])))
+            start, end = finding["location"]["row"], finding["end_location"]["row"]
+            by_file[key].append((finding["code"], Mark(finding["cell"], start), end))
     outcome: dict[str, dict[str, list]] = defaultdict(lambda: {"tp": [], "fp": [], "fn": []})
     for key in written.values():
         labels = [label for label in files[key] if label.code != "none"]
@@ -136,19 +137,23 @@ def score(files, written, findings, tolerance: int):
             else:
                 found.remove(match)
                 outcome[label.code]["tp"].append((key, label.mark, label.note))
-        for code, mark in found:
+        for code, mark, _ in found:
             outcome[code]["fp"].append((key, mark, ""))
     return outcome
 
 
 def _closest(found, label: Label, tolerance: int):
+    """The finding of the label's rule nearest to it; a finding spans its range (a
+    constructor written over several lines, labelled at its `fit` just below, matches)."""
     best = None
-    for code, mark in found:
+    for item in found:
+        code, mark, end = item
         if code != label.code or mark.cell != label.mark.cell:
             continue
-        distance = abs(mark.line - label.mark.line)
+        line = label.mark.line
+        distance = 0 if mark.line <= line <= end else min(abs(mark.line - line), abs(end - line))
         if distance <= tolerance and (best is None or distance < best[0]):
-            best = (distance, (code, mark))
+            best = (distance, item)
     return None if best is None else best[1]
 
 

@@ -65,7 +65,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', 'range', ), ),
+        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', 'range', ), ('minimize', 'tensorflow', 'range', ), ('apply_gradients', 'range', ), ('train_on_batch', 'range', ), ),
         'options': {'min-epochs': 10, 'min-rounds': 100},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

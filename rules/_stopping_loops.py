@@ -1,6 +1,8 @@
-"""Hand-written PyTorch epoch loops for GL102 no-early-stopping: a `for epoch in range(N)`
-loop whose body (or a function of the file it calls) does `backward()` and an optimizer
-`step()`, with no `break`/`return`/`raise` guarded by a validation measure."""
+"""Hand-written epoch loops for GL102 no-early-stopping: a `for epoch in range(N)` loop
+whose body (or a function of the file it calls) runs a training step (PyTorch's
+`backward()` and an optimizer `step()`; TensorFlow's `session.run` of a `minimize` op or
+`apply_gradients`; Keras' `train_on_batch`), with no `break`/`return`/`raise` guarded by a
+validation measure."""
 
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ from green_lint.rules._syntax import (
 )
 from green_lint.rules._training_numbers import Numbers
 
+# Calls that run one training step by themselves: TensorFlow 2 (`optimizer.apply_gradients`)
+# and Keras (`model.train_on_batch`).
+_TRAINING_STEPS = frozenset(("apply_gradients", "train_on_batch"))
+TENSORFLOW = ("tensorflow", "keras", "tf_keras")
 OPTIMIZERS = ("torch.optim", "timm.optim", "transformers.AdamW", "bitsandbytes.optim", "apex.optimizers")
 # Words in the condition of a `break` that make it an early stop (validation measures,
 # patience counters, early stoppers; rewards and thresholds for reinforcement learning).
@@ -161,6 +167,8 @@ class _LoopIndex:
                 name = last_name(func)
                 if name is None:
                     continue
+                if self._tensorflow_step(call, name):
+                    return True
                 if "backward" in name:
                     backward = True
                 elif (
@@ -175,6 +183,43 @@ class _LoopIndex:
                             seen.add(id(function))
                             pending.append((function.body, depth + 1))
             if backward and step:
+                return True
+        return False
+
+    def _tensorflow_step(self, call: cst.Call, name: str) -> bool:
+        """A TensorFlow or Keras training step: `apply_gradients`/`train_on_batch` on an
+        object TensorFlow or Keras built, or a `session.run` of such an optimizer's
+        `minimize(...)` op (written in the call or bound to a name)."""
+        func = call.func
+        if name in _TRAINING_STEPS:
+            return isinstance(func, cst.Attribute) and self._from_tensorflow(func.value)
+        if name != "run":
+            return False
+        for current in (node for arg in call.args for node in walk(arg.value)):
+            values = self.context.values.expressions(current) if isinstance(current, cst.Name) else [current]
+            for value in values:
+                if (
+                    isinstance(value, cst.Call)
+                    and isinstance(value.func, cst.Attribute)
+                    and value.func.attr.value == "minimize"
+                    and self._from_tensorflow(value.func.value)
+                ):
+                    return True
+        return False
+
+    def _from_tensorflow(self, node: cst.BaseExpression) -> bool:
+        """Whether `node` is (or is bound to) something a TensorFlow/Keras call builds, or
+        an instance of the file's own subclass of a Keras class."""
+        values = self.context.values.expressions(node) if isinstance(node, cst.Name) else [node]
+        for value in values:
+            if not isinstance(value, cst.Call):
+                continue
+            if self.context.resolves_under(value.func, *TENSORFLOW):
+                return True
+            definition = self.context.semantic.definition(value.func)
+            if isinstance(definition, cst.ClassDef) and any(
+                self.context.resolves_under(base.value, *TENSORFLOW) for base in definition.bases
+            ):
                 return True
         return False
 

@@ -56,10 +56,13 @@ class NoEarlyStopping(Rule):
       `SGDClassifier/SGDRegressor` without `early_stopping=True`,
       `GradientBoostingClassifier/Regressor` without `n_iter_no_change`, and
       `HistGradientBoostingClassifier/Regressor` with an explicit `early_stopping=False`;
-    - a raw PyTorch loop `for epoch in range(N)` (also `tqdm(range(N))`, `trange(N)`)
-      whose body, or a function of the file it calls, does `backward()` and an optimizer
-      `step()`, with no `break`/`return`/`raise` guarded by a validation measure (a
-      condition naming a validation loss, a metric, a patience counter, an early stopper...).
+    - a hand-written loop `for epoch in range(N)` (also `tqdm(range(N))`, `trange(N)`)
+      whose body, or a function of the file it calls, runs a training step (PyTorch's
+      `backward()` and an optimizer `step()`; TensorFlow 1's `session.run` of an
+      optimizer's `minimize(...)` op; TensorFlow 2's `optimizer.apply_gradients`; Keras'
+      `model.train_on_batch`), with no `break`/`return`/`raise` guarded by a validation
+      measure (a condition naming a validation loss, a metric, a patience counter, an
+      early stopper...).
 
     A missing budget counts as the library default: xgboost's and lightgbm's
     `n_estimators` / `lgb.train`'s `num_boost_round` (100), catboost's `iterations`
@@ -142,6 +145,9 @@ class NoEarlyStopping(Rule):
         "SGDRegressor",
         "GradientBoosting",
         ("backward", "torch", "range"),
+        ("minimize", "tensorflow", "range"),
+        ("apply_gradients", "range"),
+        ("train_on_batch", "range"),
     )
 
     def __init__(self, context, options=None) -> None:
@@ -199,7 +205,7 @@ class NoEarlyStopping(Rule):
 
     # -- raw PyTorch loops: recorded here, decided once the file's functions are known ---
     def visit_For(self, node: cst.For) -> None:
-        if self._torch:
+        if self._torch or self._keras:
             self._epoch_loops.add(node, self.min_epochs)
 
     def leave_Module(self, original_node: cst.Module) -> None:
