@@ -174,9 +174,14 @@ class InferenceWithAutograd(Rule):
                 top = positions.get(id(state.top))
                 if top is None or output_fate(context, call, context.module) != "no":
                     continue
-                # A prediction and the prints around it are one block: one finding.
-                grouped = last_top is not None and top - last_top <= _BLOCK_GAP
-                last_top = top
+                # A prediction and the prints around it are one block: one finding. A loop
+                # or block of its own (an evaluation inside the training loop) is not part
+                # of the simple statements that follow it.
+                simple = isinstance(state.top, cst.SimpleStatementLine)
+                grouped = last_top is not None and (
+                    top == last_top[0] or (simple and last_top[1] and top - last_top[0] <= _BLOCK_GAP)
+                )
+                last_top = (top, simple)
                 if grouped or state.top in reported_tops:
                     continue  # one finding per run of inference statements
                 where, fix = "module-level code", None

@@ -353,8 +353,8 @@ def test_gl301_generators_get_the_decorator_and_awaiting_coroutines_no_fix():
 
 
 def test_gl301_module_loops_whose_outputs_are_never_backpropagated():
-    # After .eval() the loop gets the loop fix; the loop before it is flagged too (its output
-    # reaches no backward()), and the third loop is part of the same block of statements.
+    # After .eval() the loop gets the loop fix; the loops before and after it are flagged
+    # too (their output reaches no backward()): each loop is a block of its own.
     code = TORCH + dedent(
         """
         for x in [torch.ones(2)]:
@@ -367,7 +367,7 @@ def test_gl301_module_loops_whose_outputs_are_never_backpropagated():
             net(x)
         """
     )
-    assert rows(code, "GL301") == [5, 8]
+    assert rows(code, "GL301") == [5, 8, 11]
 
 
 def test_gl301_a_forward_that_reaches_backward_is_training():
@@ -804,3 +804,25 @@ def test_gl301_fix_imports_torch_when_only_another_function_does():
     result = fixed(code, "GL301")
     assert "\nimport torch\n" in result
     assert "@torch.no_grad()\ndef predict(x):" in result
+
+
+def test_gl301_module_level_findings_one_per_block():
+    # The evaluation inside the training loop and the prediction after it are two blocks;
+    # a prediction, a print and a second prediction are one.
+    code = TORCH + dedent(
+        """
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        for step in range(100):
+            loss = net(torch.ones(2)).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % 10 == 0:
+                print(net(torch.zeros(2)).max(0)[1].data.numpy())
+                print(net(torch.ones(2)).max(0)[1].data.numpy())
+        first = net(torch.zeros(2))
+        print(first.item())
+        second = net(torch.ones(2))
+        """
+    )
+    assert rows(code, "GL301") == [11, 13]
