@@ -20,7 +20,17 @@ class Numbers:
         self.context = context
         self._argparse = ArgparseDefaults(context)
 
-    def resolve(self, node: cst.BaseExpression | None, depth: int = 0) -> float | None:
+    def resolve(self, node: cst.BaseExpression | None) -> float | None:
+        found = self._resolve(node)
+        if found is None and node is not None:
+            # The semantic model follows what this does not: the assignment that reaches
+            # this use, parameter defaults with the file's call-site arguments, `self.x`.
+            value = self.context.values.constant(node)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return value
+        return found
+
+    def _resolve(self, node: cst.BaseExpression | None, depth: int = 0) -> float | None:
         if node is None or depth > 8:
             return None
         if isinstance(node, cst.Integer):
@@ -28,13 +38,13 @@ class Numbers:
         if isinstance(node, cst.Float):
             return float(node.value.replace("_", ""))
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
-            value = self.resolve(node.expression, depth + 1)
+            value = self._resolve(node.expression, depth + 1)
             if value is None:
                 return None
             return -value if isinstance(node.operator, cst.Minus) else value
         if isinstance(node, cst.BinaryOperation):
-            left = self.resolve(node.left, depth + 1)
-            right = self.resolve(node.right, depth + 1)
+            left = self._resolve(node.left, depth + 1)
+            right = self._resolve(node.right, depth + 1)
             if left is None or right is None:
                 return None
             operator = node.operator
@@ -53,7 +63,7 @@ class Numbers:
             and node.func.value in ("int", "float")
         ):
             if len(node.args) == 1 and not node.args[0].keyword and not node.args[0].star:
-                return self.resolve(node.args[0].value, depth + 1)
+                return self._resolve(node.args[0].value, depth + 1)
             return None
         if isinstance(node, cst.Name):
             if node.value in ("True", "False", "None"):
@@ -61,7 +71,7 @@ class Numbers:
             value = self.context.single_value(node)
             if value is None or value is node:
                 return None
-            return self.resolve(value, depth + 1)
+            return self._resolve(value, depth + 1)
         if isinstance(node, cst.Subscript):
             return self._subscript(node, depth)
         if isinstance(node, cst.Attribute):
@@ -79,7 +89,7 @@ class Numbers:
             return None
         for element in container.elements:
             if isinstance(element, cst.DictElement) and string_value(element.key) == key:
-                return self.resolve(element.value, depth + 1)
+                return self._resolve(element.value, depth + 1)
         return None
 
     def _argparse_value(self, node: cst.Attribute) -> float | None:

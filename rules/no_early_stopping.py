@@ -69,8 +69,10 @@ class NoEarlyStopping(Rule):
     (1000), MLP's `max_iter` (200), SGD's (1000), GradientBoosting's `n_estimators` and
     HistGradientBoosting's `max_iter` (100); `xgb.train`'s default of 10 rounds and Keras'
     1 epoch are below the thresholds. A budget is resolved through literals, constants of
-    the file, dict literals and `argparse` defaults (`range(args.epochs)`); a budget that
-    does not resolve to a number is not flagged, nor are callbacks built where the rule
+    the file, dict literals, `argparse` defaults (`range(args.epochs)`), the assignment
+    that reaches the use (`n = 10 ... fit(epochs=n) ... n = 30 ... fit(epochs=n)`),
+    parameter defaults together with the file's own call sites, and `self.x` set in the
+    class; a budget that does not resolve to one number is not flagged, nor are callbacks built where the rule
     cannot see them (a function's return value, a parameter). An epoch loop nested in
     another loop (or in a function called from a loop) is taken for the inner steps of an
     epoch and not flagged, unless its variable or budget names an epoch or the outer loop

@@ -684,3 +684,58 @@ def test_a_lightning_module_restored_from_a_checkpoint_is_loaded():
     pl.Trainer().fit(module)
     """
     assert rows(code, "GL101") == []
+
+
+# -- budgets the semantic model resolves --------------------------------------------------
+_TORCH_STEP = """
+import torch
+from torch import nn
+model = nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+def step():
+    optimizer.zero_grad()
+    model(torch.ones(2)).sum().backward()
+    optimizer.step()
+"""
+
+
+def test_gl102_a_budget_reassigned_between_two_runs_resolves_at_each():
+    code = (
+        "from tensorflow import keras\n"
+        "model = keras.Sequential([keras.layers.Dense(1)])\n"
+        "n = 5\n"
+        "model.fit(x, y, epochs=n)\n"
+        "n = 30\n"
+        "model.fit(x, y, epochs=n)\n"
+    )
+    assert rows(code, "GL102") == [6]
+
+
+def test_gl102_budgets_from_parameter_defaults_call_sites_and_self_attributes():
+    code = textwrap.dedent(_TORCH_STEP) + textwrap.dedent(
+        """
+        def train(epochs=1000):
+            for epoch in range(epochs):
+                step()
+
+        class Runner:
+            def __init__(self):
+                self.num_epochs = 50
+
+            def run(self):
+                for epoch in range(self.num_epochs):
+                    step()
+
+        def short(epochs=3):
+            for epoch in range(epochs):
+                step()
+
+        train()
+        train(epochs=1000)
+        short()
+        """
+    )
+    lines = code.splitlines()
+    loops = [number for number, line in enumerate(lines, 1) if line.strip().startswith("for epoch in range(")]
+    # train()'s 1000 epochs and Runner's 50 are flagged; short()'s 3 are below the threshold.
+    assert rows(code, "GL102") == loops[:2]
