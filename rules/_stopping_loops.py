@@ -119,6 +119,21 @@ class EpochLoops:
             yield loop, budget
 
 
+def loop_unit(context: RuleContext, loop: cst.For) -> str:
+    """What one turn of a training loop is, from its names: episodes, steps, iterations
+    or (the default) epochs."""
+    words = words_of(context, loop.target) | words_of(context, loop.iter)
+    for stem, unit in (
+        ("episode", "episodes"),
+        ("epoch", "epochs"),
+        ("step", "steps"),
+        ("iter", "iterations"),
+    ):
+        if any(stem in word for word in words):
+            return unit
+    return "epochs"
+
+
 def _sweep(context, loop: cst.CSTNode) -> bool:
     """Whether an outer loop runs over a literal list of values (a hyper-parameter sweep)."""
     if not isinstance(loop, cst.For):
@@ -196,7 +211,8 @@ class _LoopIndex:
         if name != "run":
             return False
         for current in (node for arg in call.args for node in walk(arg.value)):
-            values = self.context.values.expressions(current) if isinstance(current, cst.Name) else [current]
+            followed = isinstance(current, cst.Name | cst.Attribute)  # `train_op`, `self.train_op`
+            values = self.context.values.expressions(current) if followed else [current]
             for value in values:
                 if (
                     isinstance(value, cst.Call)
@@ -210,7 +226,8 @@ class _LoopIndex:
     def _from_tensorflow(self, node: cst.BaseExpression) -> bool:
         """Whether `node` is (or is bound to) something a TensorFlow/Keras call builds, or
         an instance of the file's own subclass of a Keras class."""
-        values = self.context.values.expressions(node) if isinstance(node, cst.Name) else [node]
+        followed = isinstance(node, cst.Name | cst.Attribute)
+        values = self.context.values.expressions(node) if followed else [node]
         for value in values:
             if not isinstance(value, cst.Call):
                 continue

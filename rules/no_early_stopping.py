@@ -24,7 +24,7 @@ from green_lint.rules._stopping_boosting import (
 from green_lint.rules._stopping_budget import shown_count
 from green_lint.rules._stopping_keras import KERAS_MODULES, check_keras_fit
 from green_lint.rules._stopping_lightning import LIGHTNING_TRAINERS, check_lightning
-from green_lint.rules._stopping_loops import EpochLoops
+from green_lint.rules._stopping_loops import EpochLoops, loop_unit
 from green_lint.rules._stopping_sklearn import SKLEARN, check_sklearn
 from green_lint.rules._stopping_transformers import HF_TRAINERS, check_hf_trainer
 from green_lint.rules._training_numbers import Numbers
@@ -212,10 +212,23 @@ class NoEarlyStopping(Rule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         for loop, budget in self._epoch_loops.unstopped(original_node):
+            unit = loop_unit(self.context, loop)
+            if unit == "episodes":
+                # Reinforcement learning has no held-out set: its stop is the return.
+                advice = (
+                    "track the average return over the last episodes and `break` once it has "
+                    "reached the task's target or stopped improving for a while."
+                )
+                why = "no stop on the return"
+            else:
+                every = "every epoch" if unit == "epochs" else f"every few hundred {unit}"
+                advice = (
+                    f"evaluate on held-out data {every} and `break` once the validation loss has "
+                    f"not improved for a few {unit} (the patience), keeping the best weights."
+                )
+                why = "no validation-based stop"
             self.report(
                 loop,
-                f"This loop trains all {shown_count(budget)} epochs with no validation-based stop: "
-                "evaluate on held-out data every epoch and `break` once the validation loss has not "
-                "improved for a few epochs (the patience), keeping the best weights.",
+                f"This loop trains all {shown_count(budget)} {unit} with {why}: {advice}",
                 end_node=loop.iter,
             )

@@ -739,3 +739,18 @@ def test_gl102_budgets_from_parameter_defaults_call_sites_and_self_attributes():
     loops = [number for number, line in enumerate(lines, 1) if line.strip().startswith("for epoch in range(")]
     # train()'s 1000 epochs and Runner's 50 are flagged; short()'s 3 are below the threshold.
     assert rows(code, "GL102") == loops[:2]
+
+
+def test_gl102_names_the_unit_and_gives_reinforcement_learning_its_own_advice():
+    code = textwrap.dedent(_TORCH_STEP) + textwrap.dedent(
+        """
+        for i_episode in range(500):
+            step()
+        for step_index in range(5000):
+            step()
+        """
+    )
+    episodes, steps = lint(code, "GL102")
+    assert episodes.message.startswith("This loop trains all 500 episodes with no stop on the return")
+    assert "validation" not in episodes.message
+    assert steps.message.startswith("This loop trains all 5000 steps with no validation-based stop")
