@@ -272,6 +272,20 @@ def test_self_attributes_dataclass_fields_argparse_and_dict_configs():
     assert [values.constant(_argument(model, "fit", k)[0]) for k in "abcd"] == [500, 90, 12, 7]
 
 
+def test_a_dict_changed_in_place_gives_no_value():
+    values, model = _values(
+        """
+        cfg = {"epochs": 25}
+        cfg.update(epochs=2)
+        other = {"epochs": 25}
+        other["epochs"] = 3
+        kept = {"epochs": 25}
+        fit(a=cfg["epochs"], b=other["epochs"], c=kept["epochs"])
+        """
+    )
+    assert [values.constant(_argument(model, "fit", k)[0]) for k in "abc"] == [UNKNOWN, UNKNOWN, 25]
+
+
 def test_range_bounds_through_enumerate():
     values, model = _values(
         """

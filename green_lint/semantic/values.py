@@ -15,6 +15,7 @@ from green_lint.semantic.calls import CallGraph
 from green_lint.semantic.flow import ReachingBindings
 from green_lint.semantic.model import SemanticModel
 from green_lint.semantic.scopes import Binding, Scope
+from green_lint.walk import walk
 
 UNKNOWN = object()
 _MAX_DEPTH = 8
@@ -226,6 +227,8 @@ class Values:
         key = self.fold(node.slice[0].slice.value)
         if key is UNKNOWN:
             return []
+        if isinstance(node.value, cst.Name) and self._mutated(node.value):
+            return []
         found = []
         for container in self.expressions(node.value, depth):
             if not isinstance(container, cst.Dict):
@@ -234,6 +237,41 @@ class Values:
                 if isinstance(element, cst.DictElement) and self.fold(element.key) == key:
                     found.extend(self.expressions(element.value, depth))
         return found
+
+    def _mutated(self, name: cst.Name) -> bool:
+        """Whether the container `name` is changed in place in the scope that binds it
+        (`d.update(...)`, `d[k] = v`, `del d[k]`): its literal then says nothing."""
+        found = self.model.lookup(name.value, name)
+        if found is None:
+            return False
+        for node in walk(found[0].node):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                receiver = node.func.value
+                if (
+                    node.func.attr.value in _MUTATORS
+                    and isinstance(receiver, cst.Name)
+                    and receiver.value == name.value
+                ):
+                    return True
+            targets: list[cst.CSTNode] = []
+            if isinstance(node, cst.AssignTarget):
+                targets = [node.target]
+            elif isinstance(node, cst.AugAssign | cst.Del):
+                targets = [node.target]
+            for target in targets:
+                if (
+                    isinstance(target, cst.Subscript)
+                    and isinstance(target.value, cst.Name)
+                    and target.value.value == name.value
+                ):
+                    return True
+        return False
+
+
+# Methods that change a dict or list in place.
+_MUTATORS = frozenset(
+    ("update", "setdefault", "pop", "popitem", "clear", "append", "extend", "insert", "remove")
+)
 
 
 def _element(value: cst.BaseExpression, index: int) -> cst.BaseExpression | None:
