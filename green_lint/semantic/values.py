@@ -253,18 +253,13 @@ class Values:
                     and receiver.value == name.value
                 ):
                     return True
-            targets: list[cst.CSTNode] = []
-            if isinstance(node, cst.AssignTarget):
-                targets = [node.target]
-            elif isinstance(node, cst.AugAssign | cst.Del):
-                targets = [node.target]
-            for target in targets:
-                if (
-                    isinstance(target, cst.Subscript)
-                    and isinstance(target.value, cst.Name)
-                    and target.value.value == name.value
-                ):
-                    return True
+            target = node.target if isinstance(node, cst.AssignTarget | cst.AugAssign | cst.Del) else None
+            if (
+                isinstance(target, cst.Subscript)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == name.value
+            ):
+                return True
         return False
 
 
