@@ -15,16 +15,12 @@ from green_lint.rules._data_nodes import subscript_indices
 PANDAS = "pandas"
 POLARS = "polars"
 
-# Module-level pandas functions that return a DataFrame.
-FRAME_FUNCTIONS = frozenset(
+# The pandas readers that load a whole file each time they are called (GL204 reads these).
+PANDAS_FILE_READERS = frozenset(
     f"pandas.{name}"
     for name in (
-        "DataFrame",
-        "DataFrame.from_dict",
-        "DataFrame.from_records",
         "read_csv",
         "read_table",
-        "read_fwf",
         "read_parquet",
         "read_json",
         "read_excel",
@@ -34,8 +30,18 @@ FRAME_FUNCTIONS = frozenset(
         "read_hdf",
         "read_stata",
         "read_sas",
-        "read_spss",
         "read_xml",
+        "read_fwf",
+    )
+)
+# Module-level pandas functions that return a DataFrame.
+FRAME_FUNCTIONS = PANDAS_FILE_READERS | frozenset(
+    f"pandas.{name}"
+    for name in (
+        "DataFrame",
+        "DataFrame.from_dict",
+        "DataFrame.from_records",
+        "read_spss",
         "read_html",
         "read_sql",
         "read_sql_query",

@@ -13,29 +13,13 @@ from green_lint.rules._data import (
     not_a_definition,
     walk,
 )
+from green_lint.rules._data_frames import PANDAS_FILE_READERS
 from green_lint.rules._syntax import code
 
 # Readers that load a whole file (or dataset) each time they are called.
 READERS = frozenset(
     {
-        *(
-            f"pandas.{name}"
-            for name in (
-                "read_csv",
-                "read_table",
-                "read_parquet",
-                "read_json",
-                "read_excel",
-                "read_feather",
-                "read_pickle",
-                "read_orc",
-                "read_hdf",
-                "read_stata",
-                "read_sas",
-                "read_xml",
-                "read_fwf",
-            )
-        ),
+        *PANDAS_FILE_READERS,
         *(
             f"polars.{name}"
             for name in ("read_csv", "read_parquet", "read_json", "read_ndjson", "read_ipc", "read_excel")

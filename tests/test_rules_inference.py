@@ -382,23 +382,6 @@ def test_gl301_a_forward_that_reaches_backward_is_training():
     assert rows(code, "GL301") == []
 
 
-def test_gl301_evaluation_inside_the_training_loop():
-    code = TORCH + dedent(
-        """
-        opt = torch.optim.SGD(net.parameters(), lr=0.1)
-        for step in range(100):
-            loss = net(torch.ones(2)).sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if step % 10 == 0:
-                test_out = net(torch.zeros(2))
-                print(test_out.max(0)[1].data.numpy())
-        """
-    )
-    assert rows(code, "GL301") == [11]
-
-
 def test_gl301_a_sampling_helper_of_any_name_and_its_negatives():
     code = TORCH + dedent(
         """
@@ -806,9 +789,9 @@ def test_gl301_fix_imports_torch_when_only_another_function_does():
     assert "@torch.no_grad()\ndef predict(x):" in result
 
 
-def test_gl301_module_level_findings_one_per_block():
-    # The evaluation inside the training loop and the prediction after it are two blocks;
-    # a prediction, a print and a second prediction are one.
+def test_gl301_evaluation_inside_the_training_loop_and_predictions_after_it():
+    # The evaluation inside the training loop and the prediction after it are two blocks,
+    # one finding each; a prediction, a print and a second prediction are one block.
     code = TORCH + dedent(
         """
         opt = torch.optim.SGD(net.parameters(), lr=0.1)
