@@ -128,12 +128,6 @@ class FileFunctions:
                 return statement
         return None
 
-    def called_function(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The function of the file that `call` calls by name."""
-        if isinstance(call.func, cst.Name):
-            return self.function(call.func.value)
-        return None
-
     def trains(self, name: str) -> bool:
         """Whether a function of the file called `name` trains a model (fits, trains,
         calls backward or an optimizer step, or calls such a function)."""
