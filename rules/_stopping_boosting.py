@@ -45,16 +45,8 @@ def check_xgb_estimator(rule: NoEarlyStopping, node: cst.Call, name: str) -> Non
     if has_star(node):
         return
     settings = keywords(node)
-    if (
-        is_set(settings.get("early_stopping_rounds"))
-        or callbacks_state(rule.context, settings.get("callbacks")) != NONE
-    ):
+    if _stops_early(rule, node, settings, ("early_stopping_rounds",), callbacks_in=("constructor", "fit")):
         return
-    for call in followups(rule.context, node, ("fit", "set_params")):
-        if has_star(call) or is_set(keyword_value(call, "early_stopping_rounds")):
-            return
-        if callbacks_state(rule.context, keyword_value(call, "callbacks")) != NONE:
-            return
     budget = budget_of(rule.numbers, settings.get("n_estimators"), 100)
     if budget is None or budget < rule.min_rounds:
         return
@@ -98,17 +90,9 @@ def check_lgbm_estimator(rule: NoEarlyStopping, node: cst.Call, name: str) -> No
     if has_star(node):
         return
     settings = keywords(node)
-    if any(is_set(settings.get(key)) for key in LGB_STOPPING):
+    if _stops_early(rule, node, settings, LGB_STOPPING, callbacks_in=("fit",)):
         return
-    for call in followups(rule.context, node, ("fit", "set_params")):
-        if has_star(call) or any(is_set(keyword_value(call, key)) for key in LGB_STOPPING):
-            return
-        if callbacks_state(rule.context, keyword_value(call, "callbacks")) != NONE:
-            return
-    rounds = argument(node, 4, "n_estimators")
-    for key in LGB_ROUNDS:
-        if key in settings:
-            rounds = settings[key]
+    rounds = _rounds(settings, argument(node, 4, "n_estimators"), LGB_ROUNDS)
     budget = budget_of(rule.numbers, rounds, 100)
     if budget is None or budget < rule.min_rounds:
         return
@@ -168,15 +152,9 @@ def check_catboost(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
     if has_star(node):
         return
     settings = keywords(node)
-    if any(is_set(settings.get(key)) for key in CATBOOST_STOPPING):
+    if _stops_early(rule, node, settings, CATBOOST_STOPPING, callbacks_in=()):
         return
-    for call in followups(rule.context, node, ("fit", "set_params")):
-        if has_star(call) or any(is_set(keyword_value(call, key)) for key in CATBOOST_STOPPING):
-            return
-    rounds = argument(node, 0, "iterations")
-    for key in CATBOOST_ROUNDS:
-        if key in settings:
-            rounds = settings[key]
+    rounds = _rounds(settings, argument(node, 0, "iterations"), CATBOOST_ROUNDS)
     budget = budget_of(rule.numbers, rounds, 1000)
     if budget is None or budget < rule.min_rounds:
         return
@@ -187,3 +165,36 @@ def check_catboost(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
         "stopping: pass `early_stopping_rounds=50` and fit with `eval_set=(X_val, y_val)`; "
         "training then stops 50 iterations after the best validation score.",
     )
+
+
+def _stops_early(
+    rule: NoEarlyStopping,
+    node: cst.Call,
+    settings: dict,
+    keys: tuple[str, ...],
+    *,
+    callbacks_in: tuple[str, ...],
+) -> bool:
+    """Whether the estimator `node` builds stops early: one of the library's stopping
+    `keys`, or (where the library reads one there) a stopping callback, in the
+    constructor or a later `fit`/`set_params` on it."""
+    if any(is_set(settings.get(key)) for key in keys):
+        return True
+    if "constructor" in callbacks_in and callbacks_state(rule.context, settings.get("callbacks")) != NONE:
+        return True
+    for call in followups(rule.context, node, ("fit", "set_params")):
+        if has_star(call) or any(is_set(keyword_value(call, key)) for key in keys):
+            return True
+        if "fit" in callbacks_in and callbacks_state(rule.context, keyword_value(call, "callbacks")) != NONE:
+            return True
+    return False
+
+
+def _rounds(settings: dict, positional: cst.BaseExpression | None, keys: tuple[str, ...]):
+    """The rounds argument: the last of the library's spellings given by keyword, else the
+    positional one."""
+    rounds = positional
+    for key in keys:
+        if key in settings:
+            rounds = settings[key]
+    return rounds
