@@ -123,6 +123,7 @@ class TrainFromScratch(Rule):
     name = "train-from-scratch"
     summary = "A published architecture is trained from random weights; fine-tune its pretrained weights"
     fix_safety = "unsafe"
+    needs = (Flow,)
     # transformers: only configs loaded from a checkpoint (`AutoConfig`, `BertConfig`, ...).
     triggers = ("torchvision", "timm", "hub.load", ("applications", "keras"), ("transformers", "Config"))
 
@@ -131,47 +132,9 @@ class TrainFromScratch(Rule):
         self._candidates: list[Build] = []
         # Calls that build a model with (possibly) pretrained weights.
         self._pretrained: set[int] = set()
-        # The file's assignments, calls and returns, recorded during the traversal.
-        self._flow = Flow(context.module) if context.module is not None else None
-        self._index = self._flow.indexer if self._flow is not None else None
-
-    # -- the index for following models (fed by the one traversal) -------------------------
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._index.visit_FunctionDef(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._index.leave_FunctionDef(original_node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._index.visit_ClassDef(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._index.leave_ClassDef(original_node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._index.visit_Assign(node)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._index.visit_AnnAssign(node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._index.visit_AugAssign(node)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._index.visit_NamedExpr(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._index.visit_For(node)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        self._index.visit_WithItem(node)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self._index.visit_Return(node)
 
     # -- collecting builds ---------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
-        self._index.visit_Call(node)
         build = self._classify(node)
         if build is None:
             return
@@ -228,7 +191,7 @@ class TrainFromScratch(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         if not self._candidates:
             return
-        flow = self._flow
+        flow = self.context.analysis(Flow)
         lightning = any(self.context.semantic.imports_module(name) for name in LIGHTNING)
         for build in self._candidates:
             follower = Follower(flow, build.origin_ids)
