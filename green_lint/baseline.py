@@ -18,7 +18,7 @@ from pathlib import Path
 
 from green_lint.errors import UsageProblem
 from green_lint.findings import Finding
-from green_lint.suppressions import split_lines
+from green_lint.lines import split_lines
 
 FORMAT_VERSION = 1
 

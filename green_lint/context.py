@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, TypeVar
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
+from green_lint.lines import count_line_breaks, split_lines
 from green_lint.names import statements_of
 from green_lint.semantic import SemanticModel
 from green_lint.semantic.values import Values
-from green_lint.statement_lines import first_lines, source_lines
+from green_lint.statement_lines import first_lines
 from green_lint.walk import path_to
 
 if TYPE_CHECKING:
@@ -186,10 +187,10 @@ class RuleContext:
         footer = "".join(self.module.code_for_node(line) for line in self.module.footer)
         if header + "".join(texts) + footer != self.text:
             return None
-        line, found = 1 + header.count("\n"), []
+        line, found = 1 + count_line_breaks(header), []
         for text in texts:
             found.append(line)
-            line += text.count("\n")
+            line += count_line_breaks(text)
         return found
 
     def _statement_positions(self, index: int):
@@ -213,7 +214,7 @@ class RuleContext:
 
     @cached_property
     def _source_lines(self) -> list[str]:
-        return source_lines(self.text)
+        return split_lines(self.text, keepends=True)
 
     # -- reports -----------------------------------------------------------------------
     def add_report(self, report: Report) -> None:

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from green_lint.findings import Edit, Finding, Position, TextFix
+from green_lint.lines import advance, split_lines
 from green_lint.rule import Report, Rule
 from green_lint.source import SourceError, SourceFile
 from green_lint.suppressions import (
     apply_noqa,
     file_level_codes,
-    split_lines,
     unused_noqa_codes,
     without_codes,
 )
@@ -367,8 +367,8 @@ def _whole_module_fix(context, report: Report) -> TextFix | None:
 
 def text_edits(old: str, new: str) -> list[Edit]:
     """Minimal edits (per changed hunk of lines, trimmed to the changed characters)."""
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
+    old_lines = split_lines(old, keepends=True)
+    new_lines = split_lines(new, keepends=True)
     edits = []
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
@@ -380,8 +380,8 @@ def text_edits(old: str, new: str) -> list[Edit]:
         if a1 - a0 == 1 and b1 - b0 == 1:  # one line changed: edit just the changed characters
             prefix = _common_prefix(before, after)
             suffix = _common_prefix(before[prefix:][::-1], after[prefix:][::-1])
-        start = _advance(Position(a0 + 1, 1), before[:prefix])
-        end = _advance(start, before[prefix : len(before) - suffix])
+        start = advance(Position(a0 + 1, 1), before[:prefix])
+        end = advance(start, before[prefix : len(before) - suffix])
         edits.append(Edit(after[prefix : len(after) - suffix], start, end))
     return edits
 
@@ -393,10 +393,3 @@ def _common_prefix(a: str, b: str) -> int:
             break
         n += 1
     return n
-
-
-def _advance(position: Position, text: str) -> Position:
-    newlines = text.count("\n")
-    if not newlines:
-        return Position(position.row, position.column + len(text))
-    return Position(position.row + newlines, len(text) - text.rfind("\n"))

@@ -1,15 +1,18 @@
 """Apply fixes: non-overlapping edits per round, re-lint, until nothing changes (bounded).
 
-Every round's result must parse again; if it does not, the round is dropped and the text
-stays as it was before it, with an error that names the rules whose fixes broke it.
+Every round's result must parse again and must not offer one of the fixes it applied
+again; if it does, the round is dropped and the text stays as it was before it, with an
+error that names the rules whose fixes failed.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from green_lint.engine import LintSettings, lint_source
-from green_lint.findings import Edit, Finding, Position
+from green_lint.findings import Edit, Finding
+from green_lint.lines import line_starts, offset_of
 from green_lint.source import SourceFile
 
 MAX_ROUNDS = 10
@@ -58,10 +61,40 @@ def fix_source(source: SourceFile, settings: LintSettings, unsafe: bool) -> FixO
                 errors.append("fixes applied together produced code that does not parse; stopped")
                 break
             continue
+        fixed = current.with_text(new_text)
+        new_findings = lint_source(fixed, settings)
+        # A fix after which its finding is still there did not do its job (e.g. its edits
+        # landed elsewhere): drop the round and that fix, and say so.
+        stuck = _still_found(chosen, findings, new_findings)
+        if stuck:
+            for finding in stuck:
+                broken.add(_fix_key(finding))
+                errors.append(
+                    f"the fix of {finding.code} at line {finding.location.row} left its finding in "
+                    "place; not applied"
+                )
+            continue
         applied += len(chosen)
-        current = current.with_text(new_text)
-        findings = lint_source(current, settings)
+        current, findings = fixed, new_findings
     return FixOutcome(text=current.text, applied=applied, remaining=findings, errors=errors)
+
+
+def _still_found(fixed: list[Finding], before: list[Finding], after: list[Finding]) -> list[Finding]:
+    """The `fixed` findings that the fixed text still holds: as many findings with their
+    code and message as before the round, less those fixed. Counted, not placed: a fix
+    whose edits landed on the wrong line moved nothing."""
+
+    def tally(findings: list[Finding]) -> Counter:
+        return Counter((finding.code, finding.message) for finding in findings)
+
+    removed = tally(fixed)
+    left_before, left_after = tally(before), tally(after)
+    return [
+        finding
+        for finding in fixed
+        if left_after[(finding.code, finding.message)]
+        > left_before[(finding.code, finding.message)] - removed[(finding.code, finding.message)]
+    ]
 
 
 def _fix_key(finding: Finding) -> tuple:
@@ -90,19 +123,10 @@ def _overlaps(a: Edit, b: Edit) -> bool:
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
     """Apply non-overlapping edits (positions 1-based, end exclusive); duplicates once."""
-    line_starts = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            line_starts.append(index + 1)
-
-    def offset(position: Position) -> int:
-        if position.row > len(line_starts):
-            return len(text)
-        return min(line_starts[position.row - 1] + position.column - 1, len(text))
-
+    starts = line_starts(text)
     result = text
     for edit in sorted(set(edits), key=lambda e: (e.location, e.end_location), reverse=True):
-        start, end = offset(edit.location), offset(edit.end_location)
+        start, end = offset_of(edit.location, starts, text), offset_of(edit.end_location, starts, text)
         result = result[:start] + edit.content + result[end:]
     return result
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from green_lint.findings import Position
+from green_lint.lines import split_lines
 from green_lint.source import SourceError, SourceFile, _byte_position
 
 _BOUNDARY = "# %% green-lint cell {}"
@@ -46,7 +47,6 @@ _MAGIC_MARKER = "#!green-lint-magic!"
 _MAGIC_LINE = re.compile(r"^(?P<indent>[ \t]*).*?" + re.escape(_MAGIC_MARKER) + r"(?P<original>.*)$")
 # IPython's assign-from-system/magic form: `a, b.c = !cmd` or `x = %magic`.
 _MAGIC_ASSIGNMENT = re.compile(r"^(?P<targets>[\w.]+(?:\s*,\s*[\w.]+)*)\s*=\s*[!%]")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -82,7 +82,7 @@ class NotebookSource(SourceFile):
             return dataclasses.replace(self, text=text)
         first_rows = [1]
         boundaries = {_BOUNDARY.format(cell.number): cell for cell in self.cells[1:]}
-        for row, line in enumerate(_split_lines(text), start=1):
+        for row, line in enumerate(split_lines(text, keepends=True), start=1):
             if line.strip() in boundaries:
                 first_rows.append(row + 1)
         if len(first_rows) != len(self.cells):
@@ -132,7 +132,7 @@ def load_notebook(path: Path, display_path: str, data: bytes) -> NotebookSource:
             segment += "\n"
         cells.append(NotebookCell(number, row, source))
         parts.append(segment)
-        row += len(_split_lines(segment))
+        row += len(split_lines(segment, keepends=True))
     return NotebookSource(
         path=path,
         display_path=display_path,
@@ -182,13 +182,8 @@ def _source_text(source: str | list[str]) -> str:
     return source if isinstance(source, str) else "".join(source)
 
 
-def _split_lines(text: str) -> list[str]:
-    """Lines with their ends, split where Python (and libcst's rows) see a newline."""
-    return _LINE.findall(text)
-
-
 def _is_cell_magic(source: str) -> bool:
-    first_line = next((line for line in _split_lines(source) if line.strip()), "")
+    first_line = next((line for line in split_lines(source, keepends=True) if line.strip()), "")
     return first_line.lstrip().startswith("%%")
 
 
@@ -212,7 +207,7 @@ def _neutralise_magics(source: str) -> str:
     state = _ScanState()
     in_magic = False  # the previous line was a magic ending with `\`
     lines = []
-    for line in _split_lines(source):
+    for line in split_lines(source, keepends=True):
         body = line.rstrip("\r\n")
         ending = line[len(body) :]
         if in_magic:
@@ -253,7 +248,7 @@ def _placeholder(line: str, statement: str) -> str:
 
 def _restore_magics(text: str) -> str:
     lines = []
-    for line in _split_lines(text):
+    for line in split_lines(text, keepends=True):
         body = line.rstrip("\r\n")
         magic = _MAGIC_LINE.match(body)
         lines.append(magic["indent"] + magic["original"] + line[len(body) :] if magic else line)
@@ -313,7 +308,7 @@ def _split_cells(text: str, cells: tuple[NotebookCell, ...]) -> list[str]:
     """The text of each cell, found by the boundary lines; text before the first is cell 1's."""
     segments: list[list[str]] = [[] for _ in cells]
     current = 0
-    for line in _split_lines(text):
+    for line in split_lines(text, keepends=True):
         following = current + 1
         if following < len(cells) and line.strip() == _BOUNDARY.format(cells[following].number):
             current = following
@@ -335,7 +330,7 @@ def _cell_source(segment: str, original: str) -> str:
 
 def _like(old_source: str | list[str], source: str) -> str | list[str]:
     """`source` in the representation of the cell's original source."""
-    return source if isinstance(old_source, str) else _split_lines(source)
+    return source if isinstance(old_source, str) else split_lines(source, keepends=True)
 
 
 def _dump(notebook: dict[str, Any], original: bytes) -> bytes:

@@ -10,17 +10,9 @@ but two of Python's.
 from __future__ import annotations
 
 import ast
-import re
 import warnings
 
 import libcst as cst
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def source_lines(text: str) -> list[str]:
-    """The lines of `text` with their endings, split as libcst splits them."""
-    return _LINE.findall(text)
 
 
 def first_lines(module: cst.Module, text: str) -> list[int] | None:

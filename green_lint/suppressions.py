@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from green_lint.findings import Finding
+from green_lint.lines import count_line_breaks, split_lines
 
 NOQA = re.compile(r"#\s*(?i:noqa)(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?")
 FILE_NOQA = re.compile(
@@ -18,24 +19,6 @@ FILE_NOQA = re.compile(
 )
 CODE = re.compile(r"[A-Z]+[0-9]+")
 OWN_PREFIX = "GL"
-
-
-# The line breaks libcst counts rows by; str.splitlines would also split on \f and \v.
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def split_lines(text: str, keepends: bool = False) -> list[str]:
-    """The rows of `text` as the parser counts them (1-based row n is item n - 1)."""
-    if not keepends:
-        return _LINE_BREAK.split(text)
-    lines = []
-    start = 0
-    for match in _LINE_BREAK.finditer(text):
-        lines.append(text[start : match.end()])
-        start = match.end()
-    if start < len(text):
-        lines.append(text[start:])
-    return lines
 
 
 @dataclass(frozen=True)
@@ -64,7 +47,7 @@ def file_level_codes(text: str) -> set[str] | None:
     matches = list(FILE_NOQA.finditer(text))
     comments = _comment_columns(text) if matches else None
     for match in matches:
-        row = len(_LINE_BREAK.findall(text, 0, match.start())) + 1
+        row = count_line_breaks(text, 0, match.start()) + 1
         # A line of a string (a docstring that shows the directive) is not a comment.
         if comments is not None and comments.get(row) != match.group(0).index("#"):
             continue

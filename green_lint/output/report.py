@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from green_lint import __version__
 from green_lint.findings import Finding
+from green_lint.lines import split_lines
 from green_lint.rule import Rule
-
-# The line breaks libcst counts rows by; str.splitlines would also split on \f and \v.
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(kw_only=True)
@@ -55,7 +52,7 @@ class RunReport:
             text = self.sources.get(key)
             if text is None:
                 return None
-            self._lines[key] = _LINE_BREAK.split(text)
+            self._lines[key] = split_lines(text)
         return self._lines[key]
 
     def fix_is_applicable(self, finding: Finding) -> bool:
