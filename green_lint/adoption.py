@@ -12,13 +12,20 @@ from green_lint.baseline import apply_baseline, covered, portable_path, read_bas
 from green_lint.changed_lines import ChangedFiles
 from green_lint.errors import UsageProblem
 from green_lint.registry import all_rules
-from green_lint.runner import FileResult, Job, write_atomically
+from green_lint.runner import FileResult, Job
 from green_lint.source import SourceError, SourceFile, load_source
+from green_lint.write_back import Refused, write_fixed
 
 
 def _source_of(job: Job) -> SourceFile | None:
+    read = _read(job)
+    return read[0] if read is not None else None
+
+
+def _read(job: Job) -> tuple[SourceFile, bytes] | None:
     try:
-        return load_source(job.path, job.display_path, job.path.read_bytes())
+        data = job.path.read_bytes()
+        return load_source(job.path, job.display_path, data), data
     except (OSError, SourceError):
         return None
 
@@ -98,9 +105,10 @@ def add_noqa(jobs: Sequence[Job], results: list[FileResult]) -> int:
     total = 0
     for job, result in zip(jobs, results, strict=True):
         suppressible = [f for f in result.findings if f.code not in unsuppressible]
-        source = _source_of(job) if suppressible else None
-        if source is None:
+        read = _read(job) if suppressible else None
+        if read is None:
             continue
+        source, data = read
         rows: dict[int, set[str]] = {}
         for finding in suppressible:
             rows.setdefault(_row(finding), set()).add(finding.code)
@@ -114,7 +122,10 @@ def add_noqa(jobs: Sequence[Job], results: list[FileResult]) -> int:
             )
         if added:
             try:
-                write_atomically(job.path, source.render(text))
+                write_fixed(job.path, data, source.render(text))
+            except Refused as reason:
+                typer.echo(f"green-lint: warning: {job.display_path}: {reason}", err=True)
+                continue
             except OSError as error:
                 typer.echo(
                     f"green-lint: error: cannot add noqa to {job.display_path}: {error.strerror or error}",

@@ -80,7 +80,10 @@ def run_check(request: CheckRequest) -> int:
         return 0
     mode = "diff" if request.diff else "fix" if request.fix else "check"
     cache = None if request.no_cache else _cache_location(request, config)
-    results = run(jobs, settings, RunOptions(mode, request.unsafe_fixes, request.jobs, cache), _warn)
+    roots = tuple(path.resolve() for path in request.paths)
+    results = run(jobs, settings, RunOptions(mode, request.unsafe_fixes, request.jobs, cache, roots), _warn)
+    for warning in (warning for result in results for warning in result.warnings):
+        _warn(warning)
     internal_errors = [error for result in results for error in result.errors]
     for error in internal_errors:
         typer.echo(f"green-lint: error: {error}", err=True)

@@ -13,6 +13,7 @@ from green_lint.cache import CachedFile, CacheLocation, LintCache, Warn, entry_k
 from green_lint.engine import LintSettings, lint_source, source_error_findings
 from green_lint.findings import Finding
 from green_lint.source import SourceError, SourceFile, load_source
+from green_lint.write_back import Refused, write_fixed
 
 # Below this many files a pool costs more to start than it saves (the pre-commit case).
 POOL_THRESHOLD = 24
@@ -32,6 +33,8 @@ class RunOptions:
     unsafe_fixes: bool = False
     jobs: int | None = None
     cache: CacheLocation | None = None  # None: no cache
+    # The folders and files being linted: --fix follows no symlink out of them.
+    roots: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -39,6 +42,8 @@ class FileResult:
     display_path: str
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Problems the user should hear of that are not failures (a file fixes were not written to).
+    warnings: list[str] = field(default_factory=list)
     fixed: int = 0
     diff: str = ""
     # Source texts for code frames: display path (or "path:cellN") -> text.
@@ -153,7 +158,11 @@ def _fix_file(
         result.fixed = outcome.applied
         return
     try:
-        write_atomically(job.path, new_data)
+        write_fixed(job.path, data, new_data, options.roots)
+    except Refused as reason:
+        result.warnings.append(f"{job.display_path}: {reason}")
+        result.findings = lint_source(source, settings)
+        return
     except OSError as error:  # a read-only folder, a full disk: the file is as it was
         result.errors.append(f"{job.display_path}: cannot write the fixes: {error.strerror or error}")
         result.findings = lint_source(source, settings)
@@ -163,27 +172,6 @@ def _fix_file(
     if result.findings:
         # Frames from the written bytes: a notebook's cells then hold their fixed text.
         _add_frames(result, job, new_data)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and a rename, keeping the permissions
-    of the file it replaces (a new file, such as the cache, is private: 0600)."""
-    import tempfile  # here, not at the top: a check that writes nothing never needs it
-
-    target = path.resolve()
-    mode = target.stat().st_mode & 0o7777 if target.exists() else None
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _unified_diff(display_path: str, old: bytes, new: bytes, encoding: str = "utf-8") -> str:

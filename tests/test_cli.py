@@ -24,7 +24,7 @@ import pytest
 import green_lint.cache
 import green_lint.check
 import green_lint.fix
-from green_lint import __version__, runner
+from green_lint import __version__, runner, write_back
 from green_lint.cache import CacheLocation
 from green_lint.engine import LintSettings
 from green_lint.fix import fix_source
@@ -1060,7 +1060,7 @@ def test_write_atomically_keeps_the_original_on_failure(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runner.os, "replace", failing_replace)
     with pytest.raises(OSError, match="No space left"):
-        runner.write_atomically(path, GRID_FIXED.encode())
+        write_back.write_atomically(path, GRID_FIXED.encode())
     assert path.read_text() == GRID
     assert sorted(os.listdir(tmp_path)) == ["a.py"]
 
