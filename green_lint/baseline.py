@@ -88,11 +88,29 @@ def write_baseline(
     # Sorted by what identifies an entry, not by row: moving code keeps the file unchanged.
     entries.sort(key=lambda entry: (entry["path"], entry["code"], entry["fingerprint"]))
     document = {"tool": "green-lint", "version": FORMAT_VERSION, "findings": entries}
+    _refuse_other_files(path)
     try:
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     except OSError as error:
         raise UsageProblem(f"cannot write the baseline {str(path)!r}: {error.strerror or error}") from None
     return len(entries)
+
+
+def _refuse_other_files(path: Path) -> None:
+    """--write-baseline replaces a baseline, never another file (`pyproject.toml`, a typo)."""
+    if not os.path.lexists(path):
+        return
+    if path.is_dir():
+        raise UsageProblem(f"cannot write the baseline {str(path)!r}: it is a folder")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        document = None
+    if _problem(document) is not None:
+        raise UsageProblem(
+            f"{str(path)!r} exists and is not a green-lint baseline: not overwritten "
+            "(remove it first, or choose another file)"
+        )
 
 
 def read_baseline(path: Path) -> Baseline:

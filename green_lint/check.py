@@ -14,6 +14,7 @@ from green_lint import __version__
 from green_lint.engine import LintSettings
 from green_lint.errors import UsageProblem
 from green_lint.output import FORMATS as OUTPUT_FORMATS
+from green_lint.output import STATISTICS_FORMATS
 from green_lint.registry import SelectionError, all_rules, check_codes, select_rules
 from green_lint.runner import Job, RunOptions, run
 
@@ -51,7 +52,7 @@ def run_check(request: CheckRequest) -> int:
     from green_lint.config import ConfigError, find_config, load_config
 
     if request.config is not None and not request.config.is_file():
-        raise UsageProblem(f"config file {str(request.config)!r} does not exist")
+        raise UsageProblem(f"config file {str(request.config)!r} {_not_a_file(request.config)}")
     missing = [path for path in request.paths if not os.path.lexists(path)]
     if missing:
         raise UsageProblem(f"path {str(missing[0])!r} does not exist")
@@ -61,6 +62,7 @@ def run_check(request: CheckRequest) -> int:
     except ConfigError as error:
         raise UsageProblem(str(error)) from None
     output_format = _output_format(request.output_format or config.output_format or "full")
+    _check_combinations(request, output_format)
     settings = _lint_settings(request, config)
     changed = None
     if request.diff_base is not None:
@@ -158,6 +160,8 @@ def _lint_settings(request: CheckRequest, config) -> LintSettings:
 
 
 def _per_file_ignores(request: CheckRequest, config) -> dict[str, list[str]]:
+    from green_lint.config import ConfigError, check_glob, glob_regex
+
     merged = {pattern: list(codes) for pattern, codes in config.per_file_ignores.items()}
     for entry in request.per_file_ignores:
         pattern, separator, codes = entry.rpartition(":")
@@ -166,8 +170,11 @@ def _per_file_ignores(request: CheckRequest, config) -> dict[str, list[str]]:
         code_list = [code.strip().upper() for code in codes.split(",") if code.strip()]
         try:
             check_codes(code_list)
+            check_glob(pattern.removeprefix("!"), "--per-file-ignores", "the command line", glob_regex)
         except SelectionError as error:
             raise UsageProblem(f"--per-file-ignores: {error}") from None
+        except ConfigError as error:
+            raise UsageProblem(str(error)) from None
         merged.setdefault(pattern, []).extend(code_list)
     return merged
 
@@ -206,6 +213,33 @@ def _print_diffs(results, internal_errors) -> int:
     return 1 if diffs else 0
 
 
+def _not_a_file(path: Path) -> str:
+    if not os.path.lexists(path):
+        return "does not exist"
+    return "is a folder, not a TOML file" if path.is_dir() else "is not a regular file"
+
+
+def _check_combinations(request: CheckRequest, output_format: str) -> None:
+    """Options that would silently override one another are refused."""
+    if request.diff and (request.output_format is not None or request.output_file is not None):
+        raise UsageProblem("--diff prints a unified diff on stdout; it takes no --output-format or -o")
+    if request.statistics and request.output_format is not None and output_format not in STATISTICS_FORMATS:
+        raise UsageProblem(
+            f"--statistics prints counts per rule as text or JSON; it cannot be combined with "
+            f"--output-format {output_format}"
+        )
+
+
+def _repository_root(config_root: Path) -> Path:
+    """What paths in machine formats (SARIF, GitLab, GitHub annotations) are relative to:
+    the git repository holding the configuration (a monorepo's config may sit in a
+    subfolder), or the working directory outside git."""
+    for folder in (config_root.resolve(), *config_root.resolve().parents):
+        if (folder / ".git").exists():
+            return folder
+    return Path.cwd()
+
+
 def _report(request, output_format, settings, results, config, internal_errors) -> int:
     from green_lint.output import render
     from green_lint.output.report import RunReport
@@ -216,7 +250,7 @@ def _report(request, output_format, settings, results, config, internal_errors) 
         findings=findings,
         rules={rule.code: rule for rule in all_rules()},
         sources=frames,
-        root=Path(config.root),
+        root=_repository_root(Path(config.root)),
         files_checked=len(results),
         fixed=sum(result.fixed for result in results),
         unsafe_fixes_enabled=request.unsafe_fixes,

@@ -25,11 +25,15 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "rules", "verify")
 
 
-def _codes(values: list[str] | None) -> list[str] | None:
-    """`--select GL1,GL2 --select GL3` -> ["GL1", "GL2", "GL3"]."""
+def _codes(values: list[str] | None, option: str) -> list[str] | None:
+    """`--select GL1,GL2 --select GL3` -> ["GL1", "GL2", "GL3"]; an empty one is refused
+    (`--select ""` would otherwise select nothing and pass silently)."""
     if values is None:
         return None
-    return [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
+    codes = [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
+    if not codes:
+        raise UsageProblem(f"{option} needs at least one rule code or prefix (e.g. GL1 or GL103)")
+    return codes
 
 
 def _version_callback(value: bool) -> None:
@@ -109,32 +113,35 @@ def check(
     """Lint files and folders (the default command)."""
     from green_lint.check import CheckRequest, run_check
 
-    request = CheckRequest(
-        paths=paths or [Path(".")],
-        select=_codes(select),
-        extend_select=_codes(extend_select) or [],
-        ignore=_codes(ignore) or [],
-        per_file_ignores=per_file_ignores or [],
-        fix=fix,
-        unsafe_fixes=unsafe_fixes,
-        diff=diff,
-        output_format=output_format,
-        output_file=output_file,
-        statistics=statistics,
-        exit_zero=exit_zero,
-        no_cache=no_cache,
-        cache_dir=cache_dir,
-        jobs=jobs,
-        quiet=quiet,
-        preview=preview,
-        config=config,
-        force_exclude=force_exclude,
-        diff_base=diff_base,
-        baseline=baseline,
-        write_baseline=write_baseline,
-        add_noqa=add_noqa,
-    )
-    raise typer.Exit(_guarded(run_check, request))
+    # Built inside the guard: a bad option value is a usage error, not a traceback.
+    def request() -> CheckRequest:
+        return CheckRequest(
+            paths=paths or [Path(".")],
+            select=_codes(select, "--select"),
+            extend_select=_codes(extend_select, "--extend-select") or [],
+            ignore=_codes(ignore, "--ignore") or [],
+            per_file_ignores=per_file_ignores or [],
+            fix=fix,
+            unsafe_fixes=unsafe_fixes,
+            diff=diff,
+            output_format=output_format,
+            output_file=output_file,
+            statistics=statistics,
+            exit_zero=exit_zero,
+            no_cache=no_cache,
+            cache_dir=cache_dir,
+            jobs=jobs,
+            quiet=quiet,
+            preview=preview,
+            config=config,
+            force_exclude=force_exclude,
+            diff_base=diff_base,
+            baseline=baseline,
+            write_baseline=write_baseline,
+            add_noqa=add_noqa,
+        )
+
+    raise typer.Exit(_guarded(lambda: run_check(request())))
 
 
 @app.command("rule")
@@ -190,20 +197,23 @@ def verify_command(
     """Run scripts before and after their fixes under codecarbon and report the measured saving."""
     from green_lint.verify.command import VerifyRequest, run_verify
 
-    request = VerifyRequest(
-        path=path,
-        rules=_codes(rule),
-        safe_only=safe_only,
-        repeat=repeat,
-        warmup=warmup,
-        timeout=timeout,
-        args=args,
-        country=country,
-        tracking_mode=tracking_mode,
-        report=report,
-        output_format=output_format,
-    )
-    raise typer.Exit(_guarded(run_verify, request))
+    # Built inside the guard: a bad option value is a usage error, not a traceback.
+    def request() -> VerifyRequest:
+        return VerifyRequest(
+            path=path,
+            rules=_codes(rule, "--rule"),
+            safe_only=safe_only,
+            repeat=repeat,
+            warmup=warmup,
+            timeout=timeout,
+            args=args,
+            country=country,
+            tracking_mode=tracking_mode,
+            report=report,
+            output_format=output_format,
+        )
+
+    raise typer.Exit(_guarded(lambda: run_verify(request())))
 
 
 def _guarded(function, *args) -> int:

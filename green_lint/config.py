@@ -19,6 +19,7 @@ from typing import Any
 
 from green_lint import registry
 from green_lint.discovery import DEFAULT_EXCLUDE, DiscoverySettings
+from green_lint.gitignore import parse_pattern
 from green_lint.output import FORMATS as OUTPUT_FORMATS
 
 if sys.version_info >= (3, 11):
@@ -244,7 +245,29 @@ def _choice_suggestion(value: str, choices: Iterable[str]) -> str:
 def _per_file_ignores(value: Any, key: str, where: _Where) -> dict[str, list[str]]:
     if not isinstance(value, dict):
         raise _type_error(key, where, "a table of glob = [codes]", value)
+    for glob in value:
+        check_glob(glob.removeprefix("!"), key, str(where), glob_regex)
     return {glob: _codes(codes, f'{key}."{glob}"', where) for glob, codes in value.items()}
+
+
+def _exclude_globs(value: Any, key: str, where: _Where) -> list[str]:
+    globs = _string_list(value, key, where)
+    for glob in globs:
+        check_glob(glob, key, str(where), _gitignore_regex)
+    return globs
+
+
+def check_glob(glob: str, key: str, where: str, compile_: Callable[[str], Any]) -> None:
+    """Raise a ConfigError naming the key when `glob` cannot be compiled (e.g. `[z-a]`)."""
+    try:
+        compile_(glob)
+    except re.error as error:
+        raise ConfigError(f"bad glob {glob!r} in {key!r} of {where}: {error.msg}") from None
+
+
+def _gitignore_regex(glob: str) -> re.Pattern[str] | None:
+    pattern = parse_pattern(glob)
+    return re.compile(pattern.regex, re.DOTALL) if pattern is not None else None
 
 
 def _rules(value: Any, key: str, where: _Where) -> dict[str, dict[str, Any]]:
@@ -366,8 +389,8 @@ _TOP_LEVEL: dict[str, _Checker] = {
     "extend-select": _codes,
     "ignore": _codes,
     "per-file-ignores": _per_file_ignores,
-    "exclude": _string_list,
-    "extend-exclude": _string_list,
+    "exclude": _exclude_globs,
+    "extend-exclude": _exclude_globs,
     "respect-gitignore": _bool,
     "preview": _bool,
     "cache-dir": _string,
@@ -436,12 +459,12 @@ def _glob_matches(glob: str, path: str) -> bool:
     # without "/" is a name.
     prefixes = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
     candidates = prefixes if "/" in glob else parts
-    regex = _glob_regex(glob)
+    regex = glob_regex(glob)
     return any(regex.fullmatch(candidate) for candidate in candidates)
 
 
 @functools.lru_cache(maxsize=512)
-def _glob_regex(glob: str) -> re.Pattern[str]:
+def glob_regex(glob: str) -> re.Pattern[str]:
     regex = []
     index = 0
     while index < len(glob):

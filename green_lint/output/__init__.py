@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     from green_lint.output.report import RunReport
 
 FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif", "gitlab")
+# The formats --statistics can print in (counts as JSON for json, as text for the others).
+STATISTICS_FORMATS = ("full", "concise", "json")
 
 
 def render(fmt: str, report: RunReport) -> str:

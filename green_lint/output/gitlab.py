@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any
 
 from green_lint.findings import Finding
@@ -28,11 +29,16 @@ def _issue(report: RunReport, finding: Finding, fingerprint: str) -> dict[str, A
         "fingerprint": fingerprint,
         "severity": _SEVERITIES.get(finding.severity, "minor"),
         "location": {
-            "path": report.relative_path(finding.filename),
+            "path": _text(report.relative_path(finding.filename)),
             "lines": {"begin": finding.location.row, "end": finding.end_location.row},
         },
     }
 
 
 def _fingerprint(identity: str, occurrence: int) -> str:
-    return hashlib.md5(f"{identity}\0{occurrence}".encode(), usedforsecurity=False).hexdigest()
+    return hashlib.md5(os.fsencode(f"{identity}\0{occurrence}"), usedforsecurity=False).hexdigest()
+
+
+def _text(path: str) -> str:
+    """A path as valid UTF-8: bytes of a file name that are not UTF-8 become U+FFFD."""
+    return os.fsencode(path).decode("utf-8", errors="replace")

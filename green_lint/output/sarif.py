@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -93,8 +94,9 @@ def _artifact_location(path: str) -> dict[str, str]:
     """A URI relative to the source root, or an absolute file URI for a file outside it."""
     if Path(path).is_absolute():
         return {"uri": Path(path).as_uri()}
-    return {"uri": quote(path), "uriBaseId": SOURCE_ROOT}
+    # Bytes, not text: a file name that is not UTF-8 is percent-encoded byte by byte.
+    return {"uri": quote(os.fsencode(path)), "uriBaseId": SOURCE_ROOT}
 
 
 def _fingerprint(identity: str, occurrence: int) -> str:
-    return f"{hashlib.sha256(identity.encode()).hexdigest()[:16]}:{occurrence}"
+    return f"{hashlib.sha256(os.fsencode(identity)).hexdigest()[:16]}:{occurrence}"
