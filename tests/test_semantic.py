@@ -318,3 +318,19 @@ def test_the_call_graph_follows_names_and_self_methods(code, callers):
     )
     found = values.calls.callers(target)
     assert [c.name.value if isinstance(c, cst.FunctionDef) else "<module>" for c in found] == callers
+
+
+def test_values_that_refer_to_themselves_through_dict_keys_end():
+    """`k = table[k]` in a loop: folding the key follows `k` back to itself (once this
+    recursed until Python's limit on scikit-learn's tree exporter)."""
+    values, model = _values(
+        """
+        table = {"a": "b", "b": "a"}
+        k = "a"
+        for _ in range(3):
+            k = table[k]
+            k = table[table[k]]
+        fit(epochs=table[k])
+        """
+    )
+    assert values.constant(_argument(model, "fit", "epochs")[0]) is UNKNOWN

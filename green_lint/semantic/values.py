@@ -161,7 +161,7 @@ class Values:
 
     def _single(self, node: cst.BaseExpression, depth: int) -> Any:
         """The constant every value a name, `self.x` or `cfg[k]` may have agrees on."""
-        expressions = self.expressions(node)
+        expressions = self.expressions(node, depth + 1)
         if expressions == [node]:
             return UNKNOWN
         values = [self.fold(expression, depth + 1) for expression in expressions]
@@ -224,7 +224,7 @@ class Values:
     def _dict_entry(self, node: cst.Subscript, depth: int) -> list[cst.BaseExpression]:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return []
-        key = self.fold(node.slice[0].slice.value)
+        key = self.fold(node.slice[0].slice.value, depth + 1)
         if key is UNKNOWN:
             return []
         if isinstance(node.value, cst.Name) and self._mutated(node.value):
@@ -234,7 +234,7 @@ class Values:
             if not isinstance(container, cst.Dict):
                 return []
             for element in container.elements:
-                if isinstance(element, cst.DictElement) and self.fold(element.key) == key:
+                if isinstance(element, cst.DictElement) and self.fold(element.key, depth + 1) == key:
                     found.extend(self.expressions(element.value, depth))
         return found
 
