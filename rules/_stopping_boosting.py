@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from green_lint.rules._stopping_budget import budget_of, followups, is_set, shown_count
+from green_lint.rules._stopping_budget import budget_of, followups, is_set, no_run_of_its_own, shown_count
 from green_lint.rules._stopping_callbacks import NONE, callbacks_state
 from green_lint.rules._syntax import argument, has_star, keyword_value, keywords, string_value
 from green_lint.rules._training_numbers import mutated
@@ -42,7 +42,7 @@ CATBOOST_STOPPING = ("early_stopping_rounds", "od_type", "od_wait", "od_pval")
 
 
 def check_xgb_estimator(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
-    if has_star(node):
+    if has_star(node) or no_run_of_its_own(rule.context, node, ("n_estimators",)):
         return
     settings = keywords(node)
     if _stops_early(rule, node, settings, ("early_stopping_rounds",), callbacks_in=("constructor", "fit")):
@@ -87,7 +87,7 @@ def check_xgb_train(rule: NoEarlyStopping, node: cst.Call, cross_validated: bool
 
 
 def check_lgbm_estimator(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
-    if has_star(node):
+    if has_star(node) or no_run_of_its_own(rule.context, node, LGB_ROUNDS):
         return
     settings = keywords(node)
     if _stops_early(rule, node, settings, LGB_STOPPING, callbacks_in=("fit",)):
@@ -149,7 +149,7 @@ def check_lgb_train(rule: NoEarlyStopping, node: cst.Call, cross_validated: bool
 
 
 def check_catboost(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
-    if has_star(node):
+    if has_star(node) or no_run_of_its_own(rule.context, node, CATBOOST_ROUNDS):
         return
     settings = keywords(node)
     if _stops_early(rule, node, settings, CATBOOST_STOPPING, callbacks_in=()):

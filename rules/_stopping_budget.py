@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._syntax import calls_in, is_none
+from green_lint.rules._syntax import calls_in, is_none, string_value
 from green_lint.rules._training_numbers import Numbers
 
 
@@ -31,10 +31,7 @@ def followups(context: RuleContext, node: cst.Call, methods: tuple[str, ...]) ->
         and parent.attr.value in methods
     ):
         return [grandparent]
-    if not (isinstance(parent, cst.Assign | cst.AnnAssign)):
-        return []
-    targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
-    names = {t.value for t in targets if isinstance(t, cst.Name)}
+    names = _assigned_names(context)
     found = []
     for call in calls_in(context.scope()):
         func = call.func
@@ -56,3 +53,53 @@ def is_set(value: cst.BaseExpression | None) -> bool:
 def shown_count(value: float) -> str:
     """A budget as the message shows it: `20`, not `20.0`."""
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _assigned_names(context: RuleContext) -> set[str]:
+    """The names the call being visited is assigned to (`model = X(...)`)."""
+    stack = context.stack
+    parent = stack[-2] if len(stack) > 1 else None
+    if not (isinstance(parent, cst.Assign | cst.AnnAssign)):
+        return set()
+    targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+    return {t.value for t in targets if isinstance(t, cst.Name)}
+
+
+def no_run_of_its_own(context: RuleContext, node: cst.Call, budget_keys: tuple[str, ...]) -> bool:
+    """Whether the estimator `node` builds runs no fixed budget of its own: it only learns
+    through `partial_fit` (the caller's loop is the budget; scikit-learn refuses
+    `early_stopping=True` there), it is only loaded (`load_model`), or it is handed to a
+    search whose grid sets its budget (`{"n_estimators": [50, 100]}`)."""
+    fits = followups(context, node, ("fit",))
+    if not fits and followups(context, node, ("partial_fit", "load_model")):
+        return True
+    stack = context.stack
+    if len(stack) > 2 and isinstance(stack[-2], cst.Arg) and isinstance(stack[-3], cst.Call):
+        # Built in the search's own call: `GridSearchCV(XGBRegressor(), grid)`.
+        return any(_grid_sets(context, arg.value, budget_keys) for arg in stack[-3].args)
+    names = _assigned_names(context)
+    if not names:
+        return False
+    for call in calls_in(context.scope()):
+        passed = [arg.value for arg in call.args]
+        if not any(isinstance(value, cst.Name) and value.value in names for value in passed):
+            continue
+        for value in passed:
+            if _grid_sets(context, value, budget_keys):
+                return True
+    return False
+
+
+def _grid_sets(context: RuleContext, node: cst.BaseExpression, keys: tuple[str, ...]) -> bool:
+    """Whether `node` is (or names) a parameter grid, or a list of them, that sets one of
+    `keys` (also as `step__key` in a pipeline)."""
+    for value in context.values.expressions(node) if isinstance(node, cst.Name) else [node]:
+        grids = [e.value for e in value.elements] if isinstance(value, cst.List | cst.Tuple) else [value]
+        for grid in grids:
+            if not isinstance(grid, cst.Dict):
+                continue
+            for element in grid.elements:
+                key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+                if key is not None and key.rsplit("__", 1)[-1] in keys:
+                    return True
+    return False

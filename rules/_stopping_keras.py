@@ -9,10 +9,11 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.fixes import add_import
+from green_lint.names import statements_of
 from green_lint.rule import Fix
 from green_lint.rules._stopping_budget import is_set, shown_count
 from green_lint.rules._stopping_callbacks import NONE, callbacks_state
-from green_lint.rules._syntax import argument, keyword
+from green_lint.rules._syntax import argument, keyword, walk
 from green_lint.rules._training_edits import with_element, with_keyword
 
 if TYPE_CHECKING:
@@ -57,10 +58,48 @@ def check_keras_fit(rule: NoEarlyStopping, node: cst.Call) -> None:
         message += (
             "; pass `validation_data=` or `validation_split=` so that it has a validation loss to watch."
         )
+    elif _history_read_by_epoch(rule, node, budget):
+        message += (
+            "; not fixed automatically: the code reads the returned history by the fixed epoch "
+            "count (`range(epochs)`, `[epochs - 1]`), which a shorter run breaks: index it by "
+            '`len(history.history["loss"])` instead.'
+        )
     else:
         message += "."
         fix = _keras_fix(node, callbacks, callback, spelled)
     rule.report(node, message, fix=fix)
+
+
+def _history_read_by_epoch(rule: NoEarlyStopping, node: cst.Call, budget: float) -> bool:
+    """Whether a statement of the scope reads the history `fit` returns (`h.history`,
+    `h.epoch`) together with the epoch budget (`plt.plot(range(epochs), h.history["loss"])`,
+    `h.history["acc"][epochs - 1]`, `len(h.history["loss"]) == epochs`): early stopping
+    would make that history shorter than the code expects."""
+    context = rule.context
+    stack = context.stack
+    parent = stack[-2] if len(stack) > 1 else None
+    if not isinstance(parent, cst.Assign):
+        return False
+    names = {t.target.value for t in parent.targets if isinstance(t.target, cst.Name)}
+    if not names:
+        return False
+    for statement in statements_of(context.scope(), enter_definitions=False):
+        # A compound statement with its body: `for e in range(epochs): h.history["loss"][e]`.
+        nodes = list(walk(statement, enter_definitions=False))
+        reads = any(
+            isinstance(n, cst.Attribute)
+            and n.attr.value in ("history", "epoch")
+            and isinstance(n.value, cst.Name)
+            and n.value.value in names
+            for n in nodes
+        )
+        if reads and any(
+            isinstance(n, cst.Name | cst.Integer)
+            and rule.numbers.resolve(n) in (budget - 1, budget, budget + 1)
+            for n in nodes
+        ):
+            return True
+    return False
 
 
 def _receiver_is_keras(context: RuleContext, receiver: cst.BaseExpression) -> bool:

@@ -1,8 +1,7 @@
-"""Hand-written epoch loops for GL102 no-early-stopping: a `for epoch in range(N)` loop
-whose body (or a function of the file it calls) runs a training step (PyTorch's
-`backward()` and an optimizer `step()`; TensorFlow's `session.run` of a `minimize` op or
-`apply_gradients`; Keras' `train_on_batch`), with no `break`/`return`/`raise` guarded by a
-validation measure."""
+"""Hand-written training loops for GL102 no-early-stopping: a `for epoch in range(N)` loop
+(or `while step < N` with `step += 1`) whose body, or a function of the file it calls,
+runs a training step (see `_stopping_steps`), with no `break`/`return`/`raise` guarded by
+a validation measure."""
 
 from __future__ import annotations
 
@@ -13,68 +12,56 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
-from green_lint.rules._syntax import (
-    DEFINITIONS,
-    LOOPS,
-    calls_in,
-    has_star,
-    last_name,
-    positional,
-    string_value,
-    walk,
-)
+from green_lint.rules._stopping_steps import TrainingSteps, loop_words, names_epoch, words_of
+from green_lint.rules._syntax import DEFINITIONS, LOOPS, has_star, positional, walk
 from green_lint.rules._training_numbers import Numbers
 
-# Calls that run one training step by themselves: TensorFlow 2 (`optimizer.apply_gradients`)
-# and Keras (`model.train_on_batch`).
-_TRAINING_STEPS = frozenset(("apply_gradients", "train_on_batch"))
-TENSORFLOW = ("tensorflow", "keras", "tf_keras")
-OPTIMIZERS = ("torch.optim", "timm.optim", "transformers.AdamW", "bitsandbytes.optim", "apex.optimizers")
 # Words in the condition of a `break` that make it an early stop (validation measures,
 # patience counters, early stoppers; rewards and thresholds for reinforcement learning).
 STOP_WORDS = re.compile(
     r"val|eval|loss|acc|score|metric|best|improv|patien|early|stop|plateau|converg|wait|f1|auc|"
-    r"ppl|perplex|bleu|error|prun|tolera|reward|solved|threshold"
+    r"ppl|perplex|bleu|error|prun|^tol|reward|solved|threshold"
 )
+Loop = cst.For | cst.While
 
 
 class EpochLoops:
-    """The `for epoch in range(N)` loops of a file (also `tqdm(range(N))`, `trange(N)`)
-    that train with no validation-based stop: recorded during the traversal, decided once
-    the whole file (the functions the loops call) has been seen."""
+    """The `for epoch in range(N)` loops of a file (also over `tqdm(range(N))`, `trange(N)`,
+    `enumerate(range(N))` or any wrapper of one range) and `while step < N` loops that
+    train with no validation-based stop: recorded during the traversal, decided once the
+    whole file (the functions the loops call) has been seen."""
 
     def __init__(self, context: RuleContext, numbers: Numbers) -> None:
         self.context = context
         self.numbers = numbers
-        self._loops: list[tuple[cst.For, float, cst.FunctionDef | None, bool]] = []
+        self._loops: list[tuple[Loop, float, cst.FunctionDef | None, bool]] = []
 
-    def add(self, node: cst.For, min_epochs: float) -> None:
+    def add(self, node: Loop, min_epochs: float) -> None:
         """Record `node` when it runs at least `min_epochs` epochs of an outer loop."""
-        budget = self._range_budget(node.iter)
+        budget = self._range_budget(node.iter) if isinstance(node, cst.For) else self._while_budget(node)
         if budget is None or budget < min_epochs:
             return
-        names_epoch = any(
-            "epoch" in word
-            for word in words_of(self.context, node.target) | words_of(self.context, node.iter)
-        )
+        epochs = names_epoch(self.context, node)
         for ancestor in self.context.ancestors():
             if isinstance(ancestor, cst.FunctionDef | cst.ClassDef):
                 break
-            if isinstance(ancestor, LOOPS) and not names_epoch and not _sweep(self.context, ancestor):
+            if isinstance(ancestor, LOOPS) and not epochs and not _sweep(self.context, ancestor):
                 return
         function = self.context.enclosing(cst.FunctionDef)
-        self._loops.append((node, budget, function, names_epoch))
+        self._loops.append((node, budget, function, epochs))
 
     def _range_budget(self, node: cst.BaseExpression) -> float | None:
         if not isinstance(node, cst.Call) or has_star(node):
             return None
         call = node
-        tqdm = self.context.resolves_under(node.func, "tqdm")
-        if tqdm is not None:
-            if tqdm.endswith("trange"):
+        if not self._is_range(node.func):
+            tqdm = self.context.resolves_under(node.func, "tqdm")
+            if tqdm is not None and tqdm.endswith("trange"):
                 return self._range_of(positional(node))
+            # A wrapper of one range: `tqdm(range(n))`, `enumerate(range(1, n + 1))`,
+            # `self.progressbar(range(n))`.
             args = positional(node)
-            if not args or not isinstance(args[0].value, cst.Call):
+            if len(args) != 1 or not isinstance(args[0].value, cst.Call):
                 return None
             call = args[0].value
         if not self._is_range(call.func) or has_star(call) or any(arg.keyword for arg in call.args):
@@ -103,26 +90,57 @@ class EpochLoops:
             and self.context.semantic.lookup("range", func) is None
         )
 
-    def unstopped(self, module: cst.Module) -> Iterator[tuple[cst.For, float]]:
-        """The recorded loops that train (`backward()` and an optimizer `step()`) with no
-        validation-based stop, and their budgets."""
+    def _while_budget(self, node: cst.While) -> float | None:
+        """`while step < N` (or `<=`, `N > step`) whose body counts `step += 1`, from the
+        value `step` has before the loop: N minus that start."""
+        test = node.test
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return None
+        operator = test.comparisons[0].operator
+        left, right = test.left, test.comparisons[0].comparator
+        if isinstance(operator, cst.LessThan | cst.LessThanEqual):
+            counter, limit = left, right
+        elif isinstance(operator, cst.GreaterThan | cst.GreaterThanEqual):
+            counter, limit = right, left
+        else:
+            return None
+        if not isinstance(counter, cst.Name) or not _counts_up(node, counter.value):
+            return None
+        # The values reaching the test: the start before the loop (`step += 1` adds none).
+        found = self.context.values.expressions(counter)
+        starts = {self.context.values.fold(value) for value in found if value is not counter}
+        stop = self.numbers.resolve(limit)
+        if len(starts) != 1 or stop is None:
+            return None
+        (start,) = starts
+        if not isinstance(start, int | float) or isinstance(start, bool):
+            return None
+        inclusive = isinstance(operator, cst.LessThanEqual | cst.GreaterThanEqual)
+        return stop - start + (1 if inclusive else 0)
+
+    def unstopped(self, module: cst.Module) -> Iterator[tuple[Loop, float]]:
+        """The recorded loops that train with no validation-based stop, and their budgets."""
         if not self._loops:
             return
-        index = _LoopIndex(self.context, module)
-        for loop, budget, function, names_epoch in self._loops:
-            if function is not None and not names_epoch and index.called_in_loop(function.name.value):
+        steps = TrainingSteps(self.context, module, self.numbers, _sweep)
+        for loop, budget, function, epochs in self._loops:
+            if function is not None and not epochs and steps.called_in_loop(function.name.value):
                 continue
-            if not index.trains(loop):
+            if not steps.trains(loop):
+                continue
+            if not epochs and not steps.trains(loop, within_runs=False):
+                continue  # it repeats whole trainings (trials, seeds): their epoch loops decide
+            if not epochs and not _names_episode(self.context, loop) and _walks_the_data(loop):
                 continue
             if _stops(self.context, loop, function or module):
                 continue
             yield loop, budget
 
 
-def loop_unit(context: RuleContext, loop: cst.For) -> str:
+def loop_unit(context: RuleContext, loop: Loop) -> str:
     """What one turn of a training loop is, from its names: episodes, steps, iterations
     or (the default) epochs."""
-    words = words_of(context, loop.target) | words_of(context, loop.iter)
+    words = loop_words(context, loop)
     for stem, unit in (
         ("episode", "episodes"),
         ("epoch", "epochs"),
@@ -134,6 +152,86 @@ def loop_unit(context: RuleContext, loop: cst.For) -> str:
     return "epochs"
 
 
+def training_kind(context: RuleContext, loop: Loop) -> str:
+    """What the loop trains, where it changes the advice: "rl" (episodes, an agent's
+    policy, a replay buffer), "gan" (a generator against a discriminator), "style" (an
+    image fitted to style and content losses) or "supervised"."""
+    words = words_of(context, loop.body)
+    if loop_unit(context, loop) == "episodes" or any(_RL_WORDS.search(word) for word in words):
+        return "rl"
+    if any("discriminator" in word or word in _GAN_WORDS for word in words):
+        return "gan"
+    if any("style" in word for word in words) and any("content" in word for word in words):
+        return "style"
+    return "supervised"
+
+
+_RL_WORDS = re.compile(r"episode|replay|policy|reward|^env$|_env$|^env_")
+_GAN_WORDS = frozenset(("netd", "d_loss", "loss_d", "optimizer_d", "d_optimizer", "opt_d", "errd"))
+
+
+def _names_episode(context: RuleContext, loop: Loop) -> bool:
+    return any("episode" in word for word in loop_words(context, loop))
+
+
+def _counts_up(loop: cst.While, name: str) -> bool:
+    """Whether the loop's body (not a nested loop or function) adds 1 to `name`."""
+    for statement in statements_of(loop, enter_definitions=False):
+        if (
+            isinstance(statement, cst.AugAssign)
+            and isinstance(statement.operator, cst.AddAssign)
+            and isinstance(statement.target, cst.Name)
+            and statement.target.value == name
+            and isinstance(statement.value, cst.Integer)
+            and statement.value.value == "1"
+        ):
+            return True
+    return False
+
+
+def _walks_the_data(loop: Loop) -> bool:
+    """Whether each turn takes the next slice of the data: the loop variable, or a position
+    counted in the body (`pos += width`), scales a slice bound (`x[i * bs:(i + 1) * bs]`)
+    or a window's `start`/`end`. Such a loop is one pass over a stream, not epochs over
+    the same data."""
+    positions = set()
+    if isinstance(loop, cst.For):
+        positions = {node.value for node in walk(loop.target) if isinstance(node, cst.Name)}
+    for statement in statements_of(loop, enter_definitions=False):
+        if (
+            isinstance(statement, cst.AugAssign)
+            and isinstance(statement.operator, cst.AddAssign)
+            and isinstance(statement.target, cst.Name)
+        ):
+            positions.add(statement.target.value)
+    positions.discard("_")
+    bounds: list[cst.CSTNode] = []
+    for node in walk(loop.body, enter_definitions=False):
+        if isinstance(node, cst.Slice):
+            bounds.append(node)
+        elif isinstance(node, cst.Assign) and any(
+            _BOUND_WORDS.search(name.value.lower())
+            for target in node.targets
+            for name in walk(target.target)
+            if isinstance(name, cst.Name)
+        ):
+            bounds.append(node.value)
+    for bound in bounds:
+        for node in walk(bound):
+            if (
+                isinstance(node, cst.BinaryOperation)
+                and isinstance(node.operator, cst.Multiply)
+                and any(
+                    isinstance(side, cst.Name) and side.value in positions for side in (node.left, node.right)
+                )
+            ):
+                return True
+    return False
+
+
+_BOUND_WORDS = re.compile(r"^(start|end|begin|stop|offset|lo|hi|first|last)|(start|end|begin|offset)$")
+
+
 def _sweep(context, loop: cst.CSTNode) -> bool:
     """Whether an outer loop runs over a literal list of values (a hyper-parameter sweep)."""
     if not isinstance(loop, cst.For):
@@ -142,110 +240,6 @@ def _sweep(context, loop: cst.CSTNode) -> bool:
     if isinstance(values, cst.Name):
         values = context.single_value(values)
     return isinstance(values, cst.List | cst.Tuple | cst.Set | cst.Dict)
-
-
-class _LoopIndex:
-    """The file's functions by name, what each loop calls, and its optimizers."""
-
-    def __init__(self, context, module: cst.Module) -> None:
-        self.context = context
-        self.functions: dict[str, list[cst.FunctionDef]] = {}
-        self.loop_calls: dict[str, bool] = {}
-        self.optimizers: set[str] = set()
-        for statement in statements_of(module):
-            if isinstance(statement, cst.FunctionDef):
-                self.functions.setdefault(statement.name.value, []).append(statement)
-            elif isinstance(statement, LOOPS) and not _sweep(context, statement):
-                for call in calls_in(statement.body, enter_definitions=False):
-                    name = last_name(call.func)
-                    if name is not None:
-                        self.loop_calls[name] = True
-            elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call):
-                qualified = context.resolves_under(statement.value.func, *OPTIMIZERS)
-                if qualified is not None and "lr_scheduler" not in qualified:
-                    for target in statement.targets:
-                        name = last_name(target.target)
-                        if name is not None:
-                            self.optimizers.add(name)
-
-    def called_in_loop(self, name: str) -> bool:
-        return name in self.loop_calls
-
-    def trains(self, loop: cst.For) -> bool:
-        backward = step = False
-        seen: set[int] = set()
-        pending: list[tuple[cst.CSTNode, int]] = [(loop.body, 0)]
-        while pending:
-            node, depth = pending.pop()
-            for call in calls_in(node):
-                func = call.func
-                name = last_name(func)
-                if name is None:
-                    continue
-                if self._tensorflow_step(call, name):
-                    return True
-                if "backward" in name:
-                    backward = True
-                elif (
-                    name == "step"
-                    and isinstance(func, cst.Attribute)
-                    and (self._optimizer(func.value) or any(self._optimizer(arg.value) for arg in call.args))
-                ):
-                    step = True
-                if depth < 3 and name in self.functions:
-                    for function in self.functions[name]:
-                        if id(function) not in seen:
-                            seen.add(id(function))
-                            pending.append((function.body, depth + 1))
-            if backward and step:
-                return True
-        return False
-
-    def _tensorflow_step(self, call: cst.Call, name: str) -> bool:
-        """A TensorFlow or Keras training step: `apply_gradients`/`train_on_batch` on an
-        object TensorFlow or Keras built, or a `session.run` of such an optimizer's
-        `minimize(...)` op (written in the call or bound to a name)."""
-        func = call.func
-        if name in _TRAINING_STEPS:
-            return isinstance(func, cst.Attribute) and self._from_tensorflow(func.value)
-        if name != "run":
-            return False
-        for current in (node for arg in call.args for node in walk(arg.value)):
-            followed = isinstance(current, cst.Name | cst.Attribute)  # `train_op`, `self.train_op`
-            values = self.context.values.expressions(current) if followed else [current]
-            for value in values:
-                if (
-                    isinstance(value, cst.Call)
-                    and isinstance(value.func, cst.Attribute)
-                    and value.func.attr.value == "minimize"
-                    and self._from_tensorflow(value.func.value)
-                ):
-                    return True
-        return False
-
-    def _from_tensorflow(self, node: cst.BaseExpression) -> bool:
-        """Whether `node` is (or is bound to) something a TensorFlow/Keras call builds, or
-        an instance of the file's own subclass of a Keras class."""
-        followed = isinstance(node, cst.Name | cst.Attribute)
-        values = self.context.values.expressions(node) if followed else [node]
-        for value in values:
-            if not isinstance(value, cst.Call):
-                continue
-            if self.context.resolves_under(value.func, *TENSORFLOW):
-                return True
-            definition = self.context.semantic.definition(value.func)
-            if isinstance(definition, cst.ClassDef) and any(
-                self.context.resolves_under(base.value, *TENSORFLOW) for base in definition.bases
-            ):
-                return True
-        return False
-
-    def _optimizer(self, node: cst.BaseExpression) -> bool:
-        name = last_name(node)
-        if name is None:
-            return False
-        lowered = name.lower()
-        return name in self.optimizers or ("opt" in lowered and "scheduler" not in lowered)
 
 
 def _stops(context, loop: cst.For, scope: cst.CSTNode) -> bool:
@@ -336,21 +330,4 @@ def _assigned_words(context, scope: cst.CSTNode) -> dict[str, set[str]]:
             for node in walk(target):
                 if isinstance(node, cst.Name):
                     found.setdefault(node.value.lower(), set()).update(words_of(context, value))
-    return found
-
-
-# -- words of a condition --------------------------------------------------------------
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-
-
-def words_of(context: RuleContext, node: cst.CSTNode) -> set[str]:
-    """Lowercase identifier words in an expression (names, attributes, strings)."""
-    found = set()
-    for current in walk(node):
-        if isinstance(current, cst.Name):
-            found.add(current.value.lower())
-        elif isinstance(current, cst.SimpleString):
-            value = string_value(current)
-            if value:
-                found.update(word.lower() for word in _WORD.findall(value))
     return found

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from green_lint.rule import Fix
-from green_lint.rules._stopping_budget import budget_of, followups, is_set, shown_count
+from green_lint.rules._stopping_budget import budget_of, followups, is_set, no_run_of_its_own, shown_count
 from green_lint.rules._syntax import has_star, is_false, is_none, keyword, keywords, string_value
 from green_lint.rules._training_edits import with_keyword
 
@@ -32,6 +32,8 @@ def check_sklearn(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
     if has_star(node):
         return
     parameter, default, kind = SKLEARN[name]
+    if no_run_of_its_own(rule.context, node, (parameter,)):
+        return
     settings = keywords(node)
     for call in followups(rule.context, node, ("set_params",)):
         if has_star(call):
@@ -101,8 +103,14 @@ def _report_with_keyword(
 ) -> None:
     found = keyword(node, name)
     fix = None
-    if found is not None or not any(
-        call is not node and keyword(call, name) for call in followups(rule.context, node, ("set_params",))
+    # scikit-learn refuses early stopping in `partial_fit`: no fix where it is called.
+    online = bool(followups(rule.context, node, ("partial_fit",)))
+    if not online and (
+        found is not None
+        or not any(
+            call is not node and keyword(call, name)
+            for call in followups(rule.context, node, ("set_params",))
+        )
     ):
         fix = Fix(title, {node: with_keyword(node, name, value)})
     rule.report(node, message, fix=fix)

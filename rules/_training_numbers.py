@@ -75,8 +75,20 @@ class Numbers:
         if isinstance(node, cst.Subscript):
             return self._subscript(node, depth)
         if isinstance(node, cst.Attribute):
-            return self._argparse_value(node)
+            found = self._argparse_value(node)
+            if found is None and isinstance(node.value, cst.Name) and node.value.value == "self":
+                found = self._self_value(node, depth)
+            return found
         return None
+
+    def _self_value(self, node: cst.Attribute, depth: int) -> float | None:
+        """`self.num_epochs` set in the class to something this resolves and the semantic
+        model does not (`self.num_epochs = args.epochs` with `args` a parameter)."""
+        values = self.context.values.expressions(node)
+        if values == [node]:
+            return None
+        found = {self._resolve(value, depth + 1) for value in values}
+        return found.pop() if len(found) == 1 else None
 
     def _subscript(self, node: cst.Subscript, depth: int) -> float | None:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):

@@ -1,8 +1,10 @@
 """GL102 no-early-stopping: the rule, its docs, and the dispatch to one detector per library
 (`_stopping_keras`, `_stopping_lightning`, `_stopping_transformers`, `_stopping_boosting`,
-`_stopping_sklearn`, `_stopping_loops` for hand-written PyTorch loops)."""
+`_stopping_sklearn`, `_stopping_loops` and `_stopping_steps` for hand-written loops)."""
 
 from __future__ import annotations
+
+import re
 
 import libcst as cst
 
@@ -24,7 +26,7 @@ from green_lint.rules._stopping_boosting import (
 from green_lint.rules._stopping_budget import shown_count
 from green_lint.rules._stopping_keras import KERAS_MODULES, check_keras_fit
 from green_lint.rules._stopping_lightning import LIGHTNING_TRAINERS, check_lightning
-from green_lint.rules._stopping_loops import EpochLoops, loop_unit
+from green_lint.rules._stopping_loops import EpochLoops, loop_unit, training_kind
 from green_lint.rules._stopping_sklearn import SKLEARN, check_sklearn
 from green_lint.rules._stopping_transformers import HF_TRAINERS, check_hf_trainer
 from green_lint.rules._training_numbers import Numbers
@@ -56,13 +58,20 @@ class NoEarlyStopping(Rule):
       `SGDClassifier/SGDRegressor` without `early_stopping=True`,
       `GradientBoostingClassifier/Regressor` without `n_iter_no_change`, and
       `HistGradientBoostingClassifier/Regressor` with an explicit `early_stopping=False`;
-    - a hand-written loop `for epoch in range(N)` (also `tqdm(range(N))`, `trange(N)`)
-      whose body, or a function of the file it calls, runs a training step (PyTorch's
-      `backward()` and an optimizer `step()`; TensorFlow 1's `session.run` of an
-      optimizer's `minimize(...)` op; TensorFlow 2's `optimizer.apply_gradients`; Keras'
-      `model.train_on_batch`), with no `break`/`return`/`raise` guarded by a validation
-      measure (a condition naming a validation loss, a metric, a patience counter, an
-      early stopper...).
+    - a hand-written loop `for epoch in range(N)` (also over `tqdm(range(N))`,
+      `trange(N)`, `enumerate(range(1, N + 1))` or any wrapper of one range) or
+      `while step < N` with `step += 1`, whose body, or a function or method of the file it
+      calls, runs a training step (PyTorch's `backward()` and an optimizer `step()`;
+      TensorFlow 1's `session.run` of an optimizer's `minimize(...)` op; TensorFlow 2's
+      `optimizer.apply_gradients`; `train_on_batch`; scikit-learn's `partial_fit` or the
+      `fit` of a `warm_start` estimator; a `fit` of one epoch (`epochs=1`, Keras' default,
+      a model built with `max_epochs=1`); TF-Agents' `agent.train`; a hand-written NumPy
+      or plain-Python update such as `w -= lr * grad` or `Q[s, a] += alpha * delta`), with
+      no `break`/`return`/`raise` guarded by a validation measure (a condition naming a
+      validation loss, a metric, a patience counter, an early stopper, a tolerance...).
+      The message says epochs, steps, iterations or episodes after the loop's names, and
+      gives the advice that fits: the return for reinforcement learning, the samples for
+      a GAN, a tolerance on the loss for style transfer, held-out data otherwise.
 
     A missing budget counts as the library default: xgboost's and lightgbm's
     `n_estimators` / `lgb.train`'s `num_boost_round` (100), catboost's `iterations`
@@ -76,7 +85,12 @@ class NoEarlyStopping(Rule):
     cannot see them (a function's return value, a parameter). An epoch loop nested in
     another loop (or in a function called from a loop) is taken for the inner steps of an
     epoch and not flagged, unless its variable or budget names an epoch or the outer loop
-    runs over a literal list of values (a sweep).
+    runs over a literal list of values (a sweep). Not flagged either: a loop whose turns
+    each take the next slice of a stream (`start = step * width`: one pass over the data,
+    not epochs), a loop that repeats whole trainings whose epoch loops are in the
+    functions it calls (trials, seeds), an estimator that only learns through
+    `partial_fit` or is only loaded (`load_model`), and one whose budget a search grid
+    sets (`GridSearchCV(XGBRegressor(), {"n_estimators": [...]})`).
     `SGDClassifier/SGDRegressor(tol=None)` has no stopping criterion at all: it is flagged
     with advice and no fix (`early_stopping=True` needs a `tol`). Test suites that train a
     fixed number of steps on purpose are best silenced with `per-file-ignores`.
@@ -111,7 +125,10 @@ class NoEarlyStopping(Rule):
     `n_iter_no_change=10` for GradientBoosting. Those hold out part of the training data
     (`validation_fraction`, 10%) to decide when to stop. Elsewhere (Lightning, transformers,
     boosting libraries, raw loops) early stopping needs a validation set the rule cannot
-    invent: the message says what to add.
+    invent: the message says what to add. No Keras fix when the code reads the returned
+    history by the fixed epoch count (`range(epochs)`, `history.history["acc"][epochs - 1]`,
+    `len(...) == epochs`), which a shorter run would break; no `early_stopping=True` for
+    an estimator that is also trained with `partial_fit` (scikit-learn refuses it there).
 
     ## Evidence
     - scikit-learn, "Early stopping of Gradient Boosting": almost the same accuracy with
@@ -146,10 +163,18 @@ class NoEarlyStopping(Rule):
         "SGDClassifier",
         "SGDRegressor",
         "GradientBoosting",
-        ("backward", "torch", "range"),
-        ("minimize", "tensorflow", "range"),
-        ("apply_gradients", "range"),
-        ("train_on_batch", "range"),
+        ("backward", "torch"),
+        ("minimize", "tensorflow"),
+        "apply_gradients",
+        "train_on_batch",
+        "partial_fit",
+        ("warm_start", "fit"),
+        ("episode", "fit"),
+        ("tf_agents", "train"),
+        re.compile(r"epochs\s*=\s*1\b"),
+        # A hand-written gradient update: `w -= lr * grad`, `w = w - 0.01 * grad`.
+        re.compile(r"=[^\n]*\*[^\n]*(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size|grad)"),
+        re.compile(r"(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size|grad)\w*\s*\*"),
     )
 
     def __init__(self, context, options=None) -> None:
@@ -157,7 +182,6 @@ class NoEarlyStopping(Rule):
         self.numbers = Numbers(context)
         self._epoch_loops = EpochLoops(context, self.numbers)
         self._keras = any(context.semantic.imports_module(name) for name in KERAS_MODULES)
-        self._torch = context.semantic.imports_module("torch")
 
     @property
     def min_epochs(self) -> float:
@@ -205,30 +229,51 @@ class NoEarlyStopping(Rule):
         if self._keras and isinstance(func, cst.Attribute) and func.attr.value == "fit":
             check_keras_fit(self, node)
 
-    # -- raw PyTorch loops: recorded here, decided once the file's functions are known ---
+    # -- hand-written loops: recorded here, decided once the file's functions are known ---
     def visit_For(self, node: cst.For) -> None:
-        if self._torch or self._keras:
-            self._epoch_loops.add(node, self.min_epochs)
+        self._epoch_loops.add(node, self.min_epochs)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._epoch_loops.add(node, self.min_epochs)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         for loop, budget in self._epoch_loops.unstopped(original_node):
             unit = loop_unit(self.context, loop)
-            if unit == "episodes":
+            kind = training_kind(self.context, loop)
+            every = "every epoch" if unit == "epochs" else f"every few hundred {unit}"
+            if kind == "rl":
                 # Reinforcement learning has no held-out set: its stop is the return.
-                advice = (
+                why, advice = (
+                    "no stop on the return",
                     "track the average return over the last episodes and `break` once it has "
-                    "reached the task's target or stopped improving for a while."
+                    "reached the task's target or stopped improving for a while.",
                 )
-                why = "no stop on the return"
+            elif kind == "gan":
+                # A GAN's losses chase each other: no validation loss says when to stop.
+                why, advice = (
+                    "no stop on the quality of the samples",
+                    f"score the generated samples {every} (FID against real images, or an "
+                    "eye on a fixed batch) and `break` once they have stopped improving, or "
+                    f"train fewer {unit}.",
+                )
+            elif kind == "style":
+                # Style transfer fits one image: there is nothing to hold out.
+                why, advice = (
+                    "no stop on the loss",
+                    f"`break` once the style and content loss has not decreased by more than a "
+                    f"small tolerance for a few {unit}.",
+                )
             else:
-                every = "every epoch" if unit == "epochs" else f"every few hundred {unit}"
-                advice = (
+                why, advice = (
+                    "no validation-based stop",
                     f"evaluate on held-out data {every} and `break` once the validation loss has "
-                    f"not improved for a few {unit} (the patience), keeping the best weights."
+                    f"not improved for a few {unit} (the patience), keeping the best weights; "
+                    "without held-out data, stop once the training loss has stopped decreasing "
+                    "by more than a tolerance.",
                 )
-                why = "no validation-based stop"
+            header = loop.iter if isinstance(loop, cst.For) else loop.test
             self.report(
                 loop,
                 f"This loop trains all {shown_count(budget)} {unit} with {why}: {advice}",
-                end_node=loop.iter,
+                end_node=header,
             )

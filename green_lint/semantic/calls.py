@@ -36,6 +36,9 @@ class CallGraph:
             definition = self.model.definition(func)
             return definition if isinstance(definition, cst.FunctionDef) else None
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            method = self._method_of_instance(func)
+            if method is not None:
+                return method
             scope = self.model.scope_of(call)
             while scope is not None and scope.kind != "function":
                 scope = scope.parent
@@ -47,6 +50,27 @@ class CallGraph:
             for binding in scope.parent.bindings.get(func.attr.value, ()):
                 if binding.kind == "function":
                     return binding.site
+        return None
+
+    def _method_of_instance(self, func: cst.Attribute) -> cst.FunctionDef | None:
+        """The method `obj.name` runs when every binding of `obj` is `obj = Cls(...)` with
+        `Cls` a class of the file that defines `name` itself."""
+        bindings = self.model.binding_of(func.value)
+        classes: dict[int, cst.ClassDef] = {}
+        for binding in bindings:
+            value = binding.value
+            if binding.kind != "assignment" or binding.element or not isinstance(value, cst.Call):
+                return None
+            definition = self.model.definition(value.func)
+            if not isinstance(definition, cst.ClassDef):
+                return None
+            classes[id(definition)] = definition
+        if len(classes) != 1:
+            return None
+        (cls,) = classes.values()
+        for binding in self.model.scope(cls).bindings.get(func.attr.value, ()):
+            if binding.kind == "function":
+                return binding.site
         return None
 
     def callers(self, function: cst.FunctionDef) -> list[cst.FunctionDef | cst.Module]:

@@ -1,0 +1,294 @@
+"""What one turn of a GL102 loop must do to be training: a training step in its body or in
+a function of the file it calls. A step is PyTorch's `backward()` with an optimizer
+`step()`; TensorFlow's `apply_gradients` or `session.run` of a `minimize` op; a call that
+trains by its name (`train_on_batch`, `partial_fit`); a `fit` that runs one epoch (Keras'
+default, `epochs=1`) or grows a `warm_start` estimator; or a hand-written gradient update
+(`w -= lr * grad`, `Q[s][a] += alpha * td_error`) of NumPy or plain Python."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from green_lint.context import RuleContext
+from green_lint.names import statements_of
+from green_lint.rules._syntax import (
+    DEFINITIONS,
+    LOOPS,
+    calls_in,
+    is_true,
+    keyword,
+    last_name,
+    string_value,
+    walk,
+)
+from green_lint.rules._training_numbers import Numbers
+from green_lint.walk import children
+
+TENSORFLOW = ("tensorflow", "keras", "tf_keras", "tf_agents")
+OPTIMIZERS = ("torch.optim", "timm.optim", "transformers.AdamW", "bitsandbytes.optim", "apex.optimizers")
+# The keywords of a `fit` that set its number of epochs.
+EPOCH_KEYWORDS = ("epochs", "nb_epoch", "n_epochs", "num_epochs", "max_epochs")
+# Calls that train by their name whatever the object: one batch, one incremental fit.
+_TRAINING_CALLS = frozenset(("train_on_batch", "partial_fit"))
+# A factor of a gradient update: a learning rate or a gradient.
+_UPDATE_WORDS = re.compile(r"^(lr|eta|alpha|step_?size)$|^lr_|_lr$|learning_?rate|grad")
+_FUNCTION_DEPTH = 3
+
+
+class TrainingSteps:
+    """The file's functions by name, the names called from its top-level loops and its
+    optimizers; answers whether a loop trains."""
+
+    def __init__(self, context: RuleContext, module: cst.Module, numbers: Numbers, sweep) -> None:
+        self.context = context
+        self.numbers = numbers
+        self.functions: dict[str, list[cst.FunctionDef]] = {}
+        self.loop_calls: set[str] = set()
+        self.optimizers: set[str] = set()
+        self._torch = context.semantic.imports_module("torch")
+        self._episodes = False
+        for statement in statements_of(module):
+            if isinstance(statement, cst.FunctionDef):
+                self.functions.setdefault(statement.name.value, []).append(statement)
+            elif isinstance(statement, LOOPS) and not sweep(context, statement):
+                for call in calls_in(statement.body, enter_definitions=False):
+                    name = last_name(call.func)
+                    if name is not None:
+                        self.loop_calls.add(name)
+            elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call):
+                qualified = context.resolves_under(statement.value.func, *OPTIMIZERS)
+                if qualified is not None and "lr_scheduler" not in qualified:
+                    for target in statement.targets:
+                        name = last_name(target.target)
+                        if name is not None:
+                            self.optimizers.add(name)
+
+    def called_in_loop(self, name: str) -> bool:
+        return name in self.loop_calls
+
+    def trains(self, loop: cst.For | cst.While, *, within_runs: bool = True) -> bool:
+        """Whether a turn of `loop` runs a training step. With `within_runs=False`, steps
+        that a called function runs inside its own epoch loop do not count: the loop then
+        repeats whole trainings (trials, seeds), not epochs."""
+        # In an episode loop, a `fit` of any model is the agent learning from its replay.
+        self._episodes = any("episode" in word for word in loop_words(self.context, loop))
+        backward = step = update = False
+        seen: set[int] = set()
+        pending: list[tuple[cst.CSTNode, int]] = [(loop.body, 0)]
+        while pending:
+            body, depth = pending.pop()
+            for node in self._nodes(body, skip_epoch_loops=depth > 0 and not within_runs):
+                if isinstance(node, cst.AugAssign | cst.Assign):
+                    update = update or _gradient_update(self.context, node)
+                    continue
+                name = last_name(node.func)
+                if name is None:
+                    continue
+                if self._single_step(node, name):
+                    return True
+                if self._torch and "backward" in name:
+                    backward = True
+                elif name == "step" and self._optimizer_step(node):
+                    step = True
+                if depth < _FUNCTION_DEPTH and name in self.functions:
+                    for function in self.functions[name]:
+                        if id(function) not in seen:
+                            seen.add(id(function))
+                            pending.append((function.body, depth + 1))
+            if self._torch and backward and step:
+                return True
+        # A hand-written update trains where nothing runs autograd: next to `backward()`
+        # without an optimizer it moves an input (an adversarial perturbation).
+        return update and not backward
+
+    def _nodes(self, body: cst.CSTNode, *, skip_epoch_loops: bool):
+        """The calls and assignments under `body`, without the bodies of loops that name an
+        epoch when `skip_epoch_loops`."""
+        stack = [body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Call | cst.AugAssign | cst.Assign):
+                yield node
+            if skip_epoch_loops and isinstance(node, cst.For) and names_epoch(self.context, node):
+                continue
+            if isinstance(node, DEFINITIONS) and node is not body:
+                continue
+            stack.extend(children(node))
+
+    def _single_step(self, call: cst.Call, name: str) -> bool:
+        """A call that is a training step by itself."""
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return False
+        if name in _TRAINING_CALLS:
+            # A class of the file is judged by its method's body (followed by name).
+            return not self._own_instance(func.value)
+        if name == "apply_gradients":
+            return self._from_tensorflow(func.value)
+        if name == "run":
+            return self._runs_minimize(call)
+        if name in ("fit", "fit_generator"):
+            epochs = _epochs_keyword(call)
+            if epochs is not None:
+                return self.numbers.resolve(epochs) == 1
+            return (
+                self._from_tensorflow(func.value)
+                or self._one_epoch_model(func.value)
+                or self._warm_start(func.value)
+                or self._episodes
+            )
+        if name == "train":
+            # TF-Agents: `agent.train(experience)` is one gradient step of the agent.
+            return self._from_tensorflow(func.value)
+        return False
+
+    def _runs_minimize(self, call: cst.Call) -> bool:
+        """A `session.run` of a TensorFlow optimizer's `minimize(...)` op (written in the
+        call or bound to a name)."""
+        for current in (node for arg in call.args for node in walk(arg.value)):
+            followed = isinstance(current, cst.Name | cst.Attribute)  # `train_op`, `self.train_op`
+            values = self.context.values.expressions(current) if followed else [current]
+            for value in values:
+                if (
+                    isinstance(value, cst.Call)
+                    and isinstance(value.func, cst.Attribute)
+                    and value.func.attr.value == "minimize"
+                    and self._from_tensorflow(value.func.value)
+                ):
+                    return True
+        return False
+
+    def _built_by(self, node: cst.BaseExpression) -> list[cst.BaseExpression]:
+        followed = isinstance(node, cst.Name | cst.Attribute)
+        return self.context.values.expressions(node) if followed else [node]
+
+    def _own_instance(self, node: cst.BaseExpression) -> bool:
+        return any(
+            isinstance(value, cst.Call)
+            and isinstance(self.context.semantic.definition(value.func), cst.ClassDef)
+            for value in self._built_by(node)
+        )
+
+    def _from_tensorflow(self, node: cst.BaseExpression) -> bool:
+        """Whether `node` is (or is bound to) something a TensorFlow/Keras call builds, or
+        an instance of the file's own subclass of a Keras class."""
+        for value in self._built_by(node):
+            if not isinstance(value, cst.Call):
+                continue
+            if self.context.resolves_under(value.func, *TENSORFLOW):
+                return True
+            definition = self.context.semantic.definition(value.func)
+            if isinstance(definition, cst.ClassDef) and any(
+                self.context.resolves_under(base.value, *TENSORFLOW) for base in definition.bases
+            ):
+                return True
+        return False
+
+    def _one_epoch_model(self, node: cst.BaseExpression) -> bool:
+        """Whether `node` was built with a budget of one epoch (`NeuralNet(max_epochs=1)`):
+        each `fit` is one epoch."""
+        for value in self._built_by(node):
+            if isinstance(value, cst.Call):
+                epochs = _epochs_keyword(value)
+                if epochs is not None and self.numbers.resolve(epochs) == 1:
+                    return True
+        return False
+
+    def _warm_start(self, node: cst.BaseExpression) -> bool:
+        """Whether `node` is a scikit-learn estimator built with `warm_start=True`: each
+        `fit` then adds to the model instead of training it again."""
+        for value in self._built_by(node):
+            if isinstance(value, cst.Call) and self.context.resolves_under(value.func, "sklearn"):
+                found = keyword(value, "warm_start")
+                if found is not None and is_true(found.value):
+                    return True
+        return False
+
+    def _optimizer_step(self, call: cst.Call) -> bool:
+        func = call.func
+        return isinstance(func, cst.Attribute) and (
+            self._optimizer(func.value) or any(self._optimizer(arg.value) for arg in call.args)
+        )
+
+    def _optimizer(self, node: cst.BaseExpression) -> bool:
+        name = last_name(node)
+        if name is None:
+            return False
+        lowered = name.lower()
+        return name in self.optimizers or ("opt" in lowered and "scheduler" not in lowered)
+
+
+def _epochs_keyword(call: cst.Call) -> cst.BaseExpression | None:
+    for word in EPOCH_KEYWORDS:
+        found = keyword(call, word)
+        if found is not None:
+            return found.value
+    return None
+
+
+def _gradient_update(context: RuleContext, node: cst.AugAssign | cst.Assign) -> bool:
+    """`w -= lr * grad`, `Q[s][a] += alpha * delta`, `w = w - 0.01 * grad`: a parameter
+    moved by a product with a learning rate or a gradient."""
+    if isinstance(node, cst.AugAssign):
+        if not isinstance(node.operator, cst.SubtractAssign | cst.AddAssign):
+            return False
+        change = node.value
+        # `Y += velocity` with `velocity = momentum * velocity - lr * grads`.
+        changes = context.values.expressions(change) if isinstance(change, cst.Name) else [change]
+        target = node.target
+    elif len(node.targets) != 1:
+        return False
+    else:
+        target, value = node.targets[0].target, node.value
+        if (
+            isinstance(value, cst.BinaryOperation)
+            and isinstance(value.operator, cst.Subtract | cst.Add)
+            and value.left.deep_equals(target)
+        ):
+            changes = [value.right]
+        elif isinstance(target, cst.Subscript | cst.Attribute):
+            # A table entry or a weight stored from a blend with the learning rate:
+            # `q[s] = new_q` with `new_q = (1 - lr) * q[s] + lr * target`.
+            changes = context.values.expressions(value) if isinstance(value, cst.Name) else [value]
+        else:
+            return False
+    if not isinstance(target, cst.Name | cst.Attribute | cst.Subscript):
+        return False
+    if any(_UPDATE_WORDS.search(word) for word in words_of(context, target)):
+        return False  # the learning rate itself decays: `lr -= lr * decay`
+    return any(
+        isinstance(part, cst.BinaryOperation)
+        and isinstance(part.operator, cst.Multiply)
+        and any(_UPDATE_WORDS.search(word) for word in words_of(context, part))
+        for change in changes
+        for part in walk(change)
+    )
+
+
+def names_epoch(context: RuleContext, loop: cst.For | cst.While) -> bool:
+    return any("epoch" in word for word in loop_words(context, loop))
+
+
+def loop_words(context: RuleContext, loop: cst.For | cst.While) -> set[str]:
+    """The words of a loop's header: its variable and what it runs over (or its test)."""
+    if isinstance(loop, cst.While):
+        return words_of(context, loop.test)
+    return words_of(context, loop.target) | words_of(context, loop.iter)
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def words_of(context: RuleContext, node: cst.CSTNode) -> set[str]:
+    """Lowercase identifier words in an expression (names, attributes, strings)."""
+    found = set()
+    for current in walk(node):
+        if isinstance(current, cst.Name):
+            found.add(current.value.lower())
+        elif isinstance(current, cst.SimpleString):
+            value = string_value(current)
+            if value:
+                found.update(word.lower() for word in _WORD.findall(value))
+    return found
