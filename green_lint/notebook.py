@@ -42,9 +42,31 @@ from green_lint.findings import Position
 from green_lint.lines import split_lines
 from green_lint.source import SourceError, SourceFile, _byte_position
 
-_BOUNDARY = "# %% green-lint cell {}"
-_MAGIC_MARKER = "#!green-lint-magic!"
-_MAGIC_LINE = re.compile(r"^(?P<indent>[ \t]*).*?" + re.escape(_MAGIC_MARKER) + r"(?P<original>.*)$")
+
+@dataclass(frozen=True)
+class Markers:
+    """The boundary and magic markers of one notebook: spellings that none of its cells
+    contains, so that a user's line that happens to hold one survives a fix."""
+
+    boundary: str = "# %% green-lint cell {}"
+    magic: str = "#!green-lint-magic!"
+
+    @classmethod
+    def unused_in(cls, sources: list[str]) -> Markers:
+        text = "\n".join(sources)
+        attempt = 0
+        while True:
+            tag = f"-{attempt}" if attempt else ""
+            markers = cls(f"# %% green-lint{tag} cell {{}}", f"#!green-lint-magic{tag}!")
+            if markers.boundary.format("") not in text and markers.magic not in text:
+                return markers
+            attempt += 1
+
+    @property
+    def magic_line(self) -> re.Pattern[str]:
+        return re.compile(r"^(?P<indent>[ \t]*).*?" + re.escape(self.magic) + r"(?P<original>.*)$")
+
+
 # IPython's assign-from-system/magic form: `a, b.c = !cmd` or `x = %magic`.
 _MAGIC_ASSIGNMENT = re.compile(r"^(?P<targets>[\w.]+(?:\s*,\s*[\w.]+)*)\s*=\s*[!%]")
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -65,6 +87,7 @@ class NotebookSource(SourceFile):
     cells: tuple[NotebookCell, ...] = ()
     notebook: dict[str, Any] = field(default_factory=dict, repr=False)
     original: bytes = field(default=b"", repr=False)
+    markers: Markers = field(default_factory=Markers)
 
     def to_cell(self, position: Position) -> tuple[int | None, Position]:
         if not self.cells:
@@ -81,7 +104,7 @@ class NotebookSource(SourceFile):
         if not self.cells:
             return dataclasses.replace(self, text=text)
         first_rows = [1]
-        boundaries = {_BOUNDARY.format(cell.number): cell for cell in self.cells[1:]}
+        boundaries = {self.markers.boundary.format(cell.number): cell for cell in self.cells[1:]}
         for row, line in enumerate(split_lines(text, keepends=True), start=1):
             if line.strip() in boundaries:
                 first_rows.append(row + 1)
@@ -99,24 +122,22 @@ class NotebookSource(SourceFile):
     def render(self, new_text: str) -> bytes:
         if not self.cells:
             return self.original
-        segments = _split_cells(new_text, self.cells)
-        new_cells = list(self.notebook["cells"])
-        changed = False
+        segments = _split_cells(new_text, self.cells, self.markers)
+        changed: dict[int, str | list[str]] = {}
         for cell, segment in zip(self.cells, segments, strict=True):
-            source = _cell_source(segment, cell.source)
+            source = _cell_source(segment, cell.source, self.markers)
             if source != cell.source:
-                old = new_cells[cell.number - 1]
-                new_cells[cell.number - 1] = {**old, "source": _like(old["source"], source)}
-                changed = True
+                changed[cell.number] = _like(self.notebook["cells"][cell.number - 1]["source"], source)
         if not changed:
             return self.original
-        return _dump({**self.notebook, "cells": new_cells}, self.original)
+        return _splice_sources(self.original, changed)
 
 
 def load_notebook(path: Path, display_path: str, data: bytes) -> NotebookSource:
     """Read a nbformat-4 notebook; raises SourceError for anything that is not one."""
     notebook = _parse_json(data)
     raw_cells = _checked_cells(notebook)
+    markers = Markers.unused_in([_source_text(raw["source"]) for raw in raw_cells])
     parts: list[str] = []
     cells: list[NotebookCell] = []
     row = 1
@@ -125,9 +146,9 @@ def load_notebook(path: Path, display_path: str, data: bytes) -> NotebookSource:
         if raw.get("cell_type") != "code" or _is_cell_magic(source):
             continue
         if cells:
-            parts.append(_BOUNDARY.format(number) + "\n")
+            parts.append(markers.boundary.format(number) + "\n")
             row += 1
-        segment = _neutralise_magics(source)
+        segment = _neutralise_magics(source, markers.magic)
         if segment and not segment.endswith(("\n", "\r")):
             segment += "\n"
         cells.append(NotebookCell(number, row, source))
@@ -140,6 +161,7 @@ def load_notebook(path: Path, display_path: str, data: bytes) -> NotebookSource:
         cells=tuple(cells),
         notebook=notebook,
         original=data,
+        markers=markers,
     )
 
 
@@ -203,7 +225,7 @@ class _ScanState:
         return not (self.depth or self.open_string or self.joined)
 
 
-def _neutralise_magics(source: str) -> str:
+def _neutralise_magics(source: str, marker: str) -> str:
     state = _ScanState()
     in_magic = False  # the previous line was a magic ending with `\`
     lines = []
@@ -211,11 +233,11 @@ def _neutralise_magics(source: str) -> str:
         body = line.rstrip("\r\n")
         ending = line[len(body) :]
         if in_magic:
-            lines.append(_placeholder(body, "") + ending)
+            lines.append(_placeholder(body, "", marker) + ending)
             in_magic = body.endswith("\\")
             continue
         if state.at_statement_start and _is_magic(body):
-            lines.append(_placeholder(body, _magic_statement(body)) + ending)
+            lines.append(_placeholder(body, _magic_statement(body), marker) + ending)
             in_magic = body.endswith("\\")
             continue
         state = _scan(body, state)
@@ -240,17 +262,18 @@ def _magic_statement(line: str) -> str:
     return f"{assignment['targets']} = ...  " if assignment else "pass  "
 
 
-def _placeholder(line: str, statement: str) -> str:
+def _placeholder(line: str, statement: str, marker: str) -> str:
     content = line.lstrip(" \t")
     indent = line[: len(line) - len(content)]
-    return f"{indent}{statement}{_MAGIC_MARKER}{content}"
+    return f"{indent}{statement}{marker}{content}"
 
 
-def _restore_magics(text: str) -> str:
+def _restore_magics(text: str, markers: Markers) -> str:
     lines = []
+    magic_line = markers.magic_line
     for line in split_lines(text, keepends=True):
         body = line.rstrip("\r\n")
-        magic = _MAGIC_LINE.match(body)
+        magic = magic_line.match(body)
         lines.append(magic["indent"] + magic["original"] + line[len(body) :] if magic else line)
     return "".join(lines)
 
@@ -304,13 +327,13 @@ def _closing_quote(line: str, start: int, quote: str) -> int | None:
 # Writing back
 
 
-def _split_cells(text: str, cells: tuple[NotebookCell, ...]) -> list[str]:
+def _split_cells(text: str, cells: tuple[NotebookCell, ...], markers: Markers) -> list[str]:
     """The text of each cell, found by the boundary lines; text before the first is cell 1's."""
     segments: list[list[str]] = [[] for _ in cells]
     current = 0
     for line in split_lines(text, keepends=True):
         following = current + 1
-        if following < len(cells) and line.strip() == _BOUNDARY.format(cells[following].number):
+        if following < len(cells) and line.strip() == markers.boundary.format(cells[following].number):
             current = following
             continue
         segments[current].append(line)
@@ -320,8 +343,8 @@ def _split_cells(text: str, cells: tuple[NotebookCell, ...]) -> list[str]:
     return ["".join(lines) for lines in segments]
 
 
-def _cell_source(segment: str, original: str) -> str:
-    source = _restore_magics(segment)
+def _cell_source(segment: str, original: str, markers: Markers) -> str:
+    source = _restore_magics(segment, markers)
     # Loading added a newline to cells that lacked one so that the next cell starts a line.
     if not original.endswith(("\n", "\r")) and source.endswith("\n"):
         source = source[:-1]
@@ -333,20 +356,72 @@ def _like(old_source: str | list[str], source: str) -> str | list[str]:
     return source if isinstance(old_source, str) else split_lines(source, keepends=True)
 
 
-def _dump(notebook: dict[str, Any], original: bytes) -> bytes:
-    bom = original.startswith(_UTF8_BOM)
-    original_text = original.removeprefix(_UTF8_BOM).decode("utf-8")
-    text = json.dumps(notebook, ensure_ascii=False, **_json_layout(original_text))
-    if "\r\n" in original_text:
-        text = text.replace("\n", "\r\n")  # JSON strings hold no raw newlines
-    text += original_text[len(original_text.rstrip()) :]
-    return (_UTF8_BOM if bom else b"") + text.encode("utf-8")
+def _splice_sources(original: bytes, sources: dict[int, str | list[str]]) -> bytes:
+    """The notebook's bytes with only the `source` values of the changed cells (by
+    1-based number) replaced: every other byte (outputs, metadata, escapes like `\\/`,
+    number spellings, key order, line ends) stays as it was."""
+    bom = _UTF8_BOM if original.startswith(_UTF8_BOM) else b""
+    text = original.removeprefix(_UTF8_BOM).decode("utf-8")
+    spans = _source_spans(text)
+    ascii_only = text.isascii()
+    newline = "\r\n" if "\r\n" in text else "\n"
+    for number in sorted(sources, reverse=True):
+        start, end = spans[number - 1]
+        value = _encode_like(text[start:end], sources[number], ascii_only, newline)
+        text = text[:start] + value + text[end:]
+    return bom + text.encode("utf-8")
 
 
-def _json_layout(original_text: str) -> dict[str, Any]:
-    """json.dumps arguments that reproduce the file's layout (nbformat: indent 1)."""
-    indented = re.match(r"\s*\{[ \t]*\r?\n([ \t]*)", original_text)
-    if indented:
-        return {"indent": indented[1]}
-    spaced = '": ' in original_text
-    return {"indent": None, "separators": (", ", ": ") if spaced else (",", ":")}
+_WHITESPACE = re.compile(r"[ \t\r\n]*")
+_DECODER = json.JSONDecoder()
+
+
+def _source_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) offsets of each cell's `source` value in the notebook's JSON."""
+    spans: list[tuple[int, int]] = []
+    for key, start, _end in _members(text, _WHITESPACE.match(text, 0).end()):
+        if key == "cells":
+            for cell_start in _elements(text, start):
+                spans.append(next((s, e) for k, s, e in _members(text, cell_start) if k == "source"))
+    return spans
+
+
+def _members(text: str, index: int):
+    """(key, value start, value end) of each member of the object at `index`."""
+    index = _WHITESPACE.match(text, index + 1).end()  # past "{"
+    while text[index] != "}":
+        key, index = json.decoder.scanstring(text, index + 1)
+        index = _WHITESPACE.match(text, index).end() + 1  # past ":"
+        start = _WHITESPACE.match(text, index).end()
+        end = _DECODER.raw_decode(text, start)[1]
+        yield key, start, end
+        index = _WHITESPACE.match(text, end).end()
+        if text[index] == ",":
+            index = _WHITESPACE.match(text, index + 1).end()
+
+
+def _elements(text: str, index: int):
+    """The start offset of each element of the array at `index`."""
+    index = _WHITESPACE.match(text, index + 1).end()  # past "["
+    while text[index] != "]":
+        yield index
+        index = _WHITESPACE.match(text, _DECODER.raw_decode(text, index)[1]).end()
+        if text[index] == ",":
+            index = _WHITESPACE.match(text, index + 1).end()
+
+
+def _encode_like(old: str, value: str | list[str], ascii_only: bool, newline: str) -> str:
+    """`value` as JSON laid out like the `old` JSON text of the value it replaces."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=ascii_only)
+    items = [json.dumps(line, ensure_ascii=ascii_only) for line in value]
+    layout = re.match(r"\[(?P<first>[ \t]*\r?\n(?P<indent>[ \t]*))?", old)
+    closing = re.search(r"(?P<before>\r?\n[ \t]*)?\]$", old)
+    if not items:
+        return "[]"
+    if layout["first"] is None:  # all on one line: keep the original separator
+        separator = ", " if re.search(r",\s", old) or len(json.loads(old)) < 2 else ","
+        return "[" + separator.join(items) + "]"
+    indent = layout["indent"]
+    before = closing["before"] or newline
+    return "[" + newline + indent + ("," + newline + indent).join(items) + before + "]"
