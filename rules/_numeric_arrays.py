@@ -1,6 +1,9 @@
 """Which names hold NumPy arrays, for GL203: made by `np.*` (or a random Generator) in
-the same function or the module, parameters annotated `np.ndarray` / `npt.NDArray`, and
-parameters only ever indexed as 2-D (or more) arrays."""
+the same function or the module, slices and masks of arrays, the results of a model's
+`predict` / `predict_proba`, `self.x` attributes assigned arrays, parameters annotated
+`np.ndarray` / `npt.NDArray`, parameters the file's own call sites pass arrays to, and
+parameters only ever indexed as 2-D (or more) arrays. Also the rank of an array made by
+`np.zeros(shape)` and the like, when its shape says it."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from green_lint.context import RuleContext
 from green_lint.rules._data import walk
 from green_lint.rules._data_nodes import find_parameter, is_name
 from green_lint.rules._numeric_vocabulary import ARRAY_ATTRIBUTES
+from green_lint.rules._syntax import is_none
 
 # numpy functions that return a new array.
 ARRAY_MAKERS = frozenset(
@@ -45,8 +49,31 @@ ARRAY_MAKERS = frozenset(
         "cumsum",
         "diff",
         "sort",
+        "ravel",
+        "unique",
+        "argsort",
+        "squeeze",
+        "expand_dims",
+        "tile",
+        "repeat",
+        "diag",
+        "clip",
+        "exp",
+        "log",
+        "sqrt",
+        "abs",
+        "absolute",
+        "square",
+        "tanh",
+        "maximum",
+        "minimum",
     )
 )
+# Functions whose first argument is the shape of the array they make.
+SHAPED_MAKERS = frozenset(f"numpy.{name}" for name in ("zeros", "ones", "empty", "full"))
+LIKE_MAKERS = frozenset(f"numpy.{name}" for name in ("zeros_like", "ones_like", "empty_like", "full_like"))
+# What a fitted model answers with: arrays, whatever the library.
+PREDICTION_METHODS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function"})
 RANDOM_GENERATORS = frozenset(
     {"numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator"}
 )
@@ -79,6 +106,7 @@ class Arrays:
     def __init__(self, context: RuleContext) -> None:
         self.context = context
         self._cache: dict[tuple[int, str], bool] = {}
+        self._attributes: dict[int, bool] = {}
 
     def is_array(self, name: str, scope: cst.CSTNode) -> bool:
         key = (id(scope), name)
@@ -96,15 +124,39 @@ class Arrays:
             values = context.assigned_values(name, scope)
             if parameter is not None:
                 if parameter.annotation is not None:
-                    return self.is_array_annotation(parameter.annotation) and all(
-                        self.is_array_expr(value, scope) for value in values
+                    given = self.is_array_annotation(parameter.annotation)
+                else:
+                    # `def f(x): x = x.copy()` keeps what the callers pass.
+                    given = self._callers_pass_arrays(scope, name) or (
+                        not values and _indexed_as_matrix(scope, name)
                     )
-                return not values and _indexed_as_matrix(scope, name)
+                return given and all(self.is_array_expr(value, scope) for value in values)
             if not values:
                 return self.is_array(name, context.module)
         else:
             values = context.assigned_values(name, scope)
         return bool(values) and all(self.is_array_expr(value, scope) for value in values)
+
+    def _callers_pass_arrays(self, function: cst.FunctionDef, name: str) -> bool:
+        """Every call site of `function` in the file passes an array for `name` (a `None`
+        default or argument aside), and there is at least one."""
+        semantic = self.context.semantic
+        bindings = [b for b in semantic.scope(function).bindings.get(name, ()) if b.kind == "parameter"]
+        if len(bindings) != 1:
+            return False
+        passed = [v for v in self.context.values.calls.argument_values(bindings[0]) if not is_none(v)]
+        return bool(passed) and all(self.is_array_here(value) for value in passed)
+
+    def is_array_here(self, expr: cst.BaseExpression) -> bool:
+        """An array where `expr` is evaluated: a name by the assignments that reach this
+        use (a notebook reuses `x` for anything), else by its scope."""
+        if isinstance(expr, cst.Name):
+            reaching = [v for v in self.context.values.expressions(expr) if v is not expr]
+            if reaching and all(
+                isinstance(v, cst.Call | cst.Subscript | cst.BinaryOperation) for v in reaching
+            ):
+                return all(self.is_array_expr(v, owner_scope(self.context, v)) for v in reaching)
+        return self.is_array_expr(expr, owner_scope(self.context, expr))
 
     def is_array_annotation(self, annotation: cst.Annotation) -> bool:
         expr = annotation.annotation
@@ -128,7 +180,7 @@ class Arrays:
                 return True
             if isinstance(expr.func, cst.Attribute):
                 method, receiver = expr.func.attr.value, expr.func.value
-                if method == "to_numpy":
+                if method in ("to_numpy", *PREDICTION_METHODS):
                     return True
                 if method in GENERATOR_METHODS and self._is_generator(receiver, scope):
                     return True
@@ -136,12 +188,79 @@ class Arrays:
                     return self.is_array_expr(receiver, scope)
             return False
         if isinstance(expr, cst.Attribute):
-            return expr.attr.value == "values" or (
-                expr.attr.value == "T" and self.is_array_expr(expr.value, scope)
+            if expr.attr.value == "values":
+                return True
+            if expr.attr.value == "T":
+                return self.is_array_expr(expr.value, scope)
+            return self.is_array_attribute(expr)
+        if isinstance(expr, cst.Subscript):
+            # A slice, a mask or an index array of an array is an array: `x[:, 3]`, `x[x > 0]`.
+            return self.is_array_expr(expr.value, scope) and any(
+                not isinstance(element.slice, cst.Index)
+                or is_none(element.slice.value)
+                or self.is_array_expr(element.slice.value, scope)
+                for element in expr.slice
             )
         if isinstance(expr, cst.BinaryOperation):
             return self.is_array_expr(expr.left, scope) or self.is_array_expr(expr.right, scope)
+        if isinstance(expr, cst.Comparison):  # a boolean mask
+            return self.is_array_expr(expr.left, scope) or any(
+                self.is_array_expr(c.comparator, scope) for c in expr.comparisons
+            )
         return False
+
+    def is_array_attribute(self, node: cst.Attribute) -> bool:
+        """`self.x` whose every value assigned in the class (but `None`) is an array."""
+        if not (isinstance(node.value, cst.Name) and node.value.value == "self"):
+            return False
+        key = id(node)
+        if key not in self._attributes:
+            self._attributes[key] = True  # a value that reads `self.x` again decides nothing
+            values = [v for v in self.context.values.expressions(node) if v is not node and not is_none(v)]
+            self._attributes[key] = bool(values) and all(
+                self.is_array_expr(value, owner_scope(self.context, value)) for value in values
+            )
+        return self._attributes[key]
+
+    def rank(self, name: str, scope: cst.CSTNode, depth: int = 0) -> int | None:
+        """The number of dimensions every assignment of `name` in `scope` agrees on."""
+        values = self.context.assigned_values(name, scope)
+        if not values and isinstance(scope, cst.FunctionDef):
+            if find_parameter(scope, name) is not None:
+                return self._rank_passed(scope, name, depth)
+            values, scope = self.context.assigned_values(name, self.context.module), self.context.module
+        ranks = {self.rank_of(value, scope, depth + 1) for value in values}
+        return ranks.pop() if len(ranks) == 1 else None
+
+    def _rank_passed(self, function: cst.FunctionDef, name: str, depth: int) -> int | None:
+        """The rank of the arrays the file's call sites pass for parameter `name`."""
+        bindings = [
+            b for b in self.context.semantic.scope(function).bindings.get(name, ()) if b.kind == "parameter"
+        ]
+        if len(bindings) != 1:
+            return None
+        passed = self.context.values.calls.argument_values(bindings[0])
+        ranks = {self.rank_of(value, owner_scope(self.context, value), depth + 1) for value in passed}
+        return ranks.pop() if len(ranks) == 1 else None
+
+    def rank_of(self, expr: cst.BaseExpression, scope: cst.CSTNode, depth: int = 0) -> int | None:
+        context = self.context
+        if depth > 6:
+            return None
+        if isinstance(expr, cst.Name):
+            return self.rank(expr.value, scope, depth)
+        if not isinstance(expr, cst.Call) or not expr.args:
+            return None
+        first = expr.args[0].value
+        if context.resolves_to(expr.func, *SHAPED_MAKERS):
+            return shape_rank(context, first)
+        if context.resolves_to(expr.func, *LIKE_MAKERS):
+            return self.rank_of(first, scope, depth + 1)
+        if context.resolves_to(expr.func, "numpy.eye", "numpy.identity"):
+            return 2
+        if context.resolves_to(expr.func, "numpy.arange", "numpy.linspace"):
+            return 1
+        return None
 
     def _is_generator(self, expr: cst.BaseExpression, scope: cst.CSTNode) -> bool:
         if isinstance(expr, cst.Call):
@@ -153,6 +272,33 @@ class Arrays:
                 scope = self.context.module
             return bool(values) and all(self._is_generator(v, scope) for v in values)
         return False
+
+
+def shape_rank(context: RuleContext, shape: cst.BaseExpression, depth: int = 0) -> int | None:
+    """The rank a shape argument gives: `(n, m)` 2, `n` or `len(x)` 1, `x.shape` unknown."""
+    if isinstance(shape, cst.Name) and depth < 3:
+        ranks = {
+            None if value is shape else shape_rank(context, value, depth + 1)
+            for value in context.values.expressions(shape)
+        }
+        return ranks.pop() if len(ranks) == 1 else None
+    if isinstance(shape, cst.Tuple | cst.List):
+        if any(isinstance(e, cst.StarredElement) for e in shape.elements):
+            return None
+        return len(shape.elements)
+    if isinstance(shape, cst.Integer | cst.BinaryOperation | cst.Subscript):
+        return 1
+    if isinstance(shape, cst.Call) and isinstance(shape.func, cst.Name) and shape.func.value == "len":
+        return 1
+    return None
+
+
+def owner_scope(context: RuleContext, node: cst.CSTNode) -> cst.CSTNode:
+    """The function (or the module) whose names `node` reads."""
+    for scope_node in reversed(context.semantic.locate(node).scope_nodes):
+        if isinstance(scope_node, cst.FunctionDef):
+            return scope_node
+    return context.module
 
 
 def _indexed_as_matrix(function: cst.FunctionDef, name: str) -> bool:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rules._data import block_statements, names_in, walk
-from green_lint.rules._data_nodes import COMPARISONS, is_name
+from green_lint.rules._data_nodes import COMPARISONS, is_name, is_number
 from green_lint.rules._numeric_arrays import Arrays
 from green_lint.rules._numeric_vocabulary import (
     ARRAY_ATTRIBUTES,
@@ -17,6 +17,7 @@ from green_lint.rules._numeric_vocabulary import (
     MATH_FUNCTIONS,
     NUMBA_NUMPY_FUNCTIONS,
     calls_jitted,
+    is_builtin,
     is_range,
 )
 from green_lint.semantic.scopes import target_names
@@ -49,7 +50,7 @@ class LoopScan:
         values = self.context.assigned_values(node.value, self.scope)
         return any(
             isinstance(v, cst.Dict | cst.DictComp | cst.SimpleString | cst.FormattedString)
-            or (isinstance(v, cst.Call) and self.context.resolves_to(v.func, "builtins.dict", "builtins.str"))
+            or (isinstance(v, cst.Call) and is_builtin(self.context, v.func, "builtins.dict", "builtins.str"))
             for v in values
         )
 
@@ -94,9 +95,12 @@ class LoopScan:
             reads = self.element_reads
             self._expr(node.value)
             writes = [self._target(target.target) for target in node.targets]
-            if any(writes) and self.element_reads > reads:
-                # `out[i] = a[i]` copies element by element: as wasteful as arithmetic.
+            if any(writes) and (self.element_reads > reads or self._scattered(node.value)):
+                # `out[i] = a[i]` copies element by element, `out[i, y[i]] = 1` scatters a
+                # constant: as wasteful as arithmetic.
                 self.arithmetic = True
+        elif isinstance(node, cst.Expr) and _is_print(self.context, node.value):
+            self._expr(node.value)
         elif isinstance(node, cst.AugAssign):
             if not is_name(node.target, self.counter or ""):  # `i += 1` steps a while loop
                 self.arithmetic = True
@@ -108,33 +112,41 @@ class LoopScan:
         elif not isinstance(node, cst.Pass | cst.Break | cst.Continue):
             self.numeric = False
 
+    def _scattered(self, value: cst.BaseExpression) -> bool:
+        """A constant or a loop variable stored into an element: a fill or a scatter."""
+        return is_number(value) or (isinstance(value, cst.Name) and value.value in self.loop_variables)
+
     def _target(self, target: cst.BaseExpression) -> bool:
         """Check an assignment target; True when it is an array element."""
         if isinstance(target, cst.Name):
             return False
         if isinstance(target, cst.Tuple):
             return any([self._target(element.value) for element in target.elements])
-        if (
-            isinstance(target, cst.Subscript)
-            and isinstance(target.value, cst.Name)
-            and self.arrays.is_array(target.value.value, self.scope)
-        ):
-            for element in target.slice:
-                self._slice(element.slice)
+        root = subscript_root(target)
+        if root is not None and self.arrays.is_array(root.value, self.scope):
+            for subscript in subscript_chain(target):
+                for element in subscript.slice:
+                    self._slice(element.slice)
             return self._is_element(target)
         self.numeric = False
         return False
 
     def _is_element(self, node: cst.Subscript) -> bool:
-        """`a[i]`, `a[i, j + 1]`: a known array indexed (no slices) with loop variables."""
-        if not isinstance(node.value, cst.Name) or not self.arrays.is_array(node.value.value, self.scope):
+        """`a[i]`, `a[i, j + 1]`, `a[i][j]`: a known array indexed (no slices) with loop
+        variables."""
+        root = subscript_root(node)
+        if root is None or not self.arrays.is_array(root.value, self.scope):
             return False
-        if not all(isinstance(e.slice, cst.Index) for e in node.slice):
+        chain = subscript_chain(node)
+        indices = [e.slice for subscript in chain for e in subscript.slice]
+        if not all(isinstance(index, cst.Index) for index in indices):
             return False
-        if not _index_names(node) & self.loop_variables:
+        if any(self.arrays.is_array_expr(index.value, self.scope) for index in indices):
+            return False  # `a[mask]`, `a[idx]`: a whole-array (fancy) index
+        if not set().union(*(_index_names(subscript) for subscript in chain)) & self.loop_variables:
             return False
         self.element_access = True
-        self.arrays_used.add(node.value.value)
+        self.arrays_used.add(root.value)
         return True
 
     def _expr(self, node: cst.BaseExpression) -> None:
@@ -174,7 +186,11 @@ class LoopScan:
         elif isinstance(node, cst.Subscript):
             if self._is_element(node):
                 self.element_reads += 1
-            elif self._is_container(node.value):
+                for subscript in subscript_chain(node):
+                    for element in subscript.slice:
+                        self._slice(element.slice)
+                return
+            if self._is_container(node.value):
                 self.numeric = False  # a dict or a string, not numbers
                 return
             self._expr(node.value)
@@ -208,7 +224,7 @@ class LoopScan:
     def _numeric_call(self, node: cst.Call) -> bool:
         context = self.context
         func = node.func
-        if context.resolves_to(func, *(f"builtins.{name}" for name in BUILTIN_FUNCTIONS)):
+        if is_builtin(context, func, *(f"builtins.{name}" for name in BUILTIN_FUNCTIONS)):
             return True
         if isinstance(func, cst.Name) and calls_jitted(self.context, func):
             return True
@@ -264,31 +280,57 @@ def _bound_names(node: cst.CSTNode) -> set[str]:
     return {name for target in targets for name, _, _ in target_names(target)}
 
 
-def is_small(context: RuleContext, loop: cst.For | cst.While) -> bool:
-    """All the loops of the nest run over literal ranges of few elements in total."""
+def is_small(context: RuleContext, loop: cst.CSTNode) -> bool:
+    """All the loops of the nest run over ranges of few elements in total, their bounds
+    literal or names that fold to constants (`k = 10; for i in range(k)`)."""
     if isinstance(loop, cst.While):
         return False  # a counter's bound is not read
     trips = 1
     for node in walk(loop):
-        if isinstance(node, cst.For):
-            count = _literal_range_length(context, node.iter)
+        if isinstance(node, cst.For | cst.CompFor):
+            count = constant_range_length(context, node.iter)
             if count is None:
                 return False
             trips *= count
     return trips < SMALL_TRIP_COUNT
 
 
-def _literal_range_length(context: RuleContext, node: cst.BaseExpression) -> int | None:
+def constant_range_length(context: RuleContext, node: cst.BaseExpression) -> int | None:
     if not is_range(context, node):
         return None
     values = []
     for arg in node.args:
-        if arg.keyword is not None or arg.star or not isinstance(arg.value, cst.Integer):
+        if arg.keyword is not None or arg.star:
             return None
-        values.append(int(arg.value.value, 0))
+        value = context.values.constant(arg.value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        values.append(value)
     if not 1 <= len(values) <= 3 or (len(values) == 3 and values[2] == 0):
         return None
     return len(range(*values))
+
+
+def subscript_chain(node: cst.BaseExpression) -> list[cst.Subscript]:
+    """`p[i][j]` -> [p[i][j], p[i]]: the subscripts down to the root name."""
+    chain = []
+    while isinstance(node, cst.Subscript):
+        chain.append(node)
+        node = node.value
+    return chain
+
+
+def subscript_root(node: cst.BaseExpression) -> cst.Name | None:
+    """`p` of `p[i]` and `p[i][j]`."""
+    if not isinstance(node, cst.Subscript):
+        return None
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    return node if isinstance(node, cst.Name) else None
+
+
+def _is_print(context: RuleContext, node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and is_builtin(context, node.func, "builtins.print")
 
 
 def _index_names(node: cst.Subscript) -> set[str]:

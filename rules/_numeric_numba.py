@@ -21,6 +21,7 @@ from green_lint.rules._numeric_vocabulary import (
     NUMBA_NUMPY_FUNCTIONS,
     NUMPY_DTYPES,
     calls_jitted,
+    is_builtin,
     is_range,
 )
 from green_lint.rules._syntax import is_docstring
@@ -86,6 +87,8 @@ class NumbaCheck:
         if isinstance(node, cst.Return):
             self.returns.append(node.value is not None)
             return node.value is None or self._expr(node.value)
+        if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            return is_builtin(self.context, node.value.func, "builtins.print") and self._expr(node.value)
         return isinstance(node, cst.Pass | cst.Break | cst.Continue)
 
     def _target(self, target: cst.BaseExpression) -> bool:
@@ -94,12 +97,22 @@ class NumbaCheck:
         if isinstance(target, cst.Tuple):
             return all(isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in target.elements)
         if isinstance(target, cst.Subscript):
-            return (
-                isinstance(target.value, cst.Name)
-                and target.value.value in self.locals
-                and all(self._slice(e.slice) for e in target.slice)
-            )
+            return self._local_subscript(target, 0)
         return False
+
+    def _local_subscript(self, node: cst.Subscript, depth: int) -> bool:
+        """`a[i]`, `a[i][j]` or `a.shape[0]` of a local array."""
+        value = node.value
+        if isinstance(value, cst.Subscript):
+            inner = self._local_subscript(value, depth)
+        else:
+            inner = (isinstance(value, cst.Name) and value.value in self.locals) or (
+                isinstance(value, cst.Attribute)
+                and value.attr.value in ("shape", "T")
+                and isinstance(value.value, cst.Name)
+                and value.value.value in self.locals
+            )
+        return inner and all(self._slice(e.slice, depth) for e in node.slice)
 
     def _expr(self, node: cst.BaseExpression, depth: int = 0) -> bool:
         if depth > 50:
@@ -134,15 +147,7 @@ class NumbaCheck:
         if isinstance(node, cst.Tuple):
             return all(isinstance(e, cst.Element) and self._expr(e.value, depth) for e in node.elements)
         if isinstance(node, cst.Subscript):
-            value = node.value
-            local = isinstance(value, cst.Name) and value.value in self.locals
-            shape = (
-                isinstance(value, cst.Attribute)
-                and value.attr.value in ("shape", "T")
-                and isinstance(value.value, cst.Name)
-                and value.value.value in self.locals
-            )
-            return (local or shape) and all(self._slice(e.slice, depth) for e in node.slice)
+            return self._local_subscript(node, depth)
         if isinstance(node, cst.Attribute):
             return self._attribute(node)
         if isinstance(node, cst.Call):
@@ -183,9 +188,11 @@ class NumbaCheck:
                 return False
             if name in ("min", "max"):
                 return len(positional) >= 2
+            if name == "print":  # numbers and arrays only: no strings, no `sep=` / `end=`
+                return True
             if name == "range":
                 return 1 <= len(positional) <= 3
-            return len(positional) in ((1, 2) if name == "round" else (1,))
+            return len(positional) in ((1, 2) if name in ("round", "pow") else (1,))
         qualified = context.qualified_name(func)
         if qualified is not None and qualified.startswith(("numpy.", "math.")):
             module, _, name = qualified.partition(".")
@@ -269,7 +276,7 @@ class CallSites:
         if isinstance(expr, cst.BinaryOperation):
             return self._numeric(expr.left, scope, depth + 1) and self._numeric(expr.right, scope, depth + 1)
         if isinstance(expr, cst.Call):
-            if context.resolves_to(expr.func, "builtins.len", "builtins.int", "builtins.float"):
+            if is_builtin(context, expr.func, "builtins.len", "builtins.int", "builtins.float"):
                 return True
             # numpy functions return arrays or numbers (not the random Generator factories).
             qualified = context.qualified_name(expr.func)

@@ -76,6 +76,12 @@ NUMBA_NUMPY_FUNCTIONS = frozenset(
         "argsort",
         "where",
         "clip",
+        "outer",
+        # np.linalg in nopython mode (Numba calls LAPACK through SciPy).
+        "linalg.solve",
+        "linalg.inv",
+        "linalg.det",
+        "linalg.norm",
     }
 )
 NUMBA_NUMPY_CONSTANTS = frozenset(
@@ -120,7 +126,9 @@ MATH_FUNCTIONS = frozenset(
     }
 )
 MATH_CONSTANTS = frozenset({"pi", "e", "inf", "nan", "tau"})
-BUILTIN_FUNCTIONS = frozenset({"range", "len", "abs", "min", "max", "int", "float", "bool", "round"})
+BUILTIN_FUNCTIONS = frozenset(
+    {"range", "len", "abs", "min", "max", "int", "float", "bool", "round", "pow", "print"}
+)
 ARRAY_METHODS = frozenset(
     {"sum", "mean", "min", "max", "prod", "std", "var", "argmin", "argmax", "copy", "cumsum", "ravel", "dot"}
 )
@@ -139,11 +147,23 @@ ARITHMETIC = (
     cst.LeftShift,
     cst.RightShift,
 )
-# Loops over fewer elements than this (all bounds literal) are not worth a finding.
 
 
 def is_range(context: RuleContext, node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Call) and context.resolves_to(node.func, "builtins.range")
+    return isinstance(node, cst.Call) and is_builtin(context, node.func, "builtins.range")
+
+
+def is_builtin(context: RuleContext, node: cst.CSTNode, *qualified: str) -> bool:
+    """`node` is one of the builtins `qualified`; a name a star import might bring in
+    (`from pkg.utils import *`) but that the file never binds is taken as the builtin."""
+    if context.resolves_to(node, *qualified):
+        return True
+    return (
+        isinstance(node, cst.Name)
+        and f"builtins.{node.value}" in qualified
+        and context.semantic.lookup(node.value, node) is None
+        and bool(context.semantic.module_scope.star_imports)
+    )
 
 
 def is_numba_decorator(context: RuleContext, decorator: cst.Decorator) -> bool:

@@ -8,27 +8,68 @@ import libcst as cst
 
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
+from green_lint.rules._numeric_advice import AdviceScan
 from green_lint.rules._numeric_arrays import Arrays
 from green_lint.rules._numeric_loop_scan import LoopScan, is_small, while_counter
 from green_lint.rules._numeric_numba import CallSites, NumbaCheck
+from green_lint.rules._numeric_reductions import element_reduction
 from green_lint.rules._numeric_vocabulary import is_numba_decorator, is_range, numba_call_arguments
+from green_lint.rules._numeric_whole_arrays import is_group_loop_of_whole_arrays
 
 NUMPY = "numpy"
 
-# A `for i in range(...)` loop and element arithmetic like `out[i, j] = ...` or `a[i] * b`.
-RANGE_LOOP = re.compile(r"\bfor\s+\w+\s+in\s+range\(|\bwhile\s+\w+\s*<")
-ELEMENT_ARITHMETIC = re.compile(r"\b\w+\[\s*[a-z_]\w*\s*(?:,\s*[a-z_]\w*\s*)*\]\s*(?:[-+*/%]|[-+*/]?=(?!=))")
+# A loop (or a generator) and an element read by a variable: `a[i]`, `out[i, j]`, `p[r][c]`.
+LOOP = re.compile(r"\bfor\s+[\w\s,()]+\s+in\s|\bwhile\s+\w+\s*<")
+RANGE_LOOP = re.compile(r"\bfor\s+\w+\s+in\s+range\(")
+ELEMENT = re.compile(r"\b\w+\[\s*[a-z_]\w*\s*[],]")
+REDUCER_NAMES = frozenset({"sum", "min", "max", "any", "all"})
+BOXED = (
+    "each element is boxed into a Python object and each operation interpreted (a Python loop "
+    "used 4.2x the energy of NumPy on 3M floats, codecarbon, our measurement)"
+)
+# What to write instead, by the kind of element work the loop does (advice tier).
+ADVICE = {
+    "arithmetic": "write it as whole-array NumPy operations (slices, broadcasting, `np.where`, "
+    "reductions with `axis=`), or move the loop into a function decorated with `@numba.njit`",
+    "store": "compute all the elements at once (`np.diag(x)`, `p.argmax(axis=1)`, a kernel or "
+    "distance on whole matrices with broadcasting), or move the loop into a `@numba.njit` function",
+    "scatter": "assign every element at once with fancy indexing (`onehot[np.arange(n), labels] = 1`, "
+    "`out[indices] = values`)",
+}
 
 
 class PythonNumericLoop(Rule):
     """
     ## What it does
-    Flags `for` loops over `range(...)`, and `while i < n:` loops that step a counter by
-    `i += 1`, whose body does element-wise arithmetic on NumPy arrays by index
-    (`out[i, j] = ...`, `a[i] * b[i]`): arrays made by `np.*` in the same function (or module), parameters annotated `np.ndarray` / `npt.NDArray`, and
-    parameters indexed only as 2-D arrays (`x[i, j]`). Loops that do anything but numbers
-    (print, plot, I/O, lists, strings, calls to other functions) are left alone, as are
-    loops over a handful of literal elements. One finding per outermost such loop.
+    Flags Python loops that work on array elements one at a time, in two tiers.
+
+    Compilable loops: `for` loops over `range(...)`, and `while i < n:` loops that step a
+    counter by `i += 1`, made only of numbers, arrays and what Numba compiles (`math`, a
+    list of NumPy functions including `np.outer` and `np.linalg.solve`/`inv`/`det`/`norm`,
+    casts, `print` of numbers), that read or write elements of NumPy arrays by index:
+    arithmetic (`out[i, j] = ...`, `a[i] * b[i]`), copies, casts (`int(a[i])`), stores under
+    a test, constants stored or scattered into elements (`eye[i, i] = 1.0`,
+    `onehot[i, y[i]] = 1`), chained indexing (`p[i][j]`).
+
+    Other element-wise loops, advice only: loops over `range`, `enumerate` or an array whose
+    body also calls the user's functions or prints text, when all they do is element work:
+    arithmetic on elements (`total += self.alphas[i] * self.kernel(sv[i], x)`,
+    `d += pow(x1[i] - x2[i], 2)`, `math.exp(v)` for `v` of `for v in arr`), a store into one
+    element from elements (`out[r] = np.argmax(p[r])`, `k[i, j] = kernel(X[i], X[j])`,
+    `m[i, i] = x[i]`), a scatter (`onehot[i, v] = 1` through `enumerate`,
+    `labels[sample] = cluster`), or a torch tensor filled one element at a time
+    (`scores[i] = self.score(h, enc[i])`). Also builtin reductions over a generator that
+    index arrays: `sum(w[i] for i in range(len(y)) if y[i] == 1)`.
+
+    Arrays are names made by `np.*` (or a random Generator), slices and masks of arrays,
+    the results of `.predict(...)` / `.predict_proba(...)`, `self.x` attributes assigned
+    arrays, parameters annotated `np.ndarray` / `npt.NDArray`, parameters the file's own
+    call sites pass arrays to, parameters indexed only as 2-D arrays, and (advice only) a
+    parameter that bounds the loop by `range(len(p))` and is indexed in arithmetic. Loops
+    that also train, plot or do I/O, loops over text or dicts, loops over a handful of
+    elements (literal or constant bounds), mask stores, per-row user functions
+    (`predict_row(X[i, :])`), integer token tensors, and loops already compiled by Numba
+    are left alone. One finding per outermost such loop.
 
     ## Why it wastes energy
     Indexing a NumPy array from Python boxes every element into a Python object and runs
@@ -56,15 +97,17 @@ class PythonNumericLoop(Rule):
     or the vectorised form: `np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1))`.
 
     ## Fix safety
-    Unsafe. The fix adds `@numba.njit` (and `import numba`) to a module-level function
-    without decorators when everything in it is known to compile in Numba's nopython
-    mode: numbers, NumPy arrays, `range` loops, `math` and a list of NumPy functions; no
-    strings, lists, dicts, comprehensions, `print`, `try`, `with`, closures or calls to
-    functions that are not themselves jitted; and its callers in the file pass NumPy
-    arrays or numbers. Results can still differ: integers are 64-bit (they wrap instead of
-    growing), the first call pays the compilation, and a caller elsewhere may pass a
-    type Numba rejects. Other loops get advice only (vectorise, or move the loop into a
-    `@numba.njit` function).
+    Unsafe, and only for the compilable tier. The fix adds `@numba.njit` (and
+    `import numba`) to a module-level function without decorators when everything in it is
+    known to compile in Numba's nopython mode: numbers, NumPy arrays, `range` loops, `math`,
+    a list of NumPy functions and `print` of numbers; no strings, lists, dicts,
+    comprehensions, `try`, `with`, closures or calls to functions that are not themselves
+    jitted; and its callers in the file pass NumPy arrays or numbers. Results can still
+    differ: integers are 64-bit (they wrap instead of growing), the first call pays the
+    compilation, `np.linalg` needs SciPy at run time, and a caller elsewhere may pass a
+    type Numba rejects. Every other finding (methods, module-level loops, the advice tier,
+    generator reductions, torch tensors) gets advice only: vectorise, use fancy indexing,
+    or move the loop into a `@numba.njit` function.
 
     ## Evidence
     - Measured on our CI machine with codecarbon 3.3 (machine mode): a Python loop vs
@@ -83,7 +126,13 @@ class PythonNumericLoop(Rule):
     name = "python-numeric-loop"
     summary = "Element-wise Python loop over NumPy arrays; vectorise or compile it with numba.njit"
     fix_safety = "unsafe"
-    triggers = (("numpy", RANGE_LOOP, ELEMENT_ARITHMETIC),)
+    # A model's predictions are arrays too, in a file that never imports NumPy.
+    triggers = (
+        (NUMPY, LOOP, ELEMENT),
+        (NUMPY, LOOP, "math."),  # `for v in arr: math.exp(v)`
+        ("torch", RANGE_LOOP, ELEMENT),
+        (".predict", LOOP, ELEMENT),
+    )
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)
@@ -92,38 +141,60 @@ class PythonNumericLoop(Rule):
         self._numba_arguments: set[str] | None = None
 
     def visit_For(self, node: cst.For) -> None:
-        if is_range(self.context, node.iter):
-            self._check(node, counter=None)
+        self._check(node, counter=None)
 
     def visit_While(self, node: cst.While) -> None:
         counter = while_counter(node)
         if counter is not None:
             self._check(node, counter=counter)
 
+    def visit_Call(self, node: cst.Call) -> None:
+        if not isinstance(node.func, cst.Name) or node.func.value not in REDUCER_NAMES:
+            return
+        if not self._candidate_place():
+            return
+        arrays = element_reduction(self.context, self._arrays, node)
+        if arrays:
+            names = ", ".join(f"`{name}`" for name in arrays)
+            self.report(
+                node,
+                f"`{node.func.value}(...)` over a generator reads NumPy arrays {names} one element at a "
+                f"time: {BOXED}: reduce the whole array instead, with a boolean mask "
+                "(`w[label == 1].sum()`, `np.count_nonzero((p > 0.5) != y)`, `np.max(a[mask])`).",
+            )
+
+    def _candidate_place(self) -> bool:
+        context = self.context
+        if any(id(ancestor) in self._reported for ancestor in context.ancestors()):
+            return False
+        return not self._compiled_by_numba()
+
     def _check(self, node: cst.For | cst.While, counter: str | None) -> None:
         context = self.context
-        if not context.semantic.imports_module(NUMPY):
-            return
-        if any(id(ancestor) in self._reported for ancestor in context.ancestors()):
+        if not self._candidate_place():
             return
         function = context.enclosing(cst.FunctionDef)
-        if self._compiled_by_numba():
-            return
         scope = function if function is not None else context.module
-        scan = LoopScan(context, self._arrays, scope)
-        if counter is not None:
-            scan.counter = counter
-            scan.loop_variables.add(counter)
-        scan.check_loop(node)
-        if not scan.numeric or not scan.elementwise or is_small(context, node):
+        if is_small(context, node) or is_group_loop_of_whole_arrays(context, self._arrays, node, scope):
             return
+        if context.semantic.imports_module(NUMPY) and (counter is not None or is_range(context, node.iter)):
+            scan = LoopScan(context, self._arrays, scope)
+            if counter is not None:
+                scan.counter = counter
+                scan.loop_variables.add(counter)
+            scan.check_loop(node)
+            if scan.numeric and scan.elementwise:
+                self._report_compilable(node, function, scan.arrays_used)
+                return
+        advice = AdviceScan(context, self._arrays, scope)
+        advice.scan(node, counter)
+        if advice.found is not None:
+            self._report_advice(node, advice.found, advice.arrays_used)
+
+    def _report_compilable(self, node: cst.For | cst.While, function, arrays_used: set[str]) -> None:
         self._reported.add(id(node))
-        arrays = ", ".join(f"`{name}`" for name in sorted(scan.arrays_used))
-        head = (
-            f"Element-wise Python loop over NumPy arrays {arrays}: each element is boxed and each "
-            "operation interpreted (a Python loop used 4.2x the energy of NumPy on 3M floats, "
-            "codecarbon, our measurement)"
-        )
+        arrays = ", ".join(f"`{name}`" for name in sorted(arrays_used))
+        head = f"Element-wise Python loop over NumPy arrays {arrays}: {BOXED}"
         fix = self._njit_fix(function) if function is not None else None
         if fix is not None:
             advice = f"compile `{function.name.value}` with `@numba.njit` (nothing in it stops Numba)"
@@ -134,6 +205,21 @@ class PythonNumericLoop(Rule):
             )
         header_end = node.iter if isinstance(node, cst.For) else node.test
         self.report(node, f"{head}: {advice}.", end_node=header_end, fix=fix)
+
+    def _report_advice(self, node: cst.For | cst.While, kind: str, arrays_used: set[str]) -> None:
+        self._reported.add(id(node))
+        arrays = ", ".join(f"`{name}`" for name in sorted(arrays_used))
+        header_end = node.iter if isinstance(node, cst.For) else node.test
+        if kind == "tensor":
+            message = (
+                f"Python loop fills tensor {arrays} one element at a time: each element is a "
+                "separate indexing call (a kernel launch and a sync on a GPU): compute all the "
+                "elements in one tensor operation (`torch.bmm`, `@`, broadcasting, `.sum(dim=...)`)."
+            )
+        else:
+            advice = ADVICE[kind]
+            message = f"Element-wise Python loop over arrays {arrays}: {BOXED}: {advice}."
+        self.report(node, message, end_node=header_end)
 
     def _compiled_by_numba(self) -> bool:
         """The loop is in a function that Numba compiles already: decorated (at any depth,

@@ -1,0 +1,90 @@
+"""Is a loop over groups (classes, outputs, features, columns) whose turns work on whole
+arrays? Each turn then already runs in compiled code (a column `y[:, k]`, a reduction
+with `axis=`, `X - means[k]`, a solver called on a whole matrix) and its few turns cost
+nothing next to the work inside them: GL203 leaves such loops alone. A loop over groups
+that does element arithmetic (`s += w[k] * x[k]`) or loops over each group's elements is
+still element work."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from green_lint.context import RuleContext
+from green_lint.rules._data import walk
+from green_lint.rules._numeric_arrays import Arrays
+from green_lint.rules._numeric_vocabulary import ARITHMETIC
+
+# Names of a loop bound that counts groups, not elements.
+GROUP_WORDS = re.compile(
+    r"class|output|feature|component|cluster|target|estimator|categor|fold|chunk|channel|head|layer|col",
+    re.IGNORECASE,
+)
+ARITHMETIC_OPERATORS = (
+    *ARITHMETIC,
+    cst.AddAssign,
+    cst.SubtractAssign,
+    cst.MultiplyAssign,
+    cst.DivideAssign,
+    cst.PowerAssign,
+)
+# Builtins that take an array without working on all of it.
+LIGHT_BUILTINS = tuple(
+    f"builtins.{name}" for name in ("len", "range", "enumerate", "zip", "int", "float", "abs")
+)
+
+
+def is_group_loop_of_whole_arrays(
+    context: RuleContext, arrays: Arrays, loop: cst.For | cst.While, scope: cst.CSTNode
+) -> bool:
+    return _over_groups(loop) and _works_on_whole_arrays(context, arrays, loop, scope)
+
+
+def _over_groups(loop: cst.For | cst.While) -> bool:
+    bound = loop.iter if isinstance(loop, cst.For) else loop.test
+    names = [node.value for node in walk(bound) if isinstance(node, cst.Name)]
+    if any(GROUP_WORDS.search(name) for name in names):
+        return True
+    # `range(X.shape[1])`: the columns of a matrix.
+    return any(
+        isinstance(node, cst.Subscript)
+        and isinstance(node.value, cst.Attribute)
+        and node.value.attr.value == "shape"
+        and any(isinstance(e.slice, cst.Index) and _is_one(e.slice.value) for e in node.slice)
+        for node in walk(bound)
+    )
+
+
+def _is_one(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Integer) and node.value == "1"
+
+
+def _works_on_whole_arrays(
+    context: RuleContext, arrays: Arrays, loop: cst.CSTNode, scope: cst.CSTNode
+) -> bool:
+    element_work = False
+    for node in walk(
+        loop.body, enter=lambda n: not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda)
+    ):
+        if isinstance(node, cst.Subscript) and any(isinstance(e.slice, cst.Slice) for e in node.slice):
+            return True  # a row, a column or a range of elements at once
+        if isinstance(node, cst.Call) and not context.resolves_to(node.func, *LIGHT_BUILTINS):
+            return True  # a function working on a group's arrays
+        if isinstance(node, cst.BinaryOperation | cst.AugAssign) and isinstance(
+            node.operator, ARITHMETIC_OPERATORS
+        ):
+            operands = (
+                (node.left, node.right)
+                if isinstance(node, cst.BinaryOperation)
+                else (node.target, node.value)
+            )
+            if any(
+                isinstance(operand, cst.Name) and arrays.is_array(operand.value, scope)
+                for operand in operands
+            ):
+                return True  # `X - means[k]`: the whole of X
+            element_work = True
+        if isinstance(node, cst.For | cst.While):
+            element_work = True  # a loop over each group's elements
+    return not element_work
