@@ -65,6 +65,7 @@ class VerifyRequest:
 def run_verify(request: VerifyRequest) -> int:
     output = _renderer(request.output_format or "full", OUTPUT_FORMATS, "output format")
     report_renderer = _report_renderer(request.report)
+    _check_report_path(request.report)
     scripts = find_scripts(request.path)
     settings = _settings(request)
     codecarbon_version = _require_codecarbon()
@@ -98,11 +99,13 @@ def _terminate_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    # A closed terminal (SIGHUP) too: the scratch folder and the runs go with it.
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _verify_program(program: Program, settings: RunSettings, scratch: Path) -> dict[str, Any]:
@@ -123,7 +126,7 @@ def _versions(program: Program, scratch: Path) -> dict[str, Version]:
     else:
         folder = Path(tempfile.mkdtemp(prefix="fixed-", dir=scratch))
         after_code = folder / program.path.name
-        after_code.write_text(program.after_text or "", encoding="utf-8")
+        after_code.write_bytes(program.after_data or b"")
     return {
         "before": Version("before", program.path, program.path),
         "after": Version("after", after_code, program.path),
@@ -222,6 +225,19 @@ def _renderer(name: str, choices: dict[str, Callable], what: str) -> Callable[[d
     if name not in choices:
         raise UsageProblem(f"unknown {what} {name!r}; choose from {', '.join(choices)}")
     return choices[name]
+
+
+def _check_report_path(path: Path | None) -> None:
+    """Before the first run, not after minutes of measuring: the report can be written."""
+    if path is None:
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageProblem(f"--report {str(path)!r} is a folder")
+    if not folder.is_dir():
+        raise UsageProblem(f"--report {str(path)!r}: the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageProblem(f"--report {str(path)!r} cannot be written")
 
 
 def _report_renderer(path: Path | None) -> Callable[[dict[str, Any]], str]:

@@ -27,6 +27,8 @@ import traceback
 from pathlib import Path
 
 RESULT_PREFIX = "RESULT"
+# A RESULT line longer than this is cut (it is compared, never shown whole).
+MAX_RESULT_LINE = 64 * 1024
 
 
 class NetworkBlocked(ConnectionRefusedError):
@@ -138,12 +140,11 @@ def run_as_main(code_path: str, shown_path: str, args: list[str]) -> int:
     if sys.path[:1] != [folder]:
         sys.path.insert(0, folder)
     try:
-        if code_path == shown_path:
-            runpy.run_path(shown_path, run_name="__main__")
-        else:
-            code = compile(Path(code_path).read_bytes(), code_path, "exec", dont_inherit=True)
-            # What runpy.run_path does after reading the file, with the shown name.
-            runpy._run_module_code(code, mod_name="__main__", pkg_name="", script_name=shown_path)
+        # Both versions take this one path (the original too): a different way of starting
+        # would be measured as a difference between them.
+        code = compile(Path(code_path).read_bytes(), code_path, "exec", dont_inherit=True)
+        # What runpy.run_path does after reading the file, with the shown name.
+        runpy._run_module_code(code, mod_name="__main__", pkg_name="", script_name=shown_path)
     except SystemExit as exit_request:
         return _exit_status(exit_request.code)
     except KeyboardInterrupt:
@@ -165,12 +166,18 @@ def _exit_status(code: object) -> int:
 
 
 def _block_remote_network() -> None:
-    """Make any connection to another machine fail, as an error of the script."""
+    """Make any connection to another machine, and any name lookup of one, fail as an
+    error of the script. This guards the measured script's own Python process (an audit
+    hook): a program it starts (`subprocess`, `os.system`) is not guarded."""
 
     def guard(event: str, args: tuple) -> None:
         if event in ("socket.connect", "socket.sendto") and not _is_local(args[1]):
             raise NetworkBlocked(
                 f"green-lint verify: network access to {args[1]!r} is not allowed in a measured run"
+            )
+        if event in ("socket.getaddrinfo", "socket.gethostbyname") and not _is_local((args[0],)):
+            raise NetworkBlocked(
+                f"green-lint verify: looking up {args[0]!r} (DNS) is not allowed in a measured run"
             )
 
     sys.addaudithook(guard)
@@ -179,8 +186,11 @@ def _block_remote_network() -> None:
 def _is_local(address: object) -> bool:
     if not isinstance(address, tuple):  # AF_UNIX paths and abstract sockets
         return True
-    host = str(address[0])
-    if host in ("localhost", "", "ip6-localhost"):
+    host = address[0]
+    if isinstance(host, bytes):
+        host = host.decode("ascii", errors="replace")
+    host = str(host)
+    if host in ("localhost", "", "ip6-localhost", "None"):
         return True
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
@@ -204,14 +214,26 @@ def _peak_rss_mb() -> float:
 
 
 def _stdout_summary(path: Path) -> dict:
-    data = path.read_bytes() if path.exists() else b""
-    lines = data.decode("utf-8", errors="replace").splitlines()
-    result_lines = [line.rstrip() for line in lines if line.startswith(RESULT_PREFIX)]
-    return {
-        "result_line": result_lines[-1] if result_lines else None,
-        "stdout_sha256": hashlib.sha256(data).hexdigest(),
-        "stdout_bytes": len(data),
-    }
+    """The last RESULT line, hash and size of the script's stdout, read in chunks: a script
+    that prints hundreds of megabytes (even on one line) costs one chunk of memory."""
+    digest, size, result_line = hashlib.sha256(), 0, None
+    prefix = RESULT_PREFIX.encode()
+    line = b""  # the start of the line being read: enough to keep a RESULT line
+    if path.exists():
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+                *complete, rest = chunk.split(b"\n")
+                for piece in complete:
+                    line = (line + piece)[:MAX_RESULT_LINE]
+                    if line.startswith(prefix):
+                        result_line = line.decode("utf-8", errors="replace").rstrip()
+                    line = b""
+                line = (line + rest)[:MAX_RESULT_LINE]
+    if line.startswith(prefix):
+        result_line = line.decode("utf-8", errors="replace").rstrip()
+    return {"result_line": result_line, "stdout_sha256": digest.hexdigest(), "stdout_bytes": size}
 
 
 def _figures(tracker, options: argparse.Namespace) -> dict:

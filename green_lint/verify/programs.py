@@ -50,6 +50,8 @@ class Program:
     display_path: str
     before_text: str
     after_text: str | None = None
+    # The after version as bytes in the script's own encoding (a fix keeps the encoding).
+    after_data: bytes | None = None
     after_source: str | None = None  # "fix" | "suggested"
     suggested_path: Path | None = None
     rules: list[str] = field(default_factory=list)
@@ -130,6 +132,7 @@ def prepare(path: Path, display_path: str, selection: RuleSelection) -> Program:
     outcome = fix_source(source, settings, unsafe=unsafe)
     if outcome.text != source.text:
         program.after_text = outcome.text
+        program.after_data = source.render(outcome.text)
         program.after_source = "fix"
         program.rules = _codes([finding for finding in findings if fixable(finding, unsafe)])
     else:

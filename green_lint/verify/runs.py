@@ -127,6 +127,7 @@ def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bo
     ]
     environment = {**os.environ, "CODECARBON_LOG_LEVEL": "error", "PYTHONDONTWRITEBYTECODE": "1"}
     run = Run(version=version.name, warmup=warmup)
+    _become_subreaper()
     with open(stderr_path, "wb") as stderr:
         child = subprocess.Popen(
             command,
@@ -144,6 +145,7 @@ def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bo
             run.timed_out = True
         finally:
             _kill_group(child)
+            _kill_escaped()
     run.stderr_tail = _tail(stderr_path)
     if result_path.exists():
         run.figures = json.loads(result_path.read_text(encoding="utf-8"))
@@ -163,9 +165,62 @@ def _kill_group(child: subprocess.Popen) -> None:
         child.wait(timeout=10)
 
 
-def _tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:
+def _become_subreaper() -> None:
+    """Make this process the parent of orphans left by the runs (Linux): a grandchild that
+    leaves the run's process group with `setsid()` is then still ours to find and stop."""
+    global _SUBREAPER
+    if _SUBREAPER or not sys.platform.startswith("linux"):
+        return
+    _SUBREAPER = True
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        PR_SET_CHILD_SUBREAPER = 36
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+_SUBREAPER = False
+
+
+def _kill_escaped(rounds: int = 20) -> None:
+    """Kill the processes a run left behind in sessions of their own: once their parent
+    died they were handed to us (`_become_subreaper`), in a process group not ours."""
+    for _ in range(rounds):
+        escaped = _adopted_in_other_groups()
+        if not escaped:
+            return
+        for pid in escaped:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _adopted_in_other_groups() -> list[int]:
+    me, my_group = os.getpid(), os.getpgid(0)
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[1]) == me and int(fields[2]) != my_group:
+                found.append(int(entry))
+    return found
+
+
+def _tail(path: Path, lines: int = STDERR_TAIL_LINES, most: int = 64 * 1024) -> str:
+    """The last lines of a file, reading at most its last `most` bytes."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open("rb") as handle:
+            handle.seek(max(handle.seek(0, os.SEEK_END) - most, 0))
+            text = handle.read().decode("utf-8", errors="replace")
     except OSError:
         return ""
     return "\n".join(text.rstrip().splitlines()[-lines:])
