@@ -176,8 +176,10 @@ def _check_syntax_only(source: SourceFile, parse_error_rules: Sequence[type[Rule
         compile(source.text, source.display_path, "exec", flags=0x400, dont_inherit=True)  # ONLY_AST
     except SyntaxError as error:
         position = Position(error.lineno or 1, max(error.offset or 1, 1))
-        message = error.msg
-        return [_source_finding(source, parse_error_rules[0], message, position, position)]
+        rule = parse_error_rules[0]
+        rule_class = rule.load() if hasattr(rule, "load") else rule  # a RuleSpec loads its class
+        message = rule_class.parse_error_message(source.text, error.msg, position.row, position.column)
+        return [_source_finding(source, rule, message, position, position)]
     except ValueError as error:  # e.g. NUL bytes; decode_python catches them earlier
         return [_source_finding(source, parse_error_rules[0], str(error), Position(1, 1), Position(1, 1))]
     return []

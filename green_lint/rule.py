@@ -115,6 +115,12 @@ class Rule:
     def url(cls) -> str:
         return DOCS_URL.format(code=cls.code.lower())
 
+    @classmethod
+    def parse_error_message(cls, text: str, message: str, row: int, column: int) -> str:
+        """For the rule that `handles_parse_errors`: the message for a file CPython fails
+        to parse with `message` at `row`, `column` (1-based)."""
+        return message
+
     def report(
         self,
         node: cst.CSTNode,

@@ -28,6 +28,14 @@ NOT_CONSUMING_METHODS = frozenset(
         "savefig", "plot", "scatter", "echo", "startswith", "endswith",
     }
 )  # fmt: skip
+# Libraries that make or transform data: a loop value passed to them is a data size or a
+# seed (`np.random.randn(n_rows, n_cols)`, `make_classification(n_samples=n)`), not a
+# hyper-parameter of a model.
+DATA_LIBRARIES = ("numpy", "pandas", "scipy", "random", "math", "sklearn.datasets")
+TENSOR_FACTORIES = tuple(
+    f"torch.{name}"
+    for name in ("randn", "rand", "randint", "zeros", "ones", "empty", "full", "arange", "linspace", "tensor")
+)
 LOGGING_KEYWORDS = frozenset({"end", "sep", "file", "flush", "desc", "label", "total", "color", "title"})
 # A loop value that is itself the estimator: `for model in [SVC(), ...]: model.fit(X, y)`.
 RECEIVING_METHODS = frozenset({"fit", "partial_fit", "fit_generator", "set_params", "train"})
@@ -112,6 +120,10 @@ def _passes_a_value(context: RuleContext, arg: cst.Arg, call: cst.Call) -> bool:
 
 
 def _not_consuming(context: RuleContext, call: cst.Call) -> bool:
+    if context.resolves_under(call.func, *DATA_LIBRARIES) or context.resolves_to(
+        call.func, *TENSOR_FACTORIES
+    ):
+        return True
     if isinstance(call.func, cst.Name):
         return context.resolves_to(call.func, *NOT_CONSUMING_FUNCTIONS)
     if isinstance(call.func, cst.Attribute):

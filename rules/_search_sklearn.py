@@ -10,6 +10,8 @@ from green_lint.context import RuleContext
 from green_lint.fixes import insert_lines_before, top_level_line_of
 from green_lint.names import dotted_name
 from green_lint.rule import Fix
+from green_lint.rules._search_names import one_value
+from green_lint.rules._search_value_lists import NOT_VALUES, values_length
 from green_lint.rules._syntax import number
 from green_lint.semantic.model import names_imported_by
 
@@ -25,21 +27,24 @@ DEFAULT_FOLDS = 5
 
 # -- the size of the search ----------------------------------------------------------------
 def grid_size(grid: cst.BaseExpression | None, context: RuleContext) -> int | None:
-    """Number of candidates of a literal grid (a dict of lists, or a list of such dicts)."""
-    grid = context.single_value(grid)
+    """Number of candidates of a literal grid (a dict of value lists, or a list of such
+    dicts): `{}` holds one candidate (the estimator as it is), `[]` none; None when unknown."""
+    grid = one_value(context, grid)
     if isinstance(grid, cst.Dict):
         size = 1
         for element in grid.elements:
             if not isinstance(element, cst.DictElement):
                 return None
-            count = _sequence_length(context, context.single_value(element.value))
-            if count is None:
+            count = values_length(context, element.value)
+            if count is NOT_VALUES or count is None:
                 return None
             size *= count
         return size
     if isinstance(grid, cst.List | cst.Tuple):
+        if any(isinstance(element, cst.StarredElement) for element in grid.elements):
+            return None
         sizes = [grid_size(element.value, context) for element in grid.elements]
-        return None if None in sizes or not sizes else sum(sizes)
+        return None if None in sizes else sum(sizes)
     return None
 
 
@@ -47,19 +52,6 @@ def folds(cv: cst.BaseExpression | None) -> int | None:
     if cv is None:
         return DEFAULT_FOLDS
     return _integer(cv)
-
-
-def _sequence_length(context: RuleContext, node: cst.BaseExpression | None) -> int | None:
-    if isinstance(node, cst.List | cst.Tuple | cst.Set):
-        if any(isinstance(e, cst.StarredElement) for e in node.elements):
-            return None
-        return len(node.elements)
-    if isinstance(node, cst.Call) and context.resolves_to(node.func, "builtins.range"):
-        values = [_integer(arg.value) for arg in node.args]
-        if None in values or not values or len(values) > 3:
-            return None
-        return len(range(*values))
-    return None
 
 
 def _integer(node: cst.BaseExpression) -> int | None:

@@ -1,7 +1,9 @@
 """What a hand-written search iterates over, for GL103: whether a loop's iterable is a
 literal list of values (a list/tuple/set display, a `range`, numpy `arange`/`linspace`/
 `logspace`/`geomspace` of literal numbers, a literal dict's entry) and how many values it
-holds, and the value counts of an `itertools.product(...)`."""
+holds, and the value counts of an `itertools.product(...)`. Names are followed through the
+semantic model: a list bound earlier (`Cs = [...]`), a parameter's default, `self.Cs` set in
+the class, `args.Cs` with an argparse default."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from math import ceil
 import libcst as cst
 
 from green_lint.context import RuleContext
+from green_lint.rules._search_names import one_value
 from green_lint.rules._syntax import argument, number
 
 # Calls a loop may iterate through without changing what it iterates over.
@@ -25,7 +28,7 @@ def unwrap(context: RuleContext, node: cst.BaseExpression) -> cst.BaseExpression
     """Follow names and see through `enumerate(...)`, `list(...)`, `tqdm(...)`."""
     for _ in range(MAX_HOPS):
         if isinstance(node, cst.Name):
-            node = context.single_value(node)
+            node = one_value(context, node)
         elif (
             isinstance(node, cst.Call)
             and node.args
@@ -73,10 +76,11 @@ def values_length(context: RuleContext, node: cst.BaseExpression | None, hops: i
     is unknown, NOT_VALUES when it is not one."""
     if hops > MAX_HOPS or node is None:
         return NOT_VALUES
-    if isinstance(node, cst.Name):
-        return values_length(context, context.single_value(node), hops + 1)
+    if isinstance(node, cst.Name | cst.Attribute):
+        return _named_values_length(context, node, hops)
     if isinstance(node, cst.List | cst.Tuple | cst.Set):
-        if any(isinstance(e, cst.StarredElement) for e in node.elements):
+        # `models = []` is a list filled at run time (and a loop over `[]` runs nothing).
+        if not node.elements or any(isinstance(e, cst.StarredElement) for e in node.elements):
             return NOT_VALUES
         return len(node.elements)
     if isinstance(node, cst.Subscript):
@@ -95,9 +99,21 @@ def values_length(context: RuleContext, node: cst.BaseExpression | None, hops: i
         count = argument(node, 2, "num")
         if count is None:
             return DEFAULT_SPACE_NUM
-        count = number(context.single_value(count))
+        count = number(one_value(context, count))
         return count if isinstance(count, int) else None  # a value grid of unknown size
     return NOT_VALUES
+
+
+def _named_values_length(context: RuleContext, node: cst.Name | cst.Attribute, hops: int):
+    """The number of values of every list a name (or `self.x`, `args.x`) may hold where it
+    is used; None when they are value lists of different lengths."""
+    expressions = context.values.expressions(node)
+    if expressions == [node]:
+        return NOT_VALUES  # nothing to follow: a loop variable, data, an unknown attribute
+    lengths = {values_length(context, expression, hops + 1) for expression in expressions}
+    if NOT_VALUES in lengths or not lengths:
+        return NOT_VALUES
+    return lengths.pop() if len(lengths) == 1 else None
 
 
 def _range_length(node: cst.Call):
@@ -113,14 +129,14 @@ def _range_length(node: cst.Call):
 
 def _starred_lists(context: RuleContext, node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
     """The value lists of `*grid.values()` (a literal dict) or `*[list_a, list_b]`."""
-    node = context.single_value(node)
+    node = one_value(context, node)
     if (
         isinstance(node, cst.Call)
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value == "values"
         and not node.args
     ):
-        grid = context.single_value(node.func.value)
+        grid = one_value(context, node.func.value)
         if isinstance(grid, cst.Dict) and all(isinstance(e, cst.DictElement) for e in grid.elements):
             return [element.value for element in grid.elements]
         return None
@@ -136,7 +152,7 @@ def _dict_item(context: RuleContext, node: cst.Subscript) -> cst.BaseExpression 
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return None
     key = node.slice[0].slice.value
-    grid = context.single_value(node.value)
+    grid = one_value(context, node.value)
     if not isinstance(key, cst.SimpleString) or not isinstance(grid, cst.Dict):
         return None
     for element in grid.elements:

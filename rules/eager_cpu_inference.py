@@ -7,14 +7,13 @@ import re
 import libcst as cst
 
 from green_lint.rule import Rule
+from green_lint.rules._accelerator import Accelerators
 from green_lint.rules._torch import has_inference_name, loop_needs_grad
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_model_values import ModelInfo
 from green_lint.rules._torch_modules import TorchModules
 from green_lint.rules._torch_request_handlers import is_request_handler
 
-# Any sign of an accelerator: the file is not (only) CPU code.
-ACCELERATOR = re.compile(r"\b(cuda|mps|xpu|npu|device_map)\b|\bAccelerator\b")
 # Already compiled, scripted, quantised or exported.
 OPTIMISED = (
     "torch.compile",
@@ -36,8 +35,15 @@ class EagerCpuInference(Rule):
     ## What it does
     Flags repeated eager PyTorch inference on the CPU: a forward pass in a loop (or in a
     function called from a loop, or in a web request handler) that computes no
-    gradients, in a file that never mentions an accelerator (`cuda`, `mps`, ...) and
-    never compiles, scripts, quantises or exports the model. It suggests ONNX Runtime,
+    gradients, in a file whose code never targets an accelerator and never compiles,
+    scripts, quantises or exports the model. Code targets an accelerator when it moves work
+    to one (`.cuda()`, `.to(device)` or `device=` with a device that may be `"cuda"`, `"mps"`,
+    `torch.device("cuda:{}".format(i))`, `f"cuda:{rank}"`, `self.device = "cuda" if ... else
+    "cpu"`, `args.device` with an argparse default `"cuda"`,
+    `torch.accelerator.current_accelerator()`), names an accelerator device in a string,
+    places a model with `device_map=`, or uses `torch.cuda` beyond asking whether there is
+    a GPU, `torch.accelerator`, accelerate's `Accelerator` or `nn.DataParallel`. A comment
+    that mentions CUDA does not count. It suggests ONNX Runtime,
     `torch.compile`, or dynamic quantisation for models made of `nn.Linear` / `nn.LSTM`
     layers.
 
@@ -97,7 +103,7 @@ class EagerCpuInference(Rule):
     """
 
     code = "GL304"
-    needs = (Analysis, TorchModules)
+    needs = (Accelerators, Analysis, TorchModules)
     name = "eager-cpu-inference"
     summary = "Repeated eager PyTorch inference on CPU; ONNX Runtime, torch.compile or dynamic quantisation may serve it cheaper (measure)"
     severity = "info"
@@ -139,8 +145,8 @@ class EagerCpuInference(Rule):
                     continue
                 key = func
             candidates.append((call, forward, where, key))
-        if not candidates or ACCELERATOR.search(context.module.code):
-            return
+        if not candidates or context.analysis(Accelerators).targets_accelerator:
+            return  # the model may run on an accelerator: not (only) CPU inference
         reported = set()
         for call, (target, info), where, key in candidates:
             if id(key) in reported:

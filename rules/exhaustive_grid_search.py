@@ -12,13 +12,15 @@ import libcst as cst
 from green_lint.rule import Rule
 from green_lint.rules._loops import FileFunctions
 from green_lint.rules._search_grid_loops import GridLoops, Level
+from green_lint.rules._search_results_shape import reads_results_by_shape
 from green_lint.rules._search_sklearn import GRID_SEARCH, PARAMETER_GRID, folds, grid_size, halving_fix
 from green_lint.rules._syntax import DEFINITIONS, argument
 from green_lint.semantic.scopes import COMPREHENSIONS
 
-_LITERAL_LOOP = r"\bfor\s+[\w, ()]+\s+in\s+(?:[\[({]|range\(|np\.|numpy\.)"
-# Two loops over literal values (a nest), or a product: what a hand-written grid looks like.
-LITERAL_LOOPS = re.compile(_LITERAL_LOOP + r"(?s:.*?)" + _LITERAL_LOOP + r"|\bproduct\(")
+_LOOP = r"\bfor\s+[\w, ()]+\s+in\s"
+# Two loops (a nest: over literal values or names bound to them), or a product: what a
+# hand-written grid looks like.
+NESTED_LOOPS = re.compile(_LOOP + r"(?s:.*?)" + _LOOP + r"|\bproduct\(")
 ADVICE = (
     "training a model each time: use Optuna with a pruner, HalvingGridSearchCV or "
     "random search, which try far fewer candidates or stop the bad ones early."
@@ -47,7 +49,10 @@ class ExhaustiveGridSearch(Rule):
     model.fit(...)`). So an epoch/batch loop (`for epoch in range(10): for i in
     range(100): ... X[i] ...`) is not mistaken for a search, and a product or nested loop
     that trains nothing is not a search. A product or nest must vary at least two values
-    (a one-value list varies nothing).
+    (a one-value list varies nothing). The value lists may be named (`Cs = [...]` then
+    `for C in Cs:`), parameter defaults, `self.Cs` set in the class or `args.Cs` with an
+    argparse default. A `GridSearchCV` or `ParameterGrid` whose grid holds one candidate
+    (`{}`, or every list of length one) is not a search and is not flagged.
 
     ## Why it wastes energy
     An exhaustive grid fits every candidate on every fold with all the data: the cost is
@@ -92,7 +97,10 @@ class ExhaustiveGridSearch(Rule):
     Unsafe: successive halving may pick a different best candidate than the full grid
     (the point is to spend less on the losers), and it scores on subsamples early on.
     No fix when the call uses arguments halving does not take (`pre_dispatch`), several
-    scorers, or a non-boolean `refit`. No fix for `ParameterGrid` and hand-written loops:
+    scorers, or a non-boolean `refit`, nor when the file reads `cv_results_` by its shape
+    (halving's has one row per candidate per iteration, not one per grid point): a
+    `.reshape(...)`, `.pivot(...)` or `len(...)` of a results column, or a column plotted or
+    zipped against the grid's own value lists. No fix for `ParameterGrid` and hand-written loops:
     how to search instead depends on the training code.
 
     ## Evidence
@@ -118,10 +126,11 @@ class ExhaustiveGridSearch(Rule):
     triggers = (
         "GridSearchCV",
         "ParameterGrid",
-        # A hand-written search: a loop over literal values (or a product) that trains.
+        # A hand-written search: nested loops (or a product) that train. The substring
+        # first: it is cheaper than the regex, and most files stop there.
         *(
-            (loop, training)
-            for loop in (LITERAL_LOOPS, "itertools")
+            (training, loop)
+            for loop in (NESTED_LOOPS, "itertools")
             for training in ("fit(", "train(", "backward(", "cross_val", ".cv(", "Trainer(")
         ),
     )
@@ -130,6 +139,7 @@ class ExhaustiveGridSearch(Rule):
         self._loops = GridLoops(self.context)
         # Outer loops already analysed: the loops inside them belong to their search.
         self._analysed: set[int] = set()
+        self._results_by_shape: bool | None = None  # computed for the first GridSearchCV
 
     # -- hand-written searches --------------------------------------------------------------
     def visit_For(self, node: cst.For) -> None:
@@ -163,6 +173,8 @@ class ExhaustiveGridSearch(Rule):
             self._report_grid_search(node)
         elif self.context.resolves_to(node.func, PARAMETER_GRID):
             size = grid_size(argument(node, 0, "param_grid"), self.context)
+            if size is not None and size <= 1:
+                return  # one candidate (or none): nothing is searched
             what = f"all {size} candidates" if size else "every candidate"
             self.report(
                 node,
@@ -173,6 +185,8 @@ class ExhaustiveGridSearch(Rule):
 
     def _report_grid_search(self, node: cst.Call) -> None:
         size = grid_size(argument(node, 1, "param_grid"), self.context)
+        if size is not None and size <= 1:
+            return  # one candidate (or none): a cross-validated fit, not a search
         fold_count = folds(argument(node, None, "cv"))
         if size and fold_count:
             cost = (
@@ -186,7 +200,15 @@ class ExhaustiveGridSearch(Rule):
             f"GridSearchCV {cost}: use HalvingGridSearchCV (successive halving gives the "
             "full data only to the best candidates) or HalvingRandomSearchCV."
         )
-        self.report(node, message, fix=halving_fix(self.context, node))
+        self.report(node, message, fix=self._fix(node))
+
+    def _fix(self, node: cst.Call):
+        # Halving's `cv_results_` has one row per candidate per iteration: code that reads
+        # the results as a grid (reshape, row count, plotted against the grid's lists)
+        # would break or mislabel after the fix.
+        if self._results_by_shape is None:
+            self._results_by_shape = reads_results_by_shape(self.context)
+        return None if self._results_by_shape else halving_fix(self.context, node)
 
 
 def _loop_message(root: Level, paths: list[list[int | None]], comprehension: bool) -> str:

@@ -7,17 +7,16 @@ from dataclasses import dataclass
 import libcst as cst
 
 from green_lint.rule import Rule
+from green_lint.rules._accelerator import Accelerators
 from green_lint.rules._loops import FileFunctions
+from green_lint.rules._precision_trainers import full_precision_trainer
 from green_lint.rules._syntax import DEFINITIONS, argument
-from green_lint.rules._training_numbers import ArgparseDefaults
 
 AMP_MODULES = ("torch.amp", "torch.cuda.amp", "torch.cpu.amp")
 AMP_NAMES = ("torch.autocast", "torch.GradScaler")
 LOW_PRECISION_DTYPES = ("torch.float16", "torch.half", "torch.bfloat16")
 LOW_PRECISION_ATTRIBUTES = frozenset(name.rsplit(".", 1)[1] for name in LOW_PRECISION_DTYPES)
 ACCELERATOR = "accelerate.Accelerator"
-TORCH_DEVICE = "torch.device"
-MAX_HOPS = 4
 
 
 @dataclass
@@ -39,18 +38,29 @@ class NoMixedPrecision(Rule):
     ## What it does
     Flags a PyTorch training loop (a `for`/`while` loop whose body calls `.backward()`
     and an optimizer `.step()`, directly or through a function of the same file it calls)
-    in a file that moves work to CUDA (`.cuda()`, `.to("cuda")`, `.to("cuda:0")`,
-    `.to(device)` with `device` set to `torch.device("cuda")`, `"cuda"` or
-    `"cuda" if torch.cuda.is_available() else "cpu"`, or to `args.device` whose
-    `add_argument` default is one of these) and never uses mixed precision:
-    no `torch.autocast`, `torch.amp.autocast`, `torch.cuda.amp.autocast`,
-    `torch.cpu.amp`, `GradScaler`, half-precision dtypes (`.half()`, `torch.float16`,
+    in a file that moves work to an accelerator and never uses mixed precision. Work moves
+    through `.cuda()`, `.to(device)`, a `device=` argument or `torch.set_default_device`,
+    with a device that may be a GPU: `"cuda"`, `"cuda:0"`, `torch.device("cuda")`,
+    `torch.device("cuda:{}".format(i))`, `f"cuda:{rank}"`, `"cuda" if torch.cuda.is_available()
+    else "cpu"`, `torch.accelerator.current_accelerator()`, `"mps"`, a device kept on `self`
+    (`self.device = ...`), or `args.device` whose `add_argument` default is one of these.
+    Mixed precision is `torch.autocast`, `torch.amp.autocast`, `torch.cuda.amp.autocast`,
+    `torch.cpu.amp`, a `GradScaler`, half-precision dtypes (`.half()`, `torch.float16`,
     `torch.bfloat16`) or `accelerate.Accelerator(mixed_precision=...)` anywhere in the
     file. The finding is on the innermost loop that trains (the batch loop, not the epoch
     loop around it).
 
-    Not flagged: files that never use CUDA (CPU training gains little from autocast),
-    files that already use autocast or a GradScaler, and inference loops (no backward).
+    Training libraries that set the precision themselves are flagged at the trainer: a
+    Lightning `Trainer` on a GPU (`accelerator="gpu"`, `"cuda"` or `"auto"`, `gpus=N`, or
+    Lightning 2's `lightning.Trainer` with no accelerator, which picks the GPU) without
+    `precision=`, and a Hugging Face `Trainer` (or `Seq2SeqTrainer`, a TRL trainer, a
+    subclass of the file) whose `TrainingArguments` set neither `fp16` nor `bf16`: it
+    trains on the GPU whenever there is one. `use_cpu=True`/`no_cuda=True`, a DeepSpeed
+    config, arguments built elsewhere (a parser) and `**kwargs` are left alone.
+
+    Not flagged: files that never move work to an accelerator (CPU training gains little
+    from autocast; a comment or `torch.cuda.is_available()` alone moves nothing), files
+    that already use autocast or a GradScaler, and inference loops (no backward).
 
     ## Why it wastes energy
     Float16 and bfloat16 matrix multiplications and convolutions run on the tensor cores
@@ -102,15 +112,15 @@ class NoMixedPrecision(Rule):
     """
 
     code = "GL105"
-    needs = (FileFunctions,)
+    needs = (Accelerators, FileFunctions)
     name = "no-mixed-precision"
-    summary = "A CUDA training loop in full float32: autocast to run on tensor cores with less memory"
+    summary = "A GPU training loop in full float32: autocast to run on tensor cores with less memory"
     severity = "info"
-    triggers = ("cuda",)
+    # An accelerator (`cuda`, `mps`, `xpu`, `torch.accelerator`, `torch.device(0)`) or a
+    # library trainer.
+    triggers = ("cuda", "mps", "xpu", "accelerator", "device(", "gpus", "Trainer")
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._cuda = False
-        self._argparse = ArgparseDefaults(self.context)
         imported = self.context.semantic.imported_names
         self._reduced_precision = any(
             target.startswith(prefix) for target in imported for prefix in AMP_MODULES
@@ -118,6 +128,8 @@ class NoMixedPrecision(Rule):
         self._events: list[_Event] = []
         self._loops: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = []
         self._frames: list[cst.CSTNode] = []
+        # Library trainers that train in float32, with their messages.
+        self._trainers: list[tuple[cst.Call, str]] = []
 
     def _ancestry(self) -> tuple[cst.CSTNode, ...]:
         return tuple(self._frames)
@@ -156,14 +168,15 @@ class NoMixedPrecision(Rule):
                 self._events.append(_Event("backward", None, self._ancestry()))
             elif attr == "step" and len(node.args) <= 1:
                 self._events.append(_Event("step", None, self._ancestry()))
-            elif attr == "cuda" or (attr == "to" and self._is_cuda(argument(node, 0, "device"))):
-                self._cuda = True
             elif attr in ("half", "bfloat16") and not node.args:
                 self._reduced_precision = True
         elif isinstance(func, cst.Name) and context.semantic.definition(func) is not None:
             self._events.append(_Event("call", func.value, self._ancestry()))
         if self._reduced_precision:
             return
+        message = full_precision_trainer(context, node)
+        if message is not None:
+            self._trainers.append((node, message))
         if context.resolves_under(func, *AMP_MODULES) or context.resolves_to(func, *AMP_NAMES):
             self._reduced_precision = True
         elif context.resolves_to(func, ACCELERATOR):
@@ -173,42 +186,40 @@ class NoMixedPrecision(Rule):
             ):
                 self._reduced_precision = True
 
-    def _is_cuda(self, node: cst.BaseExpression | None, hops: int = 0) -> bool:
-        """Whether a device expression may be a CUDA device."""
-        if node is None or hops > MAX_HOPS:
-            return False
-        if isinstance(node, cst.SimpleString):
-            value = node.evaluated_value
-            return isinstance(value, str) and value.startswith("cuda")
-        if isinstance(node, cst.FormattedString):
-            first = node.parts[0] if node.parts else None
-            return isinstance(first, cst.FormattedStringText) and first.value.startswith("cuda")
-        if isinstance(node, cst.Name):
-            return self._is_cuda(self.context.single_value(node), hops + 1)
-        if isinstance(node, cst.IfExp):
-            return self._is_cuda(node.body, hops + 1) or self._is_cuda(node.orelse, hops + 1)
-        if isinstance(node, cst.Call) and self.context.resolves_to(node.func, TORCH_DEVICE):
-            return self._is_cuda(argument(node, 0, "type"), hops + 1)
-        if isinstance(node, cst.Attribute):  # `args.device` with `add_argument("--device", default="cuda")`
-            return self._is_cuda(self._argparse.default_of(node), hops + 1)
-        return False
-
     def leave_Module(self, original_node: cst.Module) -> None:
-        if not self._cuda or self._reduced_precision or not self._loops:
+        if self._reduced_precision:
+            return
+        for call, message in self._trainers:
+            self.report(call, message)
+        if not self._loops:
             return
         analysis = _Analysis(self._events, self._loops, self.context.analysis(FileFunctions))
-        for loop, _ in self._loops:
-            if analysis.is_training_loop(loop):
-                self.report(
-                    loop,
-                    "This CUDA training loop runs in full float32: run the forward pass and the loss "
-                    'under `with torch.autocast(device_type="cuda", dtype=torch.bfloat16):` (or '
-                    "float16 with a torch.amp.GradScaler) so that matmuls and convolutions use the "
-                    "tensor cores, cutting step time and activation memory (up to 3x faster training "
-                    "on modern GPUs per TensorFlow's guide; the energy saving is less well measured: "
-                    "check it with green-lint verify).",
-                    end_node=_header_end(loop),
-                )
+        training_loops = [loop for loop, _ in self._loops if analysis.is_training_loop(loop)]
+        # Where the work runs is asked last: following device expressions costs the most.
+        placements = self.context.analysis(Accelerators).placements if training_loops else None
+        if not placements:
+            return  # the loops run on the CPU, where autocast gains little
+        name, device_type = _device_names(placements)
+        for loop in training_loops:
+            self.report(
+                loop,
+                f"This {name} training loop runs in full float32: run the forward pass and the loss "
+                f'under `with torch.autocast(device_type="{device_type}", dtype=torch.bfloat16):` '
+                "(or float16 with a torch.amp.GradScaler) so that matmuls and convolutions use the "
+                "tensor cores, cutting step time and activation memory (up to 3x faster training "
+                "on modern GPUs per TensorFlow's guide; the energy saving is less well measured: "
+                "check it with green-lint verify).",
+                end_node=_header_end(loop),
+            )
+
+
+def _device_names(placements: frozenset[str]) -> tuple[str, str]:
+    """How the message names the device, and the `device_type` autocast takes: CUDA unless
+    the file only ever moves work to another accelerator."""
+    if len(placements) == 1 and next(iter(placements)) in ("mps", "xpu", "npu", "hpu"):
+        device_type = next(iter(placements))
+        return device_type.upper(), device_type
+    return "CUDA", "cuda"
 
 
 def _header_end(loop: cst.CSTNode) -> cst.CSTNode:
