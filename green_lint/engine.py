@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from green_lint.findings import Edit, Finding, Position, TextFix
-from green_lint.lines import advance, split_lines
+from green_lint.lines import LINE_BREAK, advance, split_lines
 from green_lint.rule import Report, Rule
 from green_lint.source import SourceError, SourceFile
 from green_lint.suppressions import (
@@ -91,10 +91,18 @@ def _run_rules(
     parse_error_rules = [rule for rule in rules if rule.handles_parse_errors]
     if source.kind not in ("python", "notebook"):
         return _run_text_rules(source, triggered, rule_options)
-    visitors = [rule for rule in triggered if not rule.handles_parse_errors]
+    unchecked_rule = next((rule for rule in rules if rule.reports_unchecked_files), None)
+    over_cap = _over_caps(text, _caps(unchecked_rule, rule_options))
+    if over_cap is not None:
+        return _not_checked(source, unchecked_rule, over_cap)
+    # CPython's verdict decides what is a syntax error, and its parser (in C) rejects
+    # input nested too deeply for libcst before libcst sees it.
+    syntax_errors = _check_syntax_only(source, parse_error_rules, always=True)
+    if syntax_errors is not None:
+        return syntax_errors
+    visitors = [rule for rule in triggered if not (rule.handles_parse_errors or rule.reports_unchecked_files)]
     if not visitors:
-        # Nothing to visit: only check that the file parses, with the (fast) C parser.
-        return _check_syntax_only(source, parse_error_rules)
+        return []
 
     import libcst as cst
 
@@ -104,7 +112,11 @@ def _run_rules(
         try:
             module = parse_trusted(text)
         except cst.ParserSyntaxError as error:
-            return _parse_error_findings(source, parse_error_rules, error)
+            message = error.message.strip().splitlines()[0] if error.message.strip() else str(error)
+            reason = f"libcst cannot parse it, although Python can ({message}, line {error.raw_line})"
+            return _not_checked(source, unchecked_rule, reason)
+        except (RecursionError, MemoryError) as error:
+            return _not_checked(source, unchecked_rule, f"libcst ran out of {_resource(error)} parsing it")
         context = RuleContext(module, source.display_path, text)
         instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
         context.declared_analyses = frozenset(kind for instance in instances for kind in instance.needs)
@@ -169,33 +181,78 @@ def _run_text_rules(
     return [_finding_from_report(source, context, report) for report in context.reports]
 
 
-def _check_syntax_only(source: SourceFile, parse_error_rules: Sequence[type[Rule]]) -> list[Finding]:
-    if not parse_error_rules:
-        return []
+def _check_syntax_only(
+    source: SourceFile, parse_error_rules: Sequence[type[Rule]], always: bool = False
+) -> list[Finding] | None:
+    """CPython's verdict: the GL001 findings of a file it rejects (an empty list when the
+    parse-error rule is not selected), None when it accepts the file."""
+    if not parse_error_rules and not always:
+        return None
     try:
         compile(source.text, source.display_path, "exec", flags=0x400, dont_inherit=True)  # ONLY_AST
     except SyntaxError as error:
         position = Position(error.lineno or 1, max(error.offset or 1, 1))
-        rule = parse_error_rules[0]
-        rule_class = rule.load() if hasattr(rule, "load") else rule  # a RuleSpec loads its class
-        message = rule_class.parse_error_message(source.text, error.msg, position.row, position.column)
-        return [_source_finding(source, rule, message, position, position)]
+        return _syntax_error(source, parse_error_rules, error.msg, position)
+    except (RecursionError, MemoryError) as error:
+        message = f"too deeply nested for Python's parser (it ran out of {_resource(error)})"
+        return _syntax_error(source, parse_error_rules, message, Position(1, 1))
     except ValueError as error:  # e.g. NUL bytes; decode_python catches them earlier
-        return [_source_finding(source, parse_error_rules[0], str(error), Position(1, 1), Position(1, 1))]
+        return _syntax_error(source, parse_error_rules, str(error), Position(1, 1))
+    return None
+
+
+def _syntax_error(source: SourceFile, parse_error_rules, message: str, position: Position) -> list[Finding]:
+    if not parse_error_rules:
+        return []
+    rule = parse_error_rules[0]
+    rule_class = rule.load() if hasattr(rule, "load") else rule  # a RuleSpec loads its class
+    message = rule_class.parse_error_message(source.text, message, position.row, position.column)
+    return [_source_finding(source, rule, message, position, position)]
+
+
+def _resource(error: BaseException) -> str:
+    return "memory" if isinstance(error, MemoryError) else "stack"
+
+
+# Caps on what is checked: the options of the rule that reports unchecked files (GL003),
+# which apply with these values when that rule is not selected.
+DEFAULT_CAPS = {"max-file-bytes": 2_000_000, "max-line-bytes": 200_000}
+
+
+def _caps(rule, rule_options: Mapping[str, Mapping[str, Any]]) -> Mapping[str, int]:
+    if rule is None:
+        return DEFAULT_CAPS
+    return {**DEFAULT_CAPS, **rule.options, **rule_options.get(rule.code, {})}
+
+
+def _over_caps(text: str, caps: Mapping[str, int]) -> str | None:
+    """Why the file is too big to check, or None."""
+    # Encoding costs a copy: only when the text could be over the cap (4 bytes a character).
+    could_be_over = len(text) * 4 > caps["max-file-bytes"]
+    size = len(text.encode("utf-8", errors="surrogatepass")) if could_be_over else len(text)
+    if size > caps["max-file-bytes"]:
+        return f"it is {size:,} bytes, over max-file-bytes ({caps['max-file-bytes']:,})"
+    longest = max(map(len, LINE_BREAK.split(text)), default=0)
+    if longest > caps["max-line-bytes"]:
+        return f"a line has {longest:,} characters, over max-line-bytes ({caps['max-line-bytes']:,})"
+    return None
+
+
+def not_checked_findings(display_path: str, reason: str, settings: LintSettings) -> list[Finding]:
+    """A file that was not checked at all (its process crashed): one finding, from the
+    rule that reports unchecked files."""
+    for rule in settings.rules:
+        if rule.reports_unchecked_files:
+            message = f"File not checked: {reason}. The rest of the run goes on."
+            return [_make_finding(rule, display_path, message, Position(1, 1), Position(1, 1), None, None)]
     return []
 
 
-def _parse_error_findings(source: SourceFile, parse_error_rules, error) -> list[Finding]:
-    if not parse_error_rules:
+def _not_checked(source: SourceFile, rule, reason: str) -> list[Finding]:
+    if rule is None:
         return []
-    # CPython's message and position are more precise than libcst's: use them unless
-    # CPython parses what libcst does not.
-    findings = _check_syntax_only(source, parse_error_rules)
-    if findings:
-        return findings
-    position = Position(error.raw_line, error.raw_column + 1)
-    message = error.message.strip().splitlines()[0] if error.message.strip() else str(error)
-    return [_source_finding(source, parse_error_rules[0], message, position, position)]
+    message = f"File not checked: {reason}. The rest of the run goes on."
+    return [_source_finding(source, rule, message, Position(1, 1), Position(1, 1))]
 
 
 def _traverse(module, instances: Sequence[Rule], context) -> None:

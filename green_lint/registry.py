@@ -48,6 +48,7 @@ class RuleSpec:
     file_kinds: tuple[str, ...]
     handles_parse_errors: bool
     reports_unused_suppressions: bool
+    reports_unchecked_files: bool
     module: str
     class_name: str
 
@@ -171,9 +172,11 @@ def select_rules(
         if rule.preview and not (preview or exact):
             continue
         chosen.append(rule)
-    # As in ruff, files that do not parse are always reported, unless ignored explicitly.
+    # As in ruff, files that do not parse (or were not checked) are always reported,
+    # unless ignored explicitly.
     for rule in all_rules():
-        if rule.handles_parse_errors and rule not in chosen and _longest_match(rule.code, ignore) is None:
+        always = rule.handles_parse_errors or rule.reports_unchecked_files
+        if always and rule not in chosen and _longest_match(rule.code, ignore) is None:
             chosen.append(rule)
     return chosen
 

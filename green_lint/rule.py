@@ -94,6 +94,9 @@ class Rule:
     handles_parse_errors: ClassVar[bool] = False
     # Whether the engine reports noqa codes that hid nothing through this rule.
     reports_unused_suppressions: ClassVar[bool] = False
+    # Whether the engine reports files it did not check (caps, parser limits, crashes)
+    # through this rule.
+    reports_unchecked_files: ClassVar[bool] = False
     # The file kinds the rule reads: "python" (also notebooks) or "requirements".
     file_kinds: ClassVar[tuple[str, ...]] = ("python",)
     # Whole-file analyses the rule reads through `self.context.analysis(Kind)`: classes

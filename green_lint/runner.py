@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from green_lint.cache import CachedFile, CacheLocation, LintCache, Warn, entry_key, settings_key
-from green_lint.engine import LintSettings, lint_source, source_error_findings
+from green_lint.engine import LintSettings, lint_source, not_checked_findings, source_error_findings
 from green_lint.findings import Finding
 from green_lint.source import SourceError, SourceFile, load_source
 from green_lint.write_back import Refused, write_fixed
@@ -64,11 +66,7 @@ def run(
     ]
     worker_count = options.jobs or os.cpu_count() or 1
     if len(jobs) >= POOL_THRESHOLD and worker_count > 1:
-        # Imported here: the pre-commit case (a handful of files) never needs a pool.
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=worker_count) as pool:
-            results = list(pool.map(_process_packed, work, chunksize=max(1, len(work) // (worker_count * 8))))
+        results = _run_in_pool(work, worker_count)
     else:
         results = [_process_packed(item) for item in work]
     if cache is not None:
@@ -83,6 +81,55 @@ def run(
 
 def _process_packed(item) -> FileResult:
     return process_file(*item)
+
+
+def _run_in_pool(work: list, worker_count: int) -> list[FileResult]:
+    # Imported here: the pre-commit case (a handful of files) never needs a pool.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(max_workers=worker_count, initializer=_die_with_parent) as pool:
+            return list(pool.map(_process_packed, work, chunksize=max(1, len(work) // (worker_count * 8))))
+    except BrokenProcessPool:
+        pass
+    # A worker died (a crash in a native parser, or killed for its memory): check the files
+    # again one at a time, so that only the file that kills its process is lost.
+    results = []
+    pool = ProcessPoolExecutor(max_workers=1, initializer=_die_with_parent)
+    try:
+        for item in work:
+            try:
+                results.append(pool.submit(_process_packed, item).result())
+            except BrokenProcessPool:
+                results.append(_crashed(item))
+                pool.shutdown(wait=False)
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_die_with_parent)
+    finally:
+        pool.shutdown(wait=False)
+    return results
+
+
+def _crashed(item) -> FileResult:
+    job, settings = item[0], item[1]
+    result = FileResult(display_path=job.display_path)
+    reason = "the process checking it died (a crash in a native parser, or out of memory)"
+    result.findings = not_checked_findings(job.display_path, reason, settings)
+    return result
+
+
+def _die_with_parent() -> None:
+    """In a pool worker (Linux): die when the process that started the pool dies, even by
+    SIGKILL, instead of living on as an orphan."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the parent died before the request was made
+        os._exit(1)
 
 
 def process_file(

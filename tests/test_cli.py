@@ -582,7 +582,7 @@ class _RecordingPool:
 
     started: list[int] = []
 
-    def __init__(self, max_workers: int) -> None:
+    def __init__(self, max_workers: int, initializer=None) -> None:
         _RecordingPool.started.append(max_workers)
 
     def __enter__(self):

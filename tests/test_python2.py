@@ -47,8 +47,6 @@ PYTHON2_FILES = {
 @pytest.mark.parametrize("select", [(), ("GL001",)], ids=["libcst-path", "syntax-only-path"])
 @pytest.mark.parametrize("name", PYTHON2_FILES)
 def test_python2_files_are_named_as_such_at_cpythons_location(cli, tmp_path, name, select):
-    if name == "except-comma" and not select:
-        pytest.skip("libcst reads it as Python 3.14's `except A, B:` (PEP 758) and checks the file")
     text, what = PYTHON2_FILES[name]
     _, row, column = python_error(text)
     result = check(cli, tmp_path, SKLEARN + text, *select)

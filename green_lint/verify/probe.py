@@ -175,7 +175,7 @@ def _block_remote_network() -> None:
             raise NetworkBlocked(
                 f"green-lint verify: network access to {args[1]!r} is not allowed in a measured run"
             )
-        if event in ("socket.getaddrinfo", "socket.gethostbyname") and not _is_local((args[0],)):
+        if event in ("socket.getaddrinfo", "socket.gethostbyname") and _is_remote_name(args[0]):
             raise NetworkBlocked(
                 f"green-lint verify: looking up {args[0]!r} (DNS) is not allowed in a measured run"
             )
@@ -183,14 +183,25 @@ def _block_remote_network() -> None:
     sys.addaudithook(guard)
 
 
+def _is_remote_name(host: object) -> bool:
+    """A host name whose lookup goes to DNS: not an IP address (its connection is what the
+    guard checks) and not a name of this machine."""
+    if isinstance(host, bytes):
+        host = host.decode("ascii", errors="replace")
+    if host is None or str(host) in ("localhost", "", "ip6-localhost"):
+        return False
+    try:
+        ipaddress.ip_address(str(host).split("%")[0])
+    except ValueError:
+        return True
+    return False
+
+
 def _is_local(address: object) -> bool:
     if not isinstance(address, tuple):  # AF_UNIX paths and abstract sockets
         return True
-    host = address[0]
-    if isinstance(host, bytes):
-        host = host.decode("ascii", errors="replace")
-    host = str(host)
-    if host in ("localhost", "", "ip6-localhost", "None"):
+    host = str(address[0])
+    if host in ("localhost", "", "ip6-localhost"):
         return True
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
