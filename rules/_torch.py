@@ -19,6 +19,7 @@ from green_lint.rules._torch_calls import FunctionInfo
 from green_lint.rules._torch_eval_mode import is_eval_call
 from green_lint.rules._torch_modules import TorchModules
 from green_lint.rules._torch_names import INFERENCE_WORDS, TRAINING_WORDS, name_words
+from green_lint.walk import walk
 
 # Lightning runs these hooks under no_grad/inference_mode itself.
 LIGHTNING_HOOKS = re.compile(
@@ -77,16 +78,20 @@ def _is_inference_function(models: TorchModules, info: FunctionInfo) -> bool:
     return has_inference_name(context, info) or calls_eval(models, info)
 
 
-def used_for_training(analysis: Analysis, func: cst.FunctionDef, needs_grad: set[cst.FunctionDef]) -> bool:
-    """Whether a caller of `func` in the file computes gradients (its outputs may be
-    what the caller backpropagates through)."""
-    for site in analysis.call_sites(func):
-        if site.state.func is not None:
-            if site.state.func in needs_grad:
-                return True
-        elif any(marker_state.top is site.state.top for _, marker_state in analysis.module_grad_markers):
-            return True
-    return False
+def is_model_code(context, info: FunctionInfo) -> bool:
+    """Code of a model or a framework hook: its caller decides the grad mode."""
+    if is_pytest_test(context, info) or is_lightning_hook(context, info):
+        return True
+    cls = info.method_of
+    if cls is None:
+        return False
+    defines_forward = any(
+        isinstance(statement, cst.FunctionDef) and statement.name.value in ("forward", "__call__")
+        for statement in cls.body.body
+    )
+    return defines_forward or any(
+        context.resolves_under(base.value, "torch.nn", "lightning", "pytorch_lightning") for base in cls.bases
+    )
 
 
 def loop_needs_grad(analysis: Analysis, loop: cst.CSTNode, needs_grad: set[cst.FunctionDef]) -> bool:
@@ -108,3 +113,30 @@ def iter_statement_blocks(module: cst.Module) -> Iterator[list[cst.CSTNode]]:
         while isinstance(statement, cst.If):
             yield list(statement.body.body) if isinstance(statement.body, cst.IndentedBlock) else []
             statement = statement.orelse if isinstance(statement.orelse, cst.If) else None
+
+
+def block_statement(
+    top: cst.CSTNode | None, node: cst.CSTNode, positions: dict[int, int]
+) -> cst.CSTNode | None:
+    """The statement of the module body, or of a module-level `if` block (`if __name__
+    == "__main__":`), that holds `node`; `top` is the module-level one."""
+    while isinstance(top, cst.If):
+        inner = next((s for s in _if_statements(top) if id(s) in positions and _contains(s, node)), None)
+        if inner is None:
+            break
+        top = inner
+    return top
+
+
+def _if_statements(statement: cst.If) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    branch: cst.If | None = statement
+    while branch is not None:
+        if isinstance(branch.body, cst.IndentedBlock):
+            found.extend(branch.body.body)
+        branch = branch.orelse if isinstance(branch.orelse, cst.If) else None
+    return found
+
+
+def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
+    return any(item is node for item in walk(root))

@@ -106,6 +106,10 @@ class Analysis(FileCalls):
         return self._callers_cache
 
     # -- gradients -----------------------------------------------------------------------
+    def asks_for_grad_anywhere(self) -> bool:
+        """Whether any code of the file asks for gradients (backward, an optimiser...)."""
+        return bool(self.module_grad_markers) or any(info.grad_markers for info in self.functions.values())
+
     def needs_grad(self) -> set[cst.FunctionDef]:
         """Functions that call backward (or ask for gradients), directly, in a nested
         function, or through another function of the file they call."""

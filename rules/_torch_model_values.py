@@ -56,7 +56,9 @@ MODULE_CHAIN_METHODS = frozenset(
 )
 TORCH_LOADS = ("torch.load", "torch.jit.load", "torch.hub.load")
 TORCH_WRAPPERS = ("torch.jit.script", "torch.jit.trace", "torch.compile", "copy.deepcopy", "copy.copy")
-NOT_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Config|FeatureExtractor|Pipeline|Extractor")
+# Not models (tokenizers, configs...), or not PyTorch models (TensorFlow's and Flax's `TF...`,
+# `Flax...` classes).
+NOT_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Config|FeatureExtractor|Pipeline|Extractor|^TF|^Flax")
 
 
 @dataclass
@@ -156,6 +158,7 @@ def model_value(
     ):
         return ModelInfo("pretrained", value)
     owner = context.resolves_under(func, "transformers")
-    if owner is not None and re.search(r"(Model|For[A-Z]\w*)$", owner) and not NOT_MODEL_CLASS.search(owner):
+    last = owner.rsplit(".", 1)[-1] if owner is not None else ""
+    if owner is not None and re.search(r"(Model|For[A-Z]\w*)$", owner) and not NOT_MODEL_CLASS.search(last):
         return ModelInfo("builder", value)
     return None

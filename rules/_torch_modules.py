@@ -17,7 +17,14 @@ from green_lint.names import statements_of
 from green_lint.rules._syntax import last_name
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import FunctionInfo, State
-from green_lint.rules._torch_eval_mode import MODE_DEPENDENT, is_eval_call, mode_dependent_class_names
+from green_lint.rules._torch_eval_mode import MODE_DEPENDENT, mode_dependent_class_names, mode_text
+from green_lint.rules._torch_model_evidence import (
+    MODULE_CONTAINERS,
+    ModuleEvidence,
+    arguments_for,
+    comprehension_targets,
+    item_source,
+)
 from green_lint.rules._torch_model_values import (
     MODULE_BASE_CLASSES,
     MODULE_CHAIN_METHODS,
@@ -41,6 +48,10 @@ class TorchModules:
         self._bound_cache: dict[int, set[str]] = {}
         self._attribute_cache: dict[int, dict[str, ModelInfo]] = {}
         self._mode_dependent_classes: set[str] | None = None
+        self._module_evidence: ModuleEvidence | None = None
+        # Per scope: the names that hold a collection of modules (a list, a ModuleList...).
+        self._collection_cache: dict[int, set[str]] = {}
+        self._forwards: dict[int, tuple[cst.BaseExpression, ModelInfo] | None] = {}
         # GL301's verdict per function (`_torch.is_inference_function`), kept per file.
         self.inference_functions: dict[cst.FunctionDef, bool] = {}
 
@@ -68,34 +79,109 @@ class TorchModules:
             return self._scope_cache[key]
         models: dict[str, ModelInfo] = {}
         self._scope_cache[key] = models  # recursion guard
+        collections = self._collection_cache.setdefault(key, set())
+        evidence = self._evidence()
         if isinstance(scope, cst.FunctionDef):
-            switched = self._parameters_switched_to_eval(scope)
             for param in parameters(scope.params):
-                if self._is_model_parameter(param) or param.name.value in switched:
-                    models[param.name.value] = ModelInfo("parameter", param)
+                name = param.name.value
+                if self._passed(scope, name, self._holds_modules):
+                    collections.add(name)  # a list of models, an `nn.ModuleList`
+                elif (
+                    self._is_model_parameter(param)
+                    or evidence.is_module(scope, name, None)
+                    or self._passed(scope, name, self._is_model_value)
+                ):
+                    models[name] = ModelInfo("parameter", param)
         assignments = list(_assignments(scope))
+        targets = list(self._loop_targets(scope))
         changed = True
         while changed:
             changed = False
             for name, value in assignments:
+                if name not in collections and self._holds_modules(value, scope):
+                    collections.add(name)
+                    changed = True
                 if name in models:
                     continue
                 info = self.value_info(value, lambda expr: self.lookup(expr, scope))
+                if info is None and evidence.is_module(scope, name, value):
+                    info = ModelInfo("evidence", value)
                 if info is not None:
                     models[name] = info
                     changed = True
+            for name, iterable, element in targets:
+                source = item_source(self.context, iterable, element)
+                if name not in models and source is not None and self._holds_modules(source, scope):
+                    models[name] = ModelInfo("element", source)
+                    changed = True
         return models
 
-    def _parameters_switched_to_eval(self, func: cst.FunctionDef) -> set[str]:
-        """Parameters the function calls `.eval()` (or `.train(False)`) on: modules."""
-        if not self.imports_torch:
-            return set()
-        names = {p.name.value for p in parameters(func.params)}
-        return {
-            call.func.value.value
-            for call, _ in self.analysis.calls_by_function.get(func, ())
-            if is_eval_call(call) and isinstance(call.func.value, cst.Name) and call.func.value.value in names
+    def _loop_targets(self, scope) -> Iterator[tuple[str, cst.BaseExpression, tuple[int, ...]]]:
+        """(name, iterable, position in the item) of the scope's `for` targets: its loop
+        bindings, and the comprehensions around its calls (where a forward can be)."""
+        for bindings in self.context.semantic.scope(scope).bindings.values():
+            for binding in bindings:
+                if binding.kind == "loop" and binding.value is not None:
+                    yield binding.name, binding.value, binding.element
+        func = scope if isinstance(scope, cst.FunctionDef) else None
+        comprehensions = {
+            id(loop): loop
+            for _, state in self.analysis.calls_by_function.get(func, ())
+            for loop in state.loops
+            if isinstance(loop, cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp)
         }
+        for comprehension in comprehensions.values():
+            yield from comprehension_targets(comprehension)
+
+    def _evidence(self) -> ModuleEvidence:
+        if self._module_evidence is None:
+            self._module_evidence = ModuleEvidence(self.context, self.analysis)
+        return self._module_evidence
+
+    def _passed(self, func: cst.FunctionDef, parameter: str, test) -> bool:
+        """Whether a call of `func` in the file passes, for `parameter`, a value that
+        passes `test(value, caller scope)` (a model, a list of models)."""
+        info = self.analysis.functions.get(func)
+        if info is None or not self.imports_torch:
+            return False
+        for site in self.analysis.call_sites(func):
+            if site.how != "call" or not isinstance(site.node, cst.Call):
+                continue
+            caller = site.state.func or self.context.module
+            if any(test(value, caller) for value in arguments_for(site.node, info, parameter)):
+                return True
+        return False
+
+    def _is_model_value(self, value: cst.BaseExpression, scope) -> bool:
+        return self.value_info(value, lambda expr: self.lookup(expr, scope)) is not None
+
+    def _holds_modules(self, value: cst.BaseExpression | None, scope) -> bool:
+        """Whether `value` is a collection of modules: a list or tuple of them, a
+        comprehension building them, a name holding one, an `nn.ModuleList`/`Sequential`."""
+        lookup = lambda expr: self.lookup(expr, scope)  # noqa: E731
+        if isinstance(value, cst.List | cst.Tuple):
+            return bool(value.elements) and all(
+                not isinstance(item, cst.StarredElement) and self.value_info(item.value, lookup) is not None
+                for item in value.elements
+            )
+        if isinstance(value, cst.ListComp):
+            return self.value_info(value.elt, lookup) is not None
+        if isinstance(value, cst.Name):
+            return self._is_collection(value.value, scope)
+        info = self.value_info(value, lookup)
+        return info is not None and info.kind == "layer" and info.detail in MODULE_CONTAINERS
+
+    def _is_collection(self, name: str, scope) -> bool:
+        func = scope if isinstance(scope, cst.FunctionDef) else None
+        for info in self.analysis.enclosing_functions(func):
+            if name in self._bound_names(info.node):
+                self.scope_models(info.node)
+                return name in self._collection_cache.get(id(info.node), ())
+        module = self.context.module
+        if name in self._bound_names(module):
+            self.scope_models(module)
+            return name in self._collection_cache.get(id(module), ())
+        return False
 
     def _is_model_parameter(self, param: cst.Param) -> bool:
         if param.annotation is not None:
@@ -114,10 +200,29 @@ class TorchModules:
         """The model `expr` (a name, `self`, or `self.attr`) holds inside `scope`."""
         if isinstance(expr, cst.Name):
             return self._lookup_name(expr.value, scope)
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-            cls = self._method_class(scope, expr.value.value)
-            if cls is not None:
-                return self.class_attributes(cls).get(expr.attr.value)
+        if isinstance(expr, cst.Attribute):
+            if isinstance(expr.value, cst.Name):
+                cls = self._method_class(scope, expr.value.value)
+                if cls is not None:
+                    return self.class_attributes(cls).get(expr.attr.value)
+            owner = self.lookup(expr.value, scope)
+            return self._submodule(owner, expr.attr.value) if owner is not None else None
+        if isinstance(expr, cst.Subscript) and self._holds_modules(expr.value, scope):
+            return ModelInfo("element", expr)  # `nets[i]`
+        return None
+
+    def _submodule(self, owner: ModelInfo, attribute: str) -> ModelInfo | None:
+        """`model.encoder` when `model`'s class (or, for a model of unknown class, a module
+        class of the file) sets `self.encoder` to a module."""
+        if owner.kind == "class":
+            cls = self.module_classes.get(owner.detail)
+            return self.class_attributes(cls).get(attribute) if cls is not None else None
+        if owner.kind not in ("parameter", "evidence", "element", "load"):
+            return None  # a library model: its attributes are not the file's to know
+        for cls in self.module_classes.values():
+            found = self.class_attributes(cls).get(attribute)
+            if found is not None:
+                return found
         return None
 
     def _lookup_name(self, name: str, scope: cst.Module | cst.FunctionDef | None) -> ModelInfo | None:
@@ -162,25 +267,32 @@ class TorchModules:
                 elif isinstance(small, cst.AnnAssign) and small.value is not None:
                     targets = [small.target]
                 for target in targets:
-                    if (
-                        isinstance(target, cst.Attribute)
-                        and isinstance(target.value, cst.Name)
-                        and target.value.value == self_name
-                    ):
-                        model = self.value_info(small.value, lambda expr, s=statement: self.lookup(expr, s))
-                        if model is not None:
-                            found.setdefault(target.attr.value, model)
+                    for part, value in _unpacked(target, small.value):
+                        if (
+                            isinstance(part, cst.Attribute)
+                            and isinstance(part.value, cst.Name)
+                            and part.value.value == self_name
+                        ):
+                            model = self.value_info(value, lambda expr, s=statement: self.lookup(expr, s))
+                            if model is not None:
+                                found.setdefault(part.attr.value, model)
         return found
 
     # -- forward passes ----------------------------------------------------------------
     def forward_model(self, call: cst.Call, state: State) -> tuple[cst.BaseExpression, ModelInfo] | None:
         """(the model expression, what it is) when `call` runs a torch module's forward:
-        `model(x)` or `model.forward(x)`."""
+        `model(x)` or `model.forward(x)`. Answered once per call (the rules ask often)."""
+        key = id(call)
+        if key not in self._forwards:
+            self._forwards[key] = self._forward_model(call, state)
+        return self._forwards[key]
+
+    def _forward_model(self, call: cst.Call, state: State) -> tuple[cst.BaseExpression, ModelInfo] | None:
         func = call.func
         target = func
         if isinstance(func, cst.Attribute) and func.attr.value == "forward":
             target = func.value
-        if not isinstance(target, cst.Name | cst.Attribute):
+        if not isinstance(target, cst.Name | cst.Attribute | cst.Subscript):
             return None
         info = self.lookup(target, state.func or self.context.module)
         return (target, info) if info is not None else None
@@ -191,8 +303,8 @@ class TorchModules:
         if info.kind in ("load", "builder"):
             return True
         if info.kind == "layer":
-            text = self.context.code_for(info.node) if info.node is not None else info.detail
-            if MODE_DEPENDENT.search(info.detail) or MODE_DEPENDENT.search(text):
+            text = mode_text(self.context, info.node) if info.node is not None else info.detail
+            if MODE_DEPENDENT.search(text):
                 return True
             return any(re.search(rf"\b{name}\b", text) for name in self._mode_dependent_class_names())
         if info.kind == "class":
@@ -225,15 +337,33 @@ def _self_name(info: FunctionInfo) -> str | None:
 
 
 def _assignments(scope: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression]]:
-    """(name, value) of the plain `name = value` / `name: T = value` of a scope."""
+    """(name, value) of the plain `name = value` / `name: T = value` of a scope, and of
+    each name of `a, b = x, y`."""
     for statement in statements_of(scope, enter_definitions=False):
         if isinstance(statement, cst.Assign):
             for target in statement.targets:
-                if isinstance(target.target, cst.Name):
-                    yield target.target.value, statement.value
+                for part, value in _unpacked(target.target, statement.value):
+                    if isinstance(part, cst.Name):
+                        yield part.value, value
         elif (
             isinstance(statement, cst.AnnAssign)
             and statement.value is not None
             and isinstance(statement.target, cst.Name)
         ):
             yield statement.target.value, statement.value
+
+
+def _unpacked(
+    target: cst.BaseExpression, value: cst.BaseExpression | None
+) -> Iterator[tuple[cst.BaseExpression, cst.BaseExpression | None]]:
+    """(target, value) pairs of an assignment, tuples unpacked element by element where
+    both sides are literal tuples of one length (`a, b = Net(), Net()`)."""
+    if isinstance(target, cst.Tuple | cst.List) and isinstance(value, cst.Tuple | cst.List):
+        targets, values = target.elements, value.elements
+        if len(targets) == len(values) and not any(
+            isinstance(item, cst.StarredElement) for item in (*targets, *values)
+        ):
+            for inner, item in zip(targets, values, strict=True):
+                yield from _unpacked(inner.value, item.value)
+        return
+    yield target, value

@@ -6,19 +6,20 @@ import libcst as cst
 
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
-from green_lint.rules._graph_flow import output_fate
+from green_lint.rules._graph_flow import FlowIndex, follow_output
 from green_lint.rules._syntax import is_docstring
 from green_lint.rules._torch import (
+    block_statement,
     is_inference_function,
-    is_lightning_hook,
-    is_pytest_test,
+    is_model_code,
     iter_statement_blocks,
     loop_needs_grad,
-    used_for_training,
 )
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import FunctionInfo
 from green_lint.rules._torch_eval_mode import is_eval_call
+from green_lint.rules._torch_forwards import Forwards
+from green_lint.rules._torch_model_values import ModelInfo
 from green_lint.rules._torch_modules import TorchModules
 
 
@@ -31,8 +32,21 @@ class InferenceWithAutograd(Rule):
     that follows `model.eval()`, with no `torch.no_grad()` / `torch.inference_mode()` /
     `torch.set_grad_enabled(False)` around it (as a `with` block or a decorator) and no
     `backward()` in it. Also any other forward pass whose output never reaches a
-    `backward()` and never leaves its scope (an evaluation block inside the training loop,
-    a prediction after training, a sampling helper of any name).
+    `backward()`, in its scope or in the callers it is returned to (an evaluation block
+    inside the training loop, a prediction after training, a sampling helper of any name,
+    a per-item function running a `from_pretrained` model in a file that never trains).
+    A `validate(model)` called by the training loop is still inference when the loop only
+    reads its result.
+
+    A forward pass is a call of a model (a `torch.nn` module, a module class of the file,
+    a loaded or pretrained model, a model held in a list or an `nn.ModuleList`, a model
+    handed to the function at its call sites, a model of another file the code calls
+    `.parameters()` or `.eval()` on), of one of its submodules (`model.encoder(x)`), or of
+    a method of its class that runs it (`vae.decode(z)`). The project's own decorators and
+    context managers built on `no_grad`/`inference_mode` count as turning autograd off.
+    Not flagged: the detached target of a training step (`target_net(s).detach()` feeding
+    a loss), and module-level demonstrations of freshly built layers in a file that
+    neither trains them nor loads weights into them.
 
     ## Why it wastes energy
     With autograd on, every operation of the forward pass records a node of the graph
@@ -90,37 +104,44 @@ class InferenceWithAutograd(Rule):
     """
 
     code = "GL301"
-    needs = (Analysis, TorchModules)
+    needs = (Analysis, TorchModules, FlowIndex)
     name = "inference-with-autograd"
     summary = (
         "PyTorch inference runs with autograd on and records a graph nobody uses; wrap it in torch.no_grad()"
     )
     fix_safety = "safe"
     # Inference code calls .eval() or is named so (evaluate, validate, predict, ...); any
-    # other forward needs a model the file builds or loads (torch.nn, a loader).
-    triggers = tuple(
-        ("torch", word)
-        for word in (
-            "eval",
-            "valid",
-            "test",
-            "predict",
-            "infer",
-            "generate",
-            "nn",
-            "load(",
-            "from_pretrained",
-        )
+    # other forward needs a model the file builds or loads (torch.nn, a loader), or one
+    # whose parameters it trains.
+    triggers = (
+        *(
+            ("torch", word)
+            for word in (
+                "eval",
+                "valid",
+                "test",
+                "predict",
+                "infer",
+                "generate",
+                "nn",
+                "load(",
+                "from_pretrained",
+                "parameters(",
+            )
+        ),
+        ("transformers", "from_pretrained"),
     )
 
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context
-        if not context.semantic.imports_module("torch"):
+        # transformers' models run on PyTorch even where the file never imports torch.
+        if not (context.semantic.imports_module("torch") or context.semantic.imports_module("transformers")):
             return
         analysis = context.analysis(Analysis)
         if analysis.module_disables_grad:
             return
         models = context.analysis(TorchModules)
+        forwards = Forwards(context, analysis, models)
         needs_grad = analysis.needs_grad()
         grad_free = analysis.grad_free_functions()
         reported: set[cst.FunctionDef] = set()
@@ -130,11 +151,11 @@ class InferenceWithAutograd(Rule):
                 continue
             if func in grad_free or func in needs_grad:
                 continue
-            forward = models.forward_model(call, state)
+            forward = forwards.forward(call, state)
             if forward is None:
                 continue
             info = analysis.functions[func]
-            if not is_inference_function(models, info) or used_for_training(analysis, func, needs_grad):
+            if not is_inference_function(models, info) or forwards.used_for_training(func, needs_grad):
                 continue
             reported.add(func)
             target = context.code_for(forward[0])
@@ -147,42 +168,54 @@ class InferenceWithAutograd(Rule):
                 "autograd).",
                 fix=self._function_fix(info),
             )
-        reported_tops = self._module_loops(analysis, models, needs_grad)
-        self._outputs_never_backpropagated(analysis, models, grad_free, reported, reported_tops)
+        reported_tops = self._module_loops(analysis, forwards, needs_grad)
+        self._outputs_never_backpropagated(analysis, forwards, grad_free, reported, reported_tops)
 
     # -- forwards whose output never reaches backward() ------------------------------------
-    def _outputs_never_backpropagated(self, analysis, models, grad_free, reported, reported_tops) -> None:
+    def _outputs_never_backpropagated(self, analysis, forwards, grad_free, reported, reported_tops) -> None:
         """Any forward whose value no `backward()` can reach: an evaluation block inside
         the training loop, a prediction after training, a sampling helper of any name."""
         context = self.context
-        positions = {id(statement): index for index, statement in enumerate(context.module.body)}
+        positions = {
+            id(statement): index
+            for index, statement in enumerate(
+                s for block in iter_statement_blocks(context.module) for s in block
+            )
+        }
         last_top = None
+        chains: list = []  # the module-level forwards seen, to group the forwards they feed
         for call, state in analysis.calls:
             func = state.func
             if state.grad_off is not None or func in reported or func in grad_free:
                 continue
-            forward = models.forward_model(call, state)
+            forward = forwards.forward(call, state)
             if forward is None:
                 continue
             if func is not None:
                 info = analysis.functions[func]
-                if _model_code(context, info) or output_fate(context, call, func) != "no":
+                if is_model_code(context, info) or not self._inference_output(
+                    forwards, call, func, forward[1]
+                ):
                     continue
                 reported.add(func)
-                where, fix = f"`{info.name}()`", self._function_fix_if_safe(analysis, models, info)
+                where, fix = f"`{info.name}()`", self._function_fix_if_safe(analysis, forwards, info)
             else:
-                top = positions.get(id(state.top))
-                if top is None or output_fate(context, call, context.module) != "no":
+                statement = block_statement(state.top, call, positions)
+                top = positions.get(id(statement))
+                if top is None or not self._inference_output(forwards, call, context.module, forward[1]):
                     continue
                 # A prediction and the prints around it are one block: one finding. A loop
                 # or block of its own (an evaluation inside the training loop) is not part
-                # of the simple statements that follow it.
-                simple = isinstance(state.top, cst.SimpleStatementLine)
+                # of the simple statements that follow it; a forward fed by the output of
+                # one already reported (a decoder run on the encoder's output) is.
+                simple = isinstance(statement, cst.SimpleStatementLine)
                 grouped = last_top is not None and (
                     top == last_top[0] or (simple and last_top[1] and top - last_top[0] <= _BLOCK_GAP)
                 )
                 last_top = (top, simple)
-                if grouped or state.top in reported_tops:
+                fed = any(0 <= top - start <= _CHAIN_GAP and flow.carries(call) for start, flow in chains)
+                chains.append((top, follow_output(context, call, context.module)))
+                if grouped or fed or statement in reported_tops:
                     continue  # one finding per run of inference statements
                 where, fix = "module-level code", None
             self.report(
@@ -194,26 +227,41 @@ class InferenceWithAutograd(Rule):
                 fix=fix,
             )
 
-    def _function_fix_if_safe(self, analysis, models, info: FunctionInfo) -> Fix | None:
-        """Wrapping the whole body is safe only when no forward in it trains."""
+    def _inference_output(self, forwards: Forwards, call, scope, model: ModelInfo) -> bool:
+        """Whether nothing backpropagates through the forward's output: it never reaches
+        a backward pass in its scope, nor in the callers it is returned to, and it is not
+        the detached data of a training step. A pretrained model in a file that never
+        asks for gradients runs for inference whatever its output becomes. Module-level
+        code that runs freshly built layers in a file that neither trains them nor loads
+        weights into them only shows what the layers do: a demonstration, not flagged."""
+        fate = forwards.fate(call, scope)
+        if fate == "no":
+            if isinstance(scope, cst.Module) and forwards.untrained_demo(model):
+                return False  # a layer's shapes shown on random weights: a tutorial's demo
+            return not forwards.training_data(call, scope)
+        return (
+            fate in ("returns", "escapes")
+            and model.kind == "pretrained"
+            and not self.context.analysis(Analysis).asks_for_grad_anywhere()
+        )
+
+    def _function_fix_if_safe(self, analysis, forwards: Forwards, info: FunctionInfo) -> Fix | None:
+        """Decorating the function is safe only when no forward in it trains."""
         if info.grad_markers:
             return None
         for call, state in analysis.calls_by_function.get(info.node, ()):
-            if (
-                models.forward_model(call, state) is not None
-                and output_fate(self.context, call, info.node) != "no"
-            ):
+            if forwards.forward(call, state) is not None and forwards.fate(call, info.node) != "no":
                 return None
         return self._function_fix(info)
 
     # -- module-level loops after model.eval() -------------------------------------------
-    def _module_loops(self, analysis: Analysis, models: TorchModules, needs_grad) -> set[cst.CSTNode]:
+    def _module_loops(self, analysis: Analysis, forwards: Forwards, needs_grad) -> set[cst.CSTNode]:
         module = self.context.module
         reported: set[cst.CSTNode] = set()
         for block in iter_statement_blocks(module):
             evaluated: str | None = None
             for statement in block:
-                switched = _mode_switch(models, statement)
+                switched = _mode_switch(forwards.models, statement)
                 if switched is not None:
                     evaluated = switched or None
                     continue
@@ -228,7 +276,7 @@ class InferenceWithAutograd(Rule):
                         or state.grad_off is not None
                     ):
                         continue
-                    forward = models.forward_model(call, state)
+                    forward = forwards.forward(call, state)
                     if forward is None:
                         continue
                     target = self.context.code_for(forward[0])
@@ -301,22 +349,9 @@ class InferenceWithAutograd(Rule):
 
 
 _BLOCK_GAP = 3
-
-
-def _model_code(context, info: FunctionInfo) -> bool:
-    """Code of a model or a framework hook: its caller decides the grad mode."""
-    if is_pytest_test(context, info) or is_lightning_hook(context, info):
-        return True
-    cls = info.method_of
-    if cls is None:
-        return False
-    defines_forward = any(
-        isinstance(statement, cst.FunctionDef) and statement.name.value in ("forward", "__call__")
-        for statement in cls.body.body
-    )
-    return defines_forward or any(
-        context.resolves_under(base.value, "torch.nn", "lightning", "pytorch_lightning") for base in cls.bases
-    )
+# A forward fed by another's output within this many statements is the same inference (an
+# encoder, then the decoder run on its output).
+_CHAIN_GAP = 8
 
 
 def _with_block(item: cst.BaseExpression, statements: list) -> cst.With:

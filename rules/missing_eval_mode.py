@@ -6,9 +6,11 @@ import libcst as cst
 
 from green_lint.names import statements_of
 from green_lint.rule import Rule
-from green_lint.rules._torch import is_inference_function
+from green_lint.rules._graph_flow import FlowIndex
+from green_lint.rules._torch import is_inference_function, is_model_code
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_eval_mode import is_eval_call
+from green_lint.rules._torch_forwards import Forwards
 from green_lint.rules._torch_model_values import MODULE_CHAIN_METHODS
 from green_lint.rules._torch_modules import TorchModules, model_key
 
@@ -17,16 +19,23 @@ class MissingEvalMode(Rule):
     """
     ## What it does
     Flags inference on a torch module (a forward pass under `torch.no_grad()` /
-    `torch.inference_mode()`, or in an inference function as GL301 defines it) when
+    `torch.inference_mode()`, in an inference function as GL301 defines it, or in a
+    function of any name that only keeps the outputs, such as a sampling helper) when
     nothing in the file ever calls `.eval()` (or `.train(False)`) on that module, matched
-    by its variable or attribute name.
+    by its variable or attribute name (a submodule follows its owner). One finding per
+    function.
+
+    A module's own method that calls `self(x)` is not flagged: like a parameter, its
+    caller decides the mode. The caller is: `tagger.predict(x)`, where `predict` runs the
+    module for inference, is flagged when nothing switches `tagger` to eval mode.
 
     Only modules whose behaviour depends on the mode are flagged: classes of the file and
     `nn.Sequential`... that use dropout, batch norm, instance norm or transformer layers,
     and models that come from `torch.load`, `torch.jit.load`, torchvision or timm
     builders. Models from transformers' `from_pretrained` (already in eval mode), plain
-    layers such as `nn.Linear`, and function parameters (the caller may have switched
-    them) are not.
+    layers such as `nn.Linear`, function parameters (the caller may have switched them),
+    and the `dropout=` of a one-layer `nn.RNN`/`nn.LSTM`/`nn.GRU` (it acts between stacked
+    layers only) are not.
 
     ## Why it wastes energy
     A module starts in training mode. Without `.eval()`, dropout keeps dropping
@@ -68,7 +77,7 @@ class MissingEvalMode(Rule):
     """
 
     code = "GL303"
-    needs = (Analysis, TorchModules)
+    needs = (Analysis, TorchModules, FlowIndex)
     name = "missing-eval-mode"
     summary = "Inference on a torch module that is never switched to eval mode: dropout and batch norm stay in training mode"
     triggers = tuple(
@@ -85,19 +94,30 @@ class MissingEvalMode(Rule):
         evaluated = _evaluated_keys(analysis, models)
         any_eval = bool(evaluated)
         grad_free = analysis.grad_free_functions()
-        reported: set[tuple[int, str]] = set()
+        needs_grad = analysis.needs_grad()
+        forwards = Forwards(context, analysis, models)
+        reported: set[tuple[int, str | None]] = set()
         for call, state in analysis.calls:
             forward = models.forward_model(call, state)
+            via_method = forward is None
+            if via_method:
+                forward = _inference_method(forwards, call, state, grad_free)
             if forward is None:
                 continue
             target, info = forward
             if not models.mode_dependent(info):
                 continue
-            key = model_key(target)
-            if key is None or key in evaluated:
-                continue
             func = state.func
-            method_of = analysis.functions[func].method_of if func is not None else None
+            function_info = analysis.functions[func] if func is not None else None
+            if function_info is not None and _own_forward(target, function_info):
+                continue  # `self(x)` in the module's own method: its caller decides the mode
+            key = _owner_key(models, target, state)
+            # One finding per function (its first model left in training mode); at module
+            # level, one per model.
+            place = (id(func), key if func is None else None)
+            if key is None or key in evaluated or place in reported:
+                continue
+            method_of = function_info.method_of if function_info is not None else None
             if (
                 any_eval
                 and method_of is not None
@@ -105,13 +125,17 @@ class MissingEvalMode(Rule):
                 and _through_self(target)
             ):
                 continue  # a module's own submodule: `.eval()` on the outer module switches it
-            inference = state.grad_off is not None or analysis.module_disables_grad
-            if func is not None:
-                function_info = analysis.functions[func]
-                inference = inference or func in grad_free or is_inference_function(models, function_info)
-            if not inference or (id(func), key) in reported:
+            inference = via_method or state.grad_off is not None or analysis.module_disables_grad
+            if function_info is not None:
+                inference = (
+                    inference
+                    or func in grad_free
+                    or is_inference_function(models, function_info)
+                    or _sampling_helper(forwards, call, function_info, needs_grad)
+                )
+            if not inference:
                 continue
-            reported.add((id(func), key))
+            reported.add(place)
             code = context.code_for(target)
             self.report(
                 call,
@@ -120,6 +144,47 @@ class MissingEvalMode(Rule):
                 "the predictions are wrong and the work is wasted. Call `.eval()` before "
                 "inference (and `.train()` to resume training).",
             )
+
+
+def _inference_method(forwards: Forwards, call: cst.Call, state, grad_free):
+    """(the model, what it is) for `model.predict(x)` when the method `predict` of the
+    model's class runs the model for inference: the caller's module is the one whose mode
+    matters (the method's own `self(x)` is not flagged)."""
+    found = forwards.method_forward(call, state)
+    if found is None:
+        return None
+    method = forwards.analysis.functions[found[2]]
+    inference = method.node in grad_free or is_inference_function(forwards.models, method)
+    return (found[0], found[1]) if inference else None
+
+
+def _own_forward(target: cst.BaseExpression, info) -> bool:
+    """`self(...)` (or `self.forward(...)`) inside a method of the module itself."""
+    params = [*info.node.params.posonly_params, *info.node.params.params]
+    return (
+        info.method_of is not None
+        and isinstance(target, cst.Name)
+        and bool(params)
+        and target.value == params[0].name.value
+    )
+
+
+def _owner_key(models: TorchModules, target: cst.BaseExpression, state) -> str | None:
+    """The name `.eval()` calls are matched by: a submodule of a model of the file
+    (`model.encoder`) follows its owner's mode."""
+    while isinstance(target, cst.Attribute) and not _through_self(target):
+        if models.lookup(target.value, state.func or models.context.module) is None:
+            break
+        target = target.value
+    return model_key(target)
+
+
+def _sampling_helper(forwards: Forwards, call: cst.Call, info, needs_grad) -> bool:
+    """A function of any name that runs the model only for its outputs (saves samples,
+    plots predictions): GL301's forward whose output nothing backpropagates through."""
+    if info.node in needs_grad or is_model_code(forwards.context, info):
+        return False
+    return forwards.fate(call, info.node) == "no" and not forwards.training_data(call, info.node)
 
 
 def _through_self(target: cst.BaseExpression) -> bool:
