@@ -8,6 +8,8 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rules._data import walk
+from green_lint.rules._syntax import ARITHMETIC as SYNTAX_ARITHMETIC
+from green_lint.rules._syntax import BITWISE
 
 # What Numba compiles in nopython mode (a conservative subset).
 NUMBA_NUMPY_FUNCTIONS = frozenset(
@@ -133,20 +135,8 @@ ARRAY_METHODS = frozenset(
     {"sum", "mean", "min", "max", "prod", "std", "var", "argmin", "argmax", "copy", "cumsum", "ravel", "dot"}
 )
 ARRAY_ATTRIBUTES = frozenset({"shape", "size", "ndim", "T"})
-ARITHMETIC = (
-    cst.Add,
-    cst.Subtract,
-    cst.Multiply,
-    cst.Divide,
-    cst.FloorDivide,
-    cst.Modulo,
-    cst.Power,
-    cst.BitAnd,
-    cst.BitOr,
-    cst.BitXor,
-    cst.LeftShift,
-    cst.RightShift,
-)
+# Operators Numba compiles on integers and floats.
+ARITHMETIC = (*SYNTAX_ARITHMETIC, *BITWISE)
 
 
 def is_range(context: RuleContext, node: cst.BaseExpression) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from green_lint.rules._data_nodes import COMPARISONS, is_name, string_key, subscript_indices
+from green_lint.rules._syntax import ARITHMETIC
 
 # Attributes of a pandas row (a Series) that are not columns: `row.size` is the length.
 SERIES_ATTRIBUTES = frozenset(
@@ -69,15 +70,6 @@ SERIES_ATTRIBUTES = frozenset(
         "tolist",
         "var",
     }
-)
-ARITHMETIC = (
-    cst.Add,
-    cst.Subtract,
-    cst.Multiply,
-    cst.Divide,
-    cst.FloorDivide,
-    cst.Modulo,
-    cst.Power,
 )
 
 

@@ -13,6 +13,9 @@ from green_lint.walk import children
 
 DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 LOOPS = (cst.For, cst.While)
+# Binary operators on numbers (the same on scalars, NumPy arrays and pandas columns).
+ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
+BITWISE = (cst.BitAnd, cst.BitOr, cst.BitXor, cst.LeftShift, cst.RightShift)
 # Nodes built by a rule belong to no module: an empty one prints them with default style.
 EMPTY_MODULE = cst.Module(body=[])
 
