@@ -74,9 +74,10 @@ def _unused_noqa_findings(source: SourceFile, rule: type[Rule], used, checked: s
 def source_error_findings(
     source_path: str, error: SourceError, settings: LintSettings, cell: int | None = None
 ) -> list[Finding]:
-    """A file that cannot even be read as text: one finding from the parse-error rule."""
+    """A file that cannot even be read as text: one finding from the parse-error rule (or,
+    for a format green-lint does not read, from the rule that reports unchecked files)."""
     for rule in settings.rules:
-        if rule.handles_parse_errors:
+        if rule.reports_unchecked_files if error.unsupported else rule.handles_parse_errors:
             return [
                 _make_finding(rule, source_path, error.message, error.position, error.position, None, cell)
             ]

@@ -187,6 +187,12 @@ def _parse_json(data: bytes) -> Any:
 
 
 def _checked_cells(notebook: Any) -> list[dict[str, Any]]:
+    if isinstance(notebook, dict) and (notebook.get("nbformat") == 3 or "worksheets" in notebook):
+        raise SourceError(
+            "File not checked: an nbformat 3 notebook (green-lint reads nbformat 4; "
+            "`jupyter nbconvert --to notebook` upgrades it)",
+            unsupported=True,
+        )
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise SourceError("not a valid notebook: no `cells` list (nbformat 4 is required)")
     for number, cell in enumerate(notebook["cells"], start=1):

@@ -17,12 +17,14 @@ from green_lint.findings import Position
 
 
 class SourceError(Exception):
-    """The file cannot be read as source: reported as a syntax error at `position`."""
+    """The file cannot be read as source: reported as a syntax error at `position`, or
+    (`unsupported`) as a file green-lint does not check, such as an nbformat 3 notebook."""
 
-    def __init__(self, message: str, position: Position | None = None) -> None:
+    def __init__(self, message: str, position: Position | None = None, unsupported: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.position = position or Position(1, 1)
+        self.unsupported = unsupported
 
 
 @dataclass

@@ -112,3 +112,17 @@ def test_lines_that_look_like_green_lints_markers_survive_a_fix(tmp_path):
     assert fixed["cells"][0]["source"] == lookalikes
     assert fixed["cells"][1]["source"][0] == "%matplotlib inline\n"
     assert any("HalvingGridSearchCV(" in line for line in fixed["cells"][1]["source"])
+
+
+def test_an_nbformat_3_notebook_is_reported_as_not_checked(run_cli, tmp_path):
+    old = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [{"cells": [{"cell_type": "code", "input": ["import numpy\n"], "outputs": []}]}],
+    }
+    (tmp_path / "old.ipynb").write_text(json.dumps(old))
+    result = run_cli("--no-cache", "--output-format", "json", "old.ipynb", cwd=tmp_path)
+    [finding] = json.loads(result.stdout)
+    assert finding["code"] == "GL003"
+    assert "nbformat 3" in finding["message"]
