@@ -334,3 +334,282 @@ def test_values_that_refer_to_themselves_through_dict_keys_end():
         """
     )
     assert values.constant(_argument(model, "fit", "epochs")[0]) is UNKNOWN
+
+
+# -- reaching bindings ----------------------------------------------------------------------
+
+
+def _reaching_lines(code: str) -> list[list[int]]:
+    """For each `use(name)` in `code`, the lines of the bindings of `name` that reach it."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    code = textwrap.dedent(code).lstrip("\n")
+    module = cst.parse_module(code)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    values = Values(SemanticModel(module, code))
+    uses = [
+        node.args[0].value
+        for node in walk(module)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "use"
+    ]
+    return [sorted(positions[binding.site].start.line for binding in values.reaching(use)) for use in uses]
+
+
+@pytest.mark.parametrize(
+    ("code", "lines"),
+    [
+        pytest.param(
+            """
+            def f(x):
+                for i in range(3):
+                    use(x)
+                    x = x + 1
+                use(x)
+            """,
+            [[1, 4], [1, 4]],
+            id="parameter-reassigned-in-a-for-loop",
+        ),
+        pytest.param(
+            """
+            def f(n, *, x=1):
+                while n:
+                    if n > 2:
+                        x = 0
+                    use(x)
+                    n -= 1
+            """,
+            [[1, 4]],
+            id="keyword-only-parameter-reassigned-in-a-branch-of-a-while-loop",
+        ),
+        pytest.param(
+            """
+            n = 0
+            while n < 10:
+                use(n)
+                n += 1
+            use(n)
+            """,
+            [[1, 4], [1, 4]],
+            id="bound-before-a-loop-and-reassigned-in-it",
+        ),
+        pytest.param(
+            """
+            x = 0
+            if c:
+                x = 1
+            else:
+                x = 2
+            use(x)
+            """,
+            [[3, 5]],
+            id="both-branches-of-an-if",
+        ),
+        pytest.param(
+            """
+            x = 0
+            for i in items:
+                x = 1
+                if i:
+                    x = 2
+                    break
+                x = 3
+            else:
+                x = 4
+            use(x)
+            """,
+            [[5, 9]],
+            id="break-skips-the-rest-of-the-body-and-the-else",
+        ),
+        pytest.param(
+            """
+            n = 0
+            while n < 10:
+                if n == 5:
+                    n = 99
+                    break
+                n += 1
+            else:
+                n = -1
+            use(n)
+            """,
+            [[4, 8]],
+            id="while-else-and-break",
+        ),
+        pytest.param(
+            """
+            x = 0
+            for i in items:
+                use(x)
+                if i:
+                    x = 1
+                    continue
+                x = 2
+            use(x)
+            """,
+            [[1, 5, 7], [1, 5, 7]],
+            id="continue-goes-back-to-the-loop-head",
+        ),
+        pytest.param(
+            """
+            def f(c):
+                x = 0
+                if c:
+                    x = 1
+                    return
+                use(x)
+            """,
+            [[2]],
+            id="return-ends-its-branch",
+        ),
+        pytest.param(
+            """
+            x = 0
+            try:
+                x = 1
+                x = load()
+            except OSError:
+                use(x)
+            use(x)
+            """,
+            [[1, 3, 4], [1, 3, 4]],
+            id="a-handler-may-start-anywhere-in-the-body",
+        ),
+        pytest.param(
+            """
+            x = 0
+            try:
+                x = 1
+                x = load()
+            finally:
+                use(x)
+            use(x)
+            """,
+            [[1, 3, 4], [4]],
+            id="finally-runs-after-an-exception-too",
+        ),
+        pytest.param(
+            """
+            for i in items:
+                try:
+                    x = 1
+                    break
+                finally:
+                    x = 2
+            use(x)
+            """,
+            [[6]],
+            id="break-passes-through-finally",
+        ),
+        pytest.param(
+            """
+            x = 0
+            with open(p) as x:
+                use(x)
+            use(x)
+            """,
+            [[2], [2]],
+            id="with",
+        ),
+        pytest.param(
+            """
+            x = 0
+            match command:
+                case [x]:
+                    use(x)
+                case {"k": 1}:
+                    x = 2
+            use(x)
+            """,
+            [[3], [1, 3, 6]],
+            id="match",
+        ),
+        pytest.param(
+            """
+            x = 1
+            ys = [use(x) for _ in range(3)]
+            x = 2
+            """,
+            [[1]],
+            id="a-comprehension-runs-where-it-is-written",
+        ),
+        pytest.param(
+            """
+            n = 0
+            while (n := n + 1) < 10:
+                use(n)
+            use(n)
+            """,
+            [[2], [2]],
+            id="walrus-in-a-while-test",
+        ),
+        pytest.param(
+            """
+            k = 0
+            if (m := f()) and (k := g()):
+                pass
+            use(k)
+            y = 0
+            ys = [(y := v) for v in values]
+            use(y)
+            """,
+            [[1, 2], [5, 6]],
+            id="walrus-that-may-not-run",
+        ),
+        pytest.param(
+            """
+            x = 0
+            if c:
+                del x
+                x = 1
+            use(x)
+            """,
+            [[1, 4]],
+            id="del",
+        ),
+        pytest.param(
+            """
+            x = 0
+            try:
+                x = load()
+            except OSError:
+                x = 1
+                raise
+            use(x)
+            """,
+            [[3]],
+            id="a-handler-that-raises-again-ends-its-path",
+        ),
+        pytest.param(
+            """
+            def f(x):
+                use(x)
+            """,
+            [[1]],
+            id="parameter",
+        ),
+        pytest.param(
+            """
+            n = 0
+            match v:
+                case _ if (n := 5):
+                    pass
+            n = 1
+            use(n)
+            """,
+            [[1, 3, 5]],
+            id="a-binding-the-walk-does-not-meet-makes-every-binding-count",
+        ),
+        pytest.param(
+            """
+            x = 1
+            g = lambda: use(x)
+            x = 2
+            g()
+            """,
+            [[1, 3]],
+            id="a-lambda-runs-later",
+        ),
+    ],
+)
+def test_the_bindings_that_reach_a_use(code, lines):
+    assert _reaching_lines(code) == lines

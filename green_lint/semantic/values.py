@@ -50,12 +50,15 @@ class Values:
             return []
         scope, bindings = found
         location = self.model.locate(name)
-        flow_scope = next(
-            node
-            for node in reversed(location.scope_nodes)
+        depth = max(
+            index
+            for index, node in enumerate(location.scope_nodes)
             if isinstance(node, cst.Module | cst.FunctionDef | cst.ClassDef)
         )
-        if scope.node is flow_scope and location.statement is not None:
+        flow_scope = location.scope_nodes[depth]
+        # A lambda's body runs when it is called, not where its statement runs.
+        deferred = any(isinstance(node, cst.Lambda) for node in location.scope_nodes[depth + 1 :])
+        if scope.node is flow_scope and location.statement is not None and not deferred:
             reached = self._flow(scope).at(location.statement, name.value)
             if reached:
                 return [binding for binding in bindings if binding in reached]
