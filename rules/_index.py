@@ -3,12 +3,13 @@
 import re
 
 _PATTERN_0 = re.compile('epochs\\s*=\\s*1\\b', 32)
-_PATTERN_1 = re.compile('=[^\\n]*\\*[^\\n]*(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size|grad)', 32)
-_PATTERN_2 = re.compile('(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size|grad)\\w*\\s*\\*', 32)
-_PATTERN_3 = re.compile('\\bfor\\s+[\\w, ()]+\\s+in\\s(?s:.*?)\\bfor\\s+[\\w, ()]+\\s+in\\s|\\bproduct\\(', 32)
-_PATTERN_4 = re.compile('\\bfor\\s+[\\w\\s,()]+\\s+in\\s|\\bwhile\\s+\\w+\\s*<', 32)
-_PATTERN_5 = re.compile('\\b\\w+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
+_PATTERN_1 = re.compile('[-+]=?\\s*\\(?\\s*(?:\\w+\\.)?(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size)\\w*\\s*\\*|[-+]=?[^\\n]*\\*\\s*\\(?\\s*\\w*grad', 32)
+_PATTERN_2 = re.compile('^([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\bfor\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|\\bproduct\\(', 40)
+_PATTERN_3 = re.compile('\\bfor\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|\\bwhile\\s+\\w+\\s*<', 32)
+_PATTERN_4 = re.compile('\\b\\w+\\[\\s*[a-z_]\\w*\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*\\w+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
+_PATTERN_5 = re.compile('\\bfor\\s+[\\w\\s,()]+\\s+in\\s|\\bwhile\\s+\\w+\\s*<', 32)
 _PATTERN_6 = re.compile('\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_7 = re.compile('\\b(?:sum|min|max|any|all)\\(\\s*[^\\n]*\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
 
 MODULES = ('dataframe_grow_in_loop', 'dataframe_row_loop', 'eager_cpu_inference', 'exhaustive_grid_search', 'file_not_checked', 'inference_with_autograd', 'load_in_loop', 'missing_eval_mode', 'no_early_stopping', 'no_mixed_precision', 'outdated_ml_dependency', 'python_numeric_loop', 'search_without_pruning', 'syntax_error', 'train_from_scratch', 'uncached_model_load', 'unused_noqa', )
 
@@ -89,7 +90,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), _PATTERN_0, _PATTERN_1, _PATTERN_2, ),
+        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), _PATTERN_0, _PATTERN_1, ),
         'options': {'min-epochs': 10, 'min-rounds': 100},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -106,7 +107,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_3, ), ('train(', _PATTERN_3, ), ('backward(', _PATTERN_3, ), ('cross_val', _PATTERN_3, ), ('.cv(', _PATTERN_3, ), ('Trainer(', _PATTERN_3, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
+        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_2, ), ('train(', _PATTERN_2, ), ('backward(', _PATTERN_2, ), ('cross_val', _PATTERN_2, ), ('.cv(', _PATTERN_2, ), ('Trainer(', _PATTERN_2, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -140,7 +141,7 @@ RULES = (
         'fix_safety': None,
         'preview': False,
         'default_enabled': True,
-        'triggers': ('cuda', 'mps', 'xpu', 'accelerator', 'device(', 'gpus', 'Trainer', ),
+        'triggers': ('cuda', ('mps', 'torch', ), ('xpu', 'torch', ), ('accelerator', 'torch', ), ('device(', 'torch', ), ('gpus', 'lightning', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -191,7 +192,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('numpy', _PATTERN_4, _PATTERN_5, ), ('numpy', _PATTERN_4, 'math.', ), ('torch', _PATTERN_6, _PATTERN_5, ), ('.predict', _PATTERN_4, _PATTERN_5, ), ),
+        'triggers': (('numpy', _PATTERN_3, _PATTERN_4, ), ('numpy', _PATTERN_5, 'math.', ), ('torch', _PATTERN_6, _PATTERN_4, ), ('numpy', _PATTERN_7, ), ('.predict', _PATTERN_7, ), ('.predict', _PATTERN_3, _PATTERN_4, ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

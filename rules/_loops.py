@@ -1,7 +1,6 @@
 """Private helpers of the search and training-loop rules (GL103, GL104, GL105).
 
-What "trains a model" means for a call, the functions and classes of a file (and which
-functions train), walks over a subtree that stay out of nested definitions (on the
+What "trains a model" means for a call, which functions of the file train, walks over a subtree that stay out of nested definitions (on the
 engine's fast read-only walk), and small value helpers. No rule lives here.
 """
 
@@ -12,7 +11,6 @@ from collections.abc import Iterator
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.names import statements_of
 from green_lint.rules._syntax import DEFINITIONS, has_keyword
 from green_lint.walk import children
 
@@ -87,65 +85,38 @@ def is_none(context: RuleContext, node: cst.BaseExpression | None, scope: cst.CS
 
 
 # -- the file's own functions -------------------------------------------------------------
-def _collect_definitions(
-    scope: cst.CSTNode,
-    in_class: bool,
-    functions: dict[str, list[cst.FunctionDef]],
-    classes: dict[str, list[cst.ClassDef]],
-) -> None:
-    # A walk over statements only, much cheaper than a visit of every expression.
-    for statement in statements_of(scope, enter_definitions=False):
-        if isinstance(statement, cst.FunctionDef):
-            if not in_class:  # methods are not called by name
-                functions.setdefault(statement.name.value, []).append(statement)
-            _collect_definitions(statement, False, functions, classes)
-        elif isinstance(statement, cst.ClassDef):
-            classes.setdefault(statement.name.value, []).append(statement)
-            _collect_definitions(statement, True, functions, classes)
-
-
-class FileFunctions:
-    """The functions and classes a file defines, by name, and which of them train."""
+class TrainingFunctions:
+    """Which functions of the file train a model, each answered once per file. A call's
+    function is the def its name stands for where it is called (`semantic.definition`):
+    a def elsewhere with the same name, or a method, is not it."""
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
-        self.functions: dict[str, list[cst.FunctionDef]] = {}
-        self.classes: dict[str, list[cst.ClassDef]] = {}
-        _collect_definitions(context.module, False, self.functions, self.classes)
-        self._trains: dict[str, bool] = {}
+        self._trains: dict[int, bool] = {}
 
-    def function(self, name: str) -> cst.FunctionDef | None:
-        """The one function of the file called `name` (None when absent or ambiguous)."""
-        found = self.functions.get(name, [])
-        return found[0] if len(found) == 1 else None
+    def called(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The def of the file `call` runs when it calls a plain name."""
+        func, semantic = call.func, self.context.semantic
+        if not isinstance(func, cst.Name) or func.value not in semantic.definition_names:
+            return None  # not a name of the file's defs (print, range...): nothing to look up
+        found = semantic.definition(func)
+        return found if isinstance(found, cst.FunctionDef) else None
 
-    def method(self, class_name: str, name: str) -> cst.FunctionDef | None:
-        found = self.classes.get(class_name, [])
-        if len(found) != 1:
-            return None
-        for statement in found[0].body.body:
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
-                return statement
-        return None
-
-    def trains(self, name: str) -> bool:
-        """Whether a function of the file called `name` trains a model (fits, trains,
-        calls backward or an optimizer step, or calls such a function)."""
-        if name in self._trains:
-            return self._trains[name]
-        self._trains[name] = False  # guard against recursion
-        result = any(
-            training_call(self.context, call, self, function) is not None
-            for function in self.functions.get(name, [])
-            for call in calls_of(function)
-        )
-        self._trains[name] = result
-        return result
+    def trains(self, function: cst.FunctionDef) -> bool:
+        """Whether `function` trains a model (fits, trains, calls backward or an optimizer
+        step, or calls a function of the file that does)."""
+        key = id(function)
+        if key not in self._trains:
+            self._trains[key] = False  # guard against recursion
+            self._trains[key] = any(
+                training_call(self.context, call, self, function) is not None for call in calls_of(function)
+            )
+        return self._trains[key]
 
 
 # -- what trains ----------------------------------------------------------------------------
 def training_call(
-    context: RuleContext, call: cst.Call, functions: FileFunctions, scope: cst.CSTNode | None
+    context: RuleContext, call: cst.Call, functions: TrainingFunctions, scope: cst.CSTNode | None
 ) -> str | None:
     """The kind of training `call` does ("backward", "step", "fit", "train", "trainer",
     "library", "function"), or None when it trains nothing we know of."""
@@ -165,7 +136,8 @@ def training_call(
         return "library"
     if _trainer_name(qualified):
         return "trainer"
-    if isinstance(func, cst.Name) and functions.trains(func.value):
+    called = functions.called(call)
+    if called is not None and functions.trains(called):
         return "function"
     return None
 

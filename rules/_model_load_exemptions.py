@@ -78,12 +78,11 @@ def runs_once(loop: cst.CSTNode, call: cst.Call, invariance: Invariance) -> bool
     condition on what the loop changes (`if i == rank:`), or followed by `break` or
     `return` in its block."""
     path = path_to(loop, call) or []
-    varying = invariance.analysis.bound_names(loop)
     for index, node in enumerate(path[:-1]):
         child = path[index + 1]
         if isinstance(node, cst.If | cst.IfExp) and child is not node.test:
             names, _ = read_names(node.test)
-            if any(name.value in varying for name in names):
+            if any(invariance.rebound_in(name, loop) for name in names):
                 return True
         if isinstance(node, cst.IndentedBlock) and index > 0:
             for statement in node.body:

@@ -13,7 +13,7 @@ from green_lint.rule import Fix
 from green_lint.rules._model_load_exemptions import contains, is_cached
 from green_lint.rules._model_load_invariance import Invariance
 from green_lint.rules._syntax import code
-from green_lint.rules._torch_calls import FunctionInfo, bound_names_in
+from green_lint.rules._torch_calls import FunctionInfo
 
 
 def existing_loaders(context: RuleContext) -> dict[str, str]:
@@ -53,7 +53,7 @@ def loader_fix(
     anchor = info.method_of if info.method_of is not None else info.node
     if not any(statement is anchor for statement in module.body):
         return None
-    if not invariance.only_module_names(call, info.node):
+    if not invariance.only_module_names(call):
         return None
     source = code(call)
     if source in inserted:
@@ -88,7 +88,6 @@ def _loader_name(context: RuleContext, call: cst.Call, func: cst.FunctionDef, pl
             break
     base = f"_load_{target}"
     taken = set(planned.values()) | context.semantic.bound_names()
-    taken |= set(bound_names_in(context.module))
     name, counter = base, 2
     while name in taken:
         name, counter = f"{base}_{counter}", counter + 1

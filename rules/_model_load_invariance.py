@@ -2,8 +2,9 @@
 literals, module constants and pure calls on them (`os.path.join`, `Path(...)`), never a
 parameter of the function or a name the loop changes.
 
-Names are followed through the assignments of the scopes around the load; a name bound in
-a way this does not follow (unpacking, a loop target, a walrus) counts as changing.
+Names are followed, from where they are used, to the bindings of the scope that binds them
+(the semantic model); a name bound in a way this does not follow (unpacking, a loop target,
+a walrus) counts as changing.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ import builtins
 
 import libcst as cst
 
-from green_lint.names import dotted_name, statements_of
+from green_lint.names import statements_of
 from green_lint.rules._syntax import code
-from green_lint.rules._torch_call_graph import Analysis
-from green_lint.rules._torch_calls import bound_names_in
 from green_lint.walk import children
 
 # Calls whose result depends only on their arguments: an argument built with them from
@@ -75,50 +74,68 @@ def read_names(expr: cst.CSTNode) -> tuple[list[cst.Name], bool]:
 class Invariance:
     """Whether a load's arguments are the same every time it runs."""
 
-    def __init__(self, context, analysis: Analysis) -> None:
+    def __init__(self, context) -> None:
         self.context = context
-        self.analysis = analysis
-        self._bindings: dict[int, dict[str, list]] = {}
+        self.semantic = context.semantic
         self._globals: set[str] | None = None
 
     # -- the two questions -------------------------------------------------------------
-    def in_function(self, call: cst.Call, func: cst.FunctionDef) -> bool:
-        """Same arguments on every call of `func` (its parameters vary)."""
-        name_ok = lambda name: self._name_in_function(name, func, set())  # noqa: E731
+    def in_function(self, call: cst.Call) -> bool:
+        """Same arguments every time the function holding the call runs (its parameters
+        vary)."""
+        name_ok = lambda name: self._name_invariant(name, set())  # noqa: E731
         return all(self._expression(arg.value, name_ok) for arg in call.args)
 
     def in_loop(self, call: cst.Call, loop: cst.CSTNode) -> bool:
         """Same arguments on every iteration of `loop`."""
-        varying = set(self.analysis.bound_names(loop))
         assigned_attributes = {
             code(target)
             for target in _assignment_targets(loop)
             if isinstance(target, cst.Attribute | cst.Subscript)
         }
 
-        def name_ok(name: str) -> bool:
-            return name not in varying
+        def name_ok(name: cst.Name) -> bool:
+            return not self.rebound_in(name, loop)
 
         return all(self._expression(arg.value, name_ok, assigned_attributes) for arg in call.args)
 
-    def only_module_names(self, call: cst.Call, func: cst.FunctionDef) -> bool:
+    def rebound_in(self, name: cst.Name, loop: cst.CSTNode) -> bool:
+        """Whether `loop` binds what `name` stands for where it is used (a binding inside
+        the loop, its target, a comprehension of the loop): it may change per iteration."""
+        found = self.semantic.lookup(name.value, name)
+        if found is None:
+            return False
+        scope, bindings = found
+        if scope.kind == "comprehension" and self._inside(scope.node, loop):
+            return True
+        return any(self._inside(binding.site, loop) for binding in bindings)
+
+    def _inside(self, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
+        if node is loop:
+            return True
+        location = self.semantic.locate(node)
+        # A `for`/`while` loop is one of the statements holding the node; a comprehension
+        # is one of the scopes around it.
+        return any(held is loop for held in location.statements) or any(
+            held is loop for held in location.scope_nodes
+        )
+
+    def only_module_names(self, call: cst.Call) -> bool:
         """Whether the load reads only module-level names (it can move to module level)."""
         names, complex_ = read_names(call)
         if complex_:
             return False
-        local = set()
-        for info in self.analysis.enclosing_functions(func):
-            local.update(self.analysis.bound_names(info.node))
-        module_names = self.analysis.bound_names(self.context.module)
         for name in names:
-            if name.value in local:
+            found = self.semantic.lookup(name.value, name)
+            if found is None:
+                if name.value not in BUILTIN_NAMES:
+                    return False
+            elif found[0].kind != "module":
                 return False
-            if name.value in module_names:
-                statement = self.context.semantic.import_statement(name)
+            else:
+                statement = self.semantic.import_statement(name)
                 if statement is not None and not _top_level(self.context.module, statement):
                     return False
-            elif name.value not in BUILTIN_NAMES:
-                return False
         return True
 
     # -- expressions ---------------------------------------------------------------------
@@ -133,7 +150,7 @@ class Invariance:
         if isinstance(expr, cst.Name):
             if expr.value in ("True", "False", "None"):
                 return True
-            return name_ok(expr.value)
+            return name_ok(expr)
         if isinstance(expr, cst.Attribute):
             return check(expr.value)
         if isinstance(expr, cst.BaseNumber | cst.SimpleString):
@@ -173,25 +190,59 @@ class Invariance:
         return False
 
     # -- names -------------------------------------------------------------------------
-    def _name_in_function(self, name: str, func: cst.FunctionDef | None, seen: set) -> bool:
-        for info in self.analysis.enclosing_functions(func):
-            if name in info.parameter_names() or name in _star_parameters(info.node):
-                return False
-            bindings = self._scope_bindings(info.node)
-            if name in bindings:
-                return self._bound_values_invariant(name, info.node, bindings[name], seen)
-            if name in self.analysis.bound_names(info.node):
-                return False  # bound in a way we do not follow (walrus, except ... as)
-        bindings = self._scope_bindings(self.context.module)
-        if name in bindings:
-            values = bindings[name]
-            if name in self._declared_global():
+    def _name_invariant(self, name: cst.Name, seen: set) -> bool:
+        """Whether `name` holds the same value every time its function runs: bound only to
+        invariant expressions, imports and definitions, in its function or at module level."""
+        found = self.semantic.lookup(name.value, name)
+        if found is None:
+            return name.value in BUILTIN_NAMES
+        scope, bindings = found
+        if scope.kind not in ("function", "module"):
+            return False  # a comprehension's or a lambda's own name: changes per item
+        if any(binding.kind == "parameter" for binding in bindings):
+            return False
+        at_module = scope.kind == "module"
+        values = [
+            value for binding in bindings if (value := self._bound_value(binding, at_module)) is not None
+        ]
+        if not values:
+            return False
+        if at_module:
+            if name.value in self._declared_global():
                 return False
             # Bound once at module level, outside any loop: fixed once the module is loaded.
             if len(values) == 1 and values[0] != "vary":
                 return True
-            return self._bound_values_invariant(name, None, values, seen)
-        return name in BUILTIN_NAMES
+        key = (id(scope.node), name.value)
+        if key in seen:
+            return False
+        seen = seen | {key}
+        for value in values:
+            if value == "fixed":
+                continue
+            if value == "vary":
+                return False
+            if not self._expression(value, lambda inner: self._name_invariant(inner, seen)):
+                return False
+        return True
+
+    def _bound_value(self, binding, at_module: bool):
+        """What a binding gives its name: an expression, "fixed" (an import, a definition),
+        "vary" (a loop target, an augmented assignment, unpacking, a walrus, a binding in a
+        module-level loop...) or None (a declaration without a value, a `del`)."""
+        kind = binding.kind
+        if kind == "deletion" or (isinstance(binding.statement, cst.AnnAssign) and binding.value is None):
+            return None
+        if at_module and self._in_module_loop(binding.site):
+            return "vary"  # at module level, what a loop binds changes while the module runs
+        if kind in ("import", "function", "class"):
+            return "fixed"
+        if kind in ("assignment", "with") and binding.value is not None and not binding.element:
+            return binding.value
+        return "vary"
+
+    def _in_module_loop(self, site: cst.CSTNode) -> bool:
+        return any(isinstance(held, cst.For | cst.While) for held in self.semantic.locate(site).statements)
 
     def _declared_global(self) -> set[str]:
         if self._globals is None:
@@ -202,108 +253,6 @@ class Invariance:
                 for item in statement.names
             }
         return self._globals
-
-    def _bound_values_invariant(self, name: str, scope, values: list, seen: set) -> bool:
-        key = (id(scope), name)
-        if key in seen:
-            return False
-        seen = seen | {key}
-        for value in values:
-            if value == "fixed":
-                continue
-            if value == "vary":
-                return False
-            if not self._expression(value, lambda n: self._name_in_function(n, scope, seen)):
-                return False
-        return True
-
-    def _scope_bindings(self, scope: cst.CSTNode) -> dict[str, list]:
-        """name -> the values bound to it in `scope`: expressions, "fixed" (imports,
-        definitions) or "vary" (loop targets, augmented assignments, unpacking)."""
-        key = id(scope)
-        if key in self._bindings:
-            return self._bindings[key]
-        found: dict[str, list] = {}
-        for statement, in_loop in _statements_in_loops(scope):
-            if in_loop and isinstance(scope, cst.Module):
-                # At module level, what a loop binds changes while the module runs.
-                for name in (
-                    bound_names_in(statement) if not isinstance(statement, cst.BaseExpression) else []
-                ):
-                    found.setdefault(name, []).append("vary")
-                continue
-            if isinstance(statement, cst.Assign):
-                for target in statement.targets:
-                    _bind(found, target.target, statement.value)
-            elif isinstance(statement, cst.AnnAssign) and statement.value is not None:
-                _bind(found, statement.target, statement.value)
-            elif isinstance(statement, cst.AugAssign | cst.For):
-                _bind(found, statement.target, "vary")
-            elif isinstance(statement, cst.With):
-                for item in statement.items:
-                    if item.asname is not None:
-                        _bind(found, item.asname.name, item.item)
-            elif isinstance(statement, cst.FunctionDef | cst.ClassDef):
-                found.setdefault(statement.name.value, []).append("fixed")
-            elif isinstance(statement, cst.Import | cst.ImportFrom) and not isinstance(
-                statement.names, cst.ImportStar
-            ):
-                for alias in statement.names:
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                        local = alias.asname.name.value
-                    else:
-                        local = (dotted_name(alias.name) or "").split(".", 1)[0]
-                    found.setdefault(local, []).append("fixed")
-        self._bindings[key] = found
-        return found
-
-
-def _statements_in_loops(scope: cst.CSTNode, in_loop: bool = False):
-    """(statement, inside a loop of the scope?) for the statements of `scope`, nested
-    functions and classes yielded but not entered."""
-    body = scope.body if isinstance(scope, cst.Module) else getattr(scope, "body", None)
-    if isinstance(body, cst.IndentedBlock | cst.SimpleStatementSuite):
-        body = body.body
-    for statement in body if isinstance(body, list | tuple) else ():
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                yield small, in_loop
-        else:
-            yield from _compound_in_loops(statement, in_loop)
-
-
-def _compound_in_loops(statement: cst.CSTNode, in_loop: bool):
-    yield statement, in_loop
-    if isinstance(statement, cst.FunctionDef | cst.ClassDef):
-        return
-    inner = in_loop or isinstance(statement, cst.For | cst.While)
-    yield from _statements_in_loops(statement, inner)
-    for part in ("orelse", "finalbody"):
-        extra = getattr(statement, part, None)
-        if isinstance(extra, cst.If):  # elif
-            yield from _compound_in_loops(extra, in_loop)
-        elif extra is not None:
-            yield from _statements_in_loops(extra, in_loop)
-    for handler in getattr(statement, "handlers", ()):
-        yield from _statements_in_loops(handler, in_loop)
-
-
-def _bind(found: dict[str, list], target: cst.BaseExpression, value) -> None:
-    if isinstance(target, cst.Name):
-        found.setdefault(target.value, []).append(value)
-    elif isinstance(target, cst.Tuple | cst.List):
-        for element in target.elements:
-            _bind(found, element.value, "vary")
-    elif isinstance(target, cst.StarredElement):
-        _bind(found, target.value, "vary")
-
-
-def _star_parameters(func: cst.FunctionDef) -> list[str]:
-    names = []
-    for star in (func.params.star_arg, func.params.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.append(star.name.value)
-    return names
 
 
 def _assignment_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:

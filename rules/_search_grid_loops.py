@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._loops import FileFunctions, training_call
+from green_lint.rules._loops import TrainingFunctions, training_call
 from green_lint.rules._search_hyperparameters import used_as_hyperparameter
 from green_lint.rules._search_value_lists import NOT_VALUES, product_dims, unwrap, values_length
 from green_lint.rules._syntax import DEFINITIONS
@@ -81,7 +81,7 @@ class GridLoops:
         levels: list[Level] = []
         trains = False
         context = self.context
-        functions = context.analysis(FileFunctions)
+        functions = context.analysis(TrainingFunctions)
         scope = context.scope()
         pending: list[cst.CSTNode] = list(reversed(body))
         while pending:

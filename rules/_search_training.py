@@ -7,7 +7,7 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._loops import FileFunctions, calls_of, nodes_of, training_call
+from green_lint.rules._loops import TrainingFunctions, calls_of, nodes_of, training_call
 from green_lint.rules._search_names import function_named
 from green_lint.rules._syntax import LOOPS
 
@@ -16,7 +16,7 @@ MAX_DEPTH = 3  # how deep the file's helper functions are followed
 
 def loop_trains(context: RuleContext, function: cst.FunctionDef) -> bool:
     """Whether a loop of `function` itself (nested definitions excluded) trains."""
-    functions = context.analysis(FileFunctions)
+    functions = context.analysis(TrainingFunctions)
     return any(
         any(training_call(context, call, functions, function) for call in calls_of(loop.body))
         for loop in nodes_of(function.body, *LOOPS)

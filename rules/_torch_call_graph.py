@@ -72,7 +72,7 @@ class Analysis(FileCalls):
                     sites.setdefault(target.node, []).append(CallSite(call, state, "method"))
         for name, call, state in self.references:
             how = "mapped" if last_name(call.func) in MAPPING_CALLS else "argument"
-            for target in self.functions_named(name.value):
+            for target in self.functions_referred_to(name):
                 if target.method_of is None:
                     sites.setdefault(target.node, []).append(CallSite(call, state, how))
         return sites
@@ -80,7 +80,7 @@ class Analysis(FileCalls):
     def callees(self, call: cst.Call, state: State) -> list[FunctionInfo]:
         func = call.func
         if isinstance(func, cst.Name):
-            return [f for f in self.functions_named(func.value) if f.method_of is None]
+            return [f for f in self.functions_referred_to(func) if f.method_of is None]
         if (
             isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
@@ -88,10 +88,19 @@ class Analysis(FileCalls):
             and state.func is not None
         ):
             cls = self.functions[state.func].method_of
-            return [
-                f for f in self.functions_named(func.attr.value) if f.method_of is cls and cls is not None
-            ]
+            if cls is None:
+                return []
+            bindings = self.context.semantic.scope(cls).bindings.get(func.attr.value, ())
+            return [self.functions[b.site] for b in bindings if b.kind == "function"]
         return []
+
+    def functions_referred_to(self, name: cst.Name) -> list[FunctionInfo]:
+        """The defs of the file `name` may stand for where it is used: the `def` bindings of
+        the scope that binds it (several under `if`/`else`)."""
+        semantic = self.context.semantic
+        if name.value not in semantic.definition_names:
+            return []  # no def of the file has this name (print, len...): nothing to look up
+        return [self.functions[b.site] for b in semantic.binding_of(name) if b.kind == "function"]
 
     def _callers(self) -> dict[cst.FunctionDef, set[cst.FunctionDef]]:
         """callee -> the functions of the file that call it by name."""

@@ -13,15 +13,13 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.names import dotted_name
 from green_lint.rules._torch_grad import (
     asks_for_grad,
     grad_off_expression,
     is_requires_grad_target,
     is_set_grad_false,
 )
-from green_lint.semantic.scopes import target_names
-from green_lint.walk import children, traverse
+from green_lint.walk import traverse
 
 
 @dataclass(frozen=True)
@@ -96,14 +94,7 @@ class FileCalls:
         # Name references passed as arguments, with the call they are passed to.
         self.references: list[tuple[cst.Name, cst.Call, State]] = []
         self.module_disables_grad = False
-        self._bound: dict[int, set[str]] = {}
         self._walk_module()
-        self._by_name: dict[str, list[FunctionInfo]] = {}
-        for info in self.functions.values():
-            self._by_name.setdefault(info.name, []).append(info)
-
-    def functions_named(self, name: str) -> list[FunctionInfo]:
-        return self._by_name.get(name, [])
 
     def enclosing_functions(self, func: cst.FunctionDef | None):
         """`func` and the functions around it, innermost first."""
@@ -111,13 +102,6 @@ class FileCalls:
             info = self.functions[func]
             yield info
             func = info.outer
-
-    def bound_names(self, node: cst.CSTNode) -> set[str]:
-        """`bound_names_in(node)`, computed once per node."""
-        found = self._bound.get(id(node))
-        if found is None:
-            found = self._bound[id(node)] = set(bound_names_in(node))
-        return found
 
     # -- the walk ------------------------------------------------------------------------
     def _walk_module(self) -> None:
@@ -187,35 +171,3 @@ class FileCalls:
             self.module_grad_markers.append((node, state))
         else:
             self.functions[state.func].grad_markers.append(node)
-
-
-def bound_names_in(node: cst.CSTNode) -> list[str]:
-    """Names bound inside `node` (a scope, a loop...) by assignments, loops, `with ... as`,
-    imports and definitions, nested functions, classes and lambdas not entered. For a
-    function, its body only: its decorators and defaults belong to the outer scope."""
-    root = node.body if isinstance(node, cst.FunctionDef) else node
-    names: list[str] = []
-    pending = [root]
-    while pending:
-        current = pending.pop()
-        if current is not root and isinstance(current, cst.FunctionDef | cst.ClassDef):
-            names.append(current.name.value)
-            continue
-        if current is not root and isinstance(current, cst.Lambda):
-            continue
-        if isinstance(
-            current, cst.AssignTarget | cst.AugAssign | cst.For | cst.CompFor | cst.AnnAssign | cst.NamedExpr
-        ):
-            names.extend(name for name, _, _ in target_names(current.target))
-        elif isinstance(current, cst.AsName):
-            names.extend(name for name, _, _ in target_names(current.name))
-        elif isinstance(current, cst.Import | cst.ImportFrom) and not isinstance(
-            current.names, cst.ImportStar
-        ):
-            for alias in current.names:
-                if alias.asname is None:
-                    name = dotted_name(alias.name)
-                    if name:
-                        names.append(name.split(".", 1)[0])
-        pending.extend(children(current))
-    return names

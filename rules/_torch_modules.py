@@ -45,7 +45,6 @@ class TorchModules:
         self.imports_torch = context.semantic.imports_module("torch")
         self.module_classes = module_classes(context)
         self._scope_cache: dict[int, dict[str, ModelInfo]] = {}
-        self._bound_cache: dict[int, set[str]] = {}
         self._attribute_cache: dict[int, dict[str, ModelInfo]] = {}
         self._mode_dependent_classes: set[str] | None = None
         self._module_evidence: ModuleEvidence | None = None
@@ -63,14 +62,18 @@ class TorchModules:
         return model_value(self.context, self.module_classes, value, lookup)
 
     # -- scopes ------------------------------------------------------------------------
-    def _bound_names(self, scope: cst.CSTNode) -> set[str]:
-        key = id(scope)
-        if key not in self._bound_cache:
-            names = set(self.analysis.bound_names(scope))
-            if isinstance(scope, cst.FunctionDef):
-                names.update(p.name.value for p in parameters(scope.params))
-            self._bound_cache[key] = names
-        return self._bound_cache[key]
+    def _holder(self, name: cst.Name) -> cst.Module | cst.FunctionDef | None:
+        """The def or module whose names (`scope_models`) tell what `name` holds where it is
+        used: the scope that binds it, a comprehension's target counting as its function's
+        (`scope_models` follows the comprehensions' targets); None for a name bound nowhere,
+        in a class body or by a lambda (not followed)."""
+        found = self.context.semantic.lookup(name.value, name)
+        scope = found[0] if found is not None else None
+        while scope is not None and scope.kind == "comprehension":
+            scope = scope.parent
+        if scope is None or scope.kind not in ("function", "module"):
+            return None
+        return scope.node
 
     def scope_models(self, scope: cst.Module | cst.FunctionDef) -> dict[str, ModelInfo]:
         """The names of `scope` that hold torch modules."""
@@ -167,21 +170,16 @@ class TorchModules:
         if isinstance(value, cst.ListComp):
             return self.value_info(value.elt, lookup) is not None
         if isinstance(value, cst.Name):
-            return self._is_collection(value.value, scope)
+            return self._is_collection(value)
         info = self.value_info(value, lookup)
         return info is not None and info.kind == "layer" and info.detail in MODULE_CONTAINERS
 
-    def _is_collection(self, name: str, scope) -> bool:
-        func = scope if isinstance(scope, cst.FunctionDef) else None
-        for info in self.analysis.enclosing_functions(func):
-            if name in self._bound_names(info.node):
-                self.scope_models(info.node)
-                return name in self._collection_cache.get(id(info.node), ())
-        module = self.context.module
-        if name in self._bound_names(module):
-            self.scope_models(module)
-            return name in self._collection_cache.get(id(module), ())
-        return False
+    def _is_collection(self, name: cst.Name) -> bool:
+        holder = self._holder(name)
+        if holder is None:
+            return False
+        self.scope_models(holder)
+        return name.value in self._collection_cache.get(id(holder), ())
 
     def _is_model_parameter(self, param: cst.Param) -> bool:
         if param.annotation is not None:
@@ -197,9 +195,10 @@ class TorchModules:
     def lookup(
         self, expr: cst.BaseExpression, scope: cst.Module | cst.FunctionDef | None
     ) -> ModelInfo | None:
-        """The model `expr` (a name, `self`, or `self.attr`) holds inside `scope`."""
+        """The model `expr` (a name, `self`, or `self.attr`) holds inside `scope`, the def
+        or module it is evaluated in (a name is looked up from where it is used)."""
         if isinstance(expr, cst.Name):
-            return self._lookup_name(expr.value, scope)
+            return self._lookup_name(expr)
         if isinstance(expr, cst.Attribute):
             if isinstance(expr.value, cst.Name):
                 cls = self._method_class(scope, expr.value.value)
@@ -225,20 +224,17 @@ class TorchModules:
                 return found
         return None
 
-    def _lookup_name(self, name: str, scope: cst.Module | cst.FunctionDef | None) -> ModelInfo | None:
-        func = scope if isinstance(scope, cst.FunctionDef) else None
-        for info in self.analysis.enclosing_functions(func):
-            if name == _self_name(info) and info.method_of is not None:
-                class_name = info.method_of.name.value
-                if class_name in self.module_classes:
-                    return ModelInfo("class", info.node, class_name)
-                return None
-            if name in self._bound_names(info.node):
-                return self.scope_models(info.node).get(name)
-        module = self.context.module
-        if name in self._bound_names(module):
-            return self.scope_models(module).get(name)
-        return None
+    def _lookup_name(self, name: cst.Name) -> ModelInfo | None:
+        holder = self._holder(name)
+        if holder is None:
+            return None
+        info = self.analysis.functions.get(holder) if isinstance(holder, cst.FunctionDef) else None
+        if info is not None and info.method_of is not None and name.value == _self_name(info):
+            class_name = info.method_of.name.value
+            if class_name in self.module_classes:
+                return ModelInfo("class", info.node, class_name)
+            return None
+        return self.scope_models(holder).get(name.value)
 
     def _method_class(self, scope, self_name: str) -> cst.ClassDef | None:
         if not isinstance(scope, cst.FunctionDef):

@@ -7,7 +7,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
-from green_lint.rules._syntax import assignment_targets, calls_in, keyword, positional, string_value
+from green_lint.rules._syntax import assignment_targets, calls_in, string_value
 
 
 class Numbers:
@@ -18,7 +18,6 @@ class Numbers:
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
-        self._argparse = ArgparseDefaults(context)
 
     def resolve(self, node: cst.BaseExpression | None) -> float | None:
         found = self._resolve(node)
@@ -105,52 +104,20 @@ class Numbers:
         return None
 
     def _argparse_value(self, node: cst.Attribute) -> float | None:
-        default = self._argparse.default_of(node)
+        """The default of `args.name` when `args` is the result of `parse_args()` (or is not
+        assigned in the file, as in `def main(args)` or `args, _ = parse_known_args()`)."""
+        receiver = node.value
+        if not isinstance(receiver, cst.Name) or receiver.value in ("self", "cls"):
+            return None
+        assigned = [
+            binding.value
+            for binding in self.context.semantic.binding_of(receiver)
+            if binding.kind == "assignment" and not binding.element and binding.value is not None
+        ]
+        if assigned and (len(assigned) != 1 or not _is_parse_args(assigned[0])):
+            return None
+        default = self.context.values.calls.argparse_default(node.attr.value)
         return _literal_number(default) if default is not None else None
-
-
-class ArgparseDefaults:
-    """The `default=` behind `args.name`: the file's `add_argument` calls, read once.
-
-    Not `context.values.calls.argparse_default`: that takes the first `add_argument` of a
-    destination, where two with different defaults (one per subparser) leave the budget
-    unknown here, so that no rule flags a run from a default it may not use."""
-
-    def __init__(self, context: RuleContext) -> None:
-        self.context = context
-        self._defaults: dict[str, cst.BaseExpression | None] | None = None
-
-    def default_of(self, node: cst.Attribute) -> cst.BaseExpression | None:
-        """The default of `args.name` when `args` is the result of `parse_args()` (or is
-        not assigned in the file at all, as in `def main(args)`)."""
-        context = self.context
-        if not isinstance(node.value, cst.Name) or node.value.value in ("self", "cls"):
-            return None
-        values = []
-        for scope in dict.fromkeys([context.scope(), context.module]):
-            values = context.assigned_values(node.value.value, scope)
-            if values:
-                break
-        if values and (len(values) != 1 or not _is_parse_args(values[0])):
-            return None
-        if self._defaults is None:
-            self._defaults = self._read()
-        return self._defaults.get(node.attr.value)
-
-    def _read(self) -> dict[str, cst.BaseExpression | None]:
-        """`dest -> default` of every `add_argument` of the file; None for a destination
-        defined twice with different defaults."""
-        found: dict[str, cst.BaseExpression | None] = {}
-        for call in calls_in(self.context.module):
-            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
-                continue
-            dest = _argparse_dest(call)
-            default = keyword(call, "default")
-            if dest is None or default is None:
-                continue
-            known = found.get(dest, default.value)
-            found[dest] = default.value if known is not None and known.deep_equals(default.value) else None
-        return found
 
 
 def _literal_number(node: cst.BaseExpression) -> float | None:
@@ -169,19 +136,6 @@ def _is_parse_args(node: cst.BaseExpression) -> bool:
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value in ("parse_args", "parse_known_args")
     )
-
-
-def _argparse_dest(call: cst.Call) -> str | None:
-    dest = keyword(call, "dest")
-    if dest is not None:
-        return string_value(dest.value)
-    names = [string_value(arg.value) for arg in positional(call)]
-    names = [name for name in names if name]
-    if not names:
-        return None
-    long = [name for name in names if name.startswith("--")]
-    chosen = long[0] if long else names[0]
-    return chosen.lstrip("-").replace("-", "_") or None
 
 
 def mutated(context: RuleContext, name: str) -> bool:

@@ -10,17 +10,22 @@ from math import prod
 import libcst as cst
 
 from green_lint.rule import Rule
-from green_lint.rules._loops import FileFunctions
+from green_lint.rules._loops import TrainingFunctions
 from green_lint.rules._search_grid_loops import GridLoops, Level
 from green_lint.rules._search_results_shape import reads_results_by_shape
 from green_lint.rules._search_sklearn import GRID_SEARCH, PARAMETER_GRID, folds, grid_size, halving_fix
-from green_lint.rules._syntax import DEFINITIONS, argument
+from green_lint.rules._syntax import DEFINITIONS, argument, walk
 from green_lint.semantic.scopes import COMPREHENSIONS
 
 _LOOP = r"\bfor\s+[\w, ()]+\s+in\s"
-# Two loops (a nest: over literal values or names bound to them), or a product: what a
-# hand-written grid looks like.
-NESTED_LOOPS = re.compile(_LOOP + r"(?s:.*?)" + _LOOP + r"|\bproduct\(")
+# What a hand-written grid looks like: a `for` statement with another `for` statement
+# inside it (more indented, within 30 lines), two `for` clauses on one line (a
+# comprehension), or a product.
+NESTED_LOOPS = re.compile(
+    r"^([ \t]*)for\s[^\n]*\n(?:(?:\1[ \t]+\S[^\n]*|[ \t]*)\n){0,30}?\1[ \t]+for\s"
+    r"|" + _LOOP + r"[^\n]*" + _LOOP + r"|\bproduct\(",
+    re.MULTILINE,
+)
 ADVICE = (
     "training a model each time: use Optuna with a pruner, HalvingGridSearchCV or "
     "random search, which try far fewer candidates or stop the bad ones early."
@@ -118,7 +123,7 @@ class ExhaustiveGridSearch(Rule):
     """
 
     code = "GL103"
-    needs = (FileFunctions,)
+    needs = (TrainingFunctions,)
     name = "exhaustive-grid-search"
     summary = "Exhaustive grid search fits every candidate on all the data; halve or sample instead"
     fix_safety = "unsafe"
@@ -151,6 +156,8 @@ class ExhaustiveGridSearch(Rule):
     visit_SetComp = visit_GeneratorExp = visit_DictComp = visit_ListComp
 
     def _search(self, node: cst.CSTNode, end: cst.CSTNode | None = None) -> None:
+        if not _nests_loops(node):
+            return  # one loop varies one value: no search, and reading values is not free
         for ancestor in self.context.ancestors():
             if isinstance(ancestor, DEFINITIONS):
                 break
@@ -226,3 +233,21 @@ def _loop_message(root: Level, paths: list[list[int | None]], comprehension: boo
         total = sum(prod(path) for path in paths)
         return f"{subject} {verb} all {total} combinations of hyper-parameter values, {ADVICE}"
     return f"{subject} {verb} every combination of the hyper-parameter values, {ADVICE}"
+
+
+def _nests_loops(node: cst.CSTNode) -> bool:
+    """A `for` statement or a comprehension with another loop inside it (or over a
+    `product(...)`): a search varies at least two values."""
+    if isinstance(node, cst.For):
+        if isinstance(node.iter, cst.Call):
+            return True  # maybe `itertools.product(...)`: the level reads it
+        body = node.body
+    else:
+        if node.for_in.inner_for_in is not None or isinstance(node.for_in.iter, cst.Call):
+            return True
+        body = node
+    own_clause = getattr(node, "for_in", None)
+    return any(
+        isinstance(inner, cst.For | cst.CompFor) and inner is not own_clause
+        for inner in walk(body, enter_definitions=False)
+    )

@@ -172,9 +172,12 @@ class NoEarlyStopping(Rule):
         ("episode", "fit"),
         ("tf_agents", "train"),
         re.compile(r"epochs\s*=\s*1\b"),
-        # A hand-written gradient update: `w -= lr * grad`, `w = w - 0.01 * grad`.
-        re.compile(r"=[^\n]*\*[^\n]*(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size|grad)"),
-        re.compile(r"(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size|grad)\w*\s*\*"),
+        # A hand-written gradient update: `w -= lr * grad`, `w = w - 0.01 * grad`,
+        # `v = momentum * v - learning_rate * g`.
+        re.compile(
+            r"[-+]=?\s*\(?\s*(?:\w+\.)?(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size)\w*\s*\*"
+            r"|[-+]=?[^\n]*\*\s*\(?\s*\w*grad"
+        ),
     )
 
     def __init__(self, context, options=None) -> None:

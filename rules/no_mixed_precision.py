@@ -8,7 +8,6 @@ import libcst as cst
 
 from green_lint.rule import Rule
 from green_lint.rules._accelerator import Accelerators
-from green_lint.rules._loops import FileFunctions
 from green_lint.rules._precision_trainers import full_precision_trainer
 from green_lint.rules._syntax import DEFINITIONS, argument
 
@@ -22,7 +21,7 @@ ACCELERATOR = "accelerate.Accelerator"
 @dataclass
 class _Event:
     kind: str  # "backward" | "step" | "call"
-    name: str | None  # the function called by name, for "call"
+    function: cst.FunctionDef | None  # for "call": the def of the file its name stands for
     ancestry: tuple[cst.CSTNode, ...]  # the enclosing loops and definitions, outermost first
 
 
@@ -112,13 +111,23 @@ class NoMixedPrecision(Rule):
     """
 
     code = "GL105"
-    needs = (Accelerators, FileFunctions)
+    needs = (Accelerators,)
     name = "no-mixed-precision"
     summary = "A GPU training loop in full float32: autocast to run on tensor cores with less memory"
     severity = "info"
     # An accelerator (`cuda`, `mps`, `xpu`, `torch.accelerator`, `torch.device(0)`) or a
     # library trainer.
-    triggers = ("cuda", "mps", "xpu", "accelerator", "device(", "gpus", "Trainer")
+    triggers = (
+        "cuda",
+        ("mps", "torch"),
+        ("xpu", "torch"),
+        ("accelerator", "torch"),
+        ("device(", "torch"),
+        ("gpus", "lightning"),
+        ("Trainer", "lightning"),
+        ("Trainer", "transformers"),
+        ("Trainer", "trl"),
+    )
 
     def visit_Module(self, node: cst.Module) -> None:
         imported = self.context.semantic.imported_names
@@ -170,8 +179,10 @@ class NoMixedPrecision(Rule):
                 self._events.append(_Event("step", None, self._ancestry()))
             elif attr in ("half", "bfloat16") and not node.args:
                 self._reduced_precision = True
-        elif isinstance(func, cst.Name) and context.semantic.definition(func) is not None:
-            self._events.append(_Event("call", func.value, self._ancestry()))
+        elif isinstance(func, cst.Name) and isinstance(
+            called := context.semantic.definition(func), cst.FunctionDef
+        ):
+            self._events.append(_Event("call", called, self._ancestry()))
         if self._reduced_precision:
             return
         message = full_precision_trainer(context, node)
@@ -193,7 +204,7 @@ class NoMixedPrecision(Rule):
             self.report(call, message)
         if not self._loops:
             return
-        analysis = _Analysis(self._events, self._loops, self.context.analysis(FileFunctions))
+        analysis = _Analysis(self._events, self._loops)
         training_loops = [loop for loop, _ in self._loops if analysis.is_training_loop(loop)]
         # Where the work runs is asked last: following device expressions costs the most.
         placements = self.context.analysis(Accelerators).placements if training_loops else None
@@ -247,10 +258,9 @@ def _index_by_container(items, ancestry_of) -> dict[int, list]:
 class _Analysis:
     """Which loops train: backward and step inside, and no inner loop that trains."""
 
-    def __init__(self, events: list[_Event], loops, functions: FileFunctions) -> None:
+    def __init__(self, events: list[_Event], loops) -> None:
         self.events = _index_by_container(events, lambda event: event.ancestry)
         self.loops = _index_by_container(loops, lambda loop: loop[1])
-        self.functions = functions
         self._loop_memo: dict[int, bool] = {}
         self._function_memo: dict[int, _Effects] = {}
 
@@ -270,7 +280,7 @@ class _Analysis:
             elif event.kind == "step":
                 effects.step = True
             else:
-                function = self.functions.function(event.name)
+                function = event.function
                 if function is not None and function is not container:
                     called = self._function_effects(function)
                     effects.backward |= called.backward

@@ -14,14 +14,23 @@ from green_lint.rules._numeric_loop_scan import LoopScan, is_small, while_counte
 from green_lint.rules._numeric_numba import CallSites, NumbaCheck
 from green_lint.rules._numeric_reductions import element_reduction
 from green_lint.rules._numeric_vocabulary import is_numba_decorator, is_range, numba_call_arguments
-from green_lint.rules._numeric_whole_arrays import is_group_loop_of_whole_arrays
+from green_lint.rules._numeric_whole_arrays import is_group_loop_of_whole_arrays, touches_elements
 
 NUMPY = "numpy"
 
 # A loop (or a generator) and an element read by a variable: `a[i]`, `out[i, j]`, `p[r][c]`.
 LOOP = re.compile(r"\bfor\s+[\w\s,()]+\s+in\s|\bwhile\s+\w+\s*<")
 RANGE_LOOP = re.compile(r"\bfor\s+\w+\s+in\s+range\(")
-ELEMENT = re.compile(r"\b\w+\[\s*[a-z_]\w*\s*[],]")
+# Loops that hand out indices, and an element used in arithmetic or stored to (`a[i] *`,
+# `out[i, j] =`, `s += x[k]`): what every loop the rule flags has (the prefilter: a file
+# without them is never parsed for GL203).
+INDEX_LOOP = re.compile(r"\bfor\s+[\w\s,()]+\s+in\s+(?:range|enumerate|zip)\(|\bwhile\s+\w+\s*<")
+ELEMENT_USE = re.compile(
+    r"\b\w+\[\s*[a-z_]\w*\s*(?:,(?:[^\[\]\n]|\[[^\]\n]*\])*)?\]\s*(?:[-+*/%]|[-+*/]?=(?!=))"
+    r"|[-+*/=]=?\s*\(?\s*\w+\[\s*[a-z_]\w*\s*[],]"
+)
+# `sum(w[i] for i in range(n) if ...)`: a reduction over an index generator.
+REDUCTION = re.compile(r"\b(?:sum|min|max|any|all)\(\s*[^\n]*\bfor\s+\w+\s+in\s+range\(")
 REDUCER_NAMES = frozenset({"sum", "min", "max", "any", "all"})
 BOXED = (
     "each element is boxed into a Python object and each operation interpreted (a Python loop "
@@ -128,10 +137,12 @@ class PythonNumericLoop(Rule):
     fix_safety = "unsafe"
     # A model's predictions are arrays too, in a file that never imports NumPy.
     triggers = (
-        (NUMPY, LOOP, ELEMENT),
+        (NUMPY, INDEX_LOOP, ELEMENT_USE),
         (NUMPY, LOOP, "math."),  # `for v in arr: math.exp(v)`
-        ("torch", RANGE_LOOP, ELEMENT),
-        (".predict", LOOP, ELEMENT),
+        ("torch", RANGE_LOOP, ELEMENT_USE),
+        (NUMPY, REDUCTION),
+        (".predict", REDUCTION),
+        (".predict", INDEX_LOOP, ELEMENT_USE),
     )
 
     def __init__(self, context, options=None) -> None:
@@ -171,7 +182,7 @@ class PythonNumericLoop(Rule):
 
     def _check(self, node: cst.For | cst.While, counter: str | None) -> None:
         context = self.context
-        if not self._candidate_place():
+        if not touches_elements(node, counter) or not self._candidate_place():
             return
         function = context.enclosing(cst.FunctionDef)
         scope = function if function is not None else context.module

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.rule import Rule
-from green_lint.rules._loops import FileFunctions
+from green_lint.rules._loops import TrainingFunctions
 from green_lint.rules._search_optuna import follow_trial, is_study, objective_of
 from green_lint.rules._search_ray import (
     NO_TUNE_CONFIG,
@@ -121,7 +121,7 @@ class SearchWithoutPruning(Rule):
     """
 
     code = "GL104"
-    needs = (FileFunctions,)
+    needs = (TrainingFunctions,)
     name = "search-without-pruning"
     summary = (
         "A hyper-parameter search that trains every trial to the end: report and prune, or add a scheduler"

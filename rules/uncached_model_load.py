@@ -149,7 +149,7 @@ class UncachedModelLoad(Rule):
             return
         context = self.context
         analysis = context.analysis(Analysis)
-        invariance = Invariance(context, analysis)
+        invariance = Invariance(context)
         planned: dict[str, str] = dict(existing_loaders(context))
         inserted: set[str] = set()
         for call, state in analysis.calls:
@@ -162,7 +162,7 @@ class UncachedModelLoad(Rule):
             if info is not None and lazy_load(info.node, call):
                 continue  # loaded once, kept beyond the call
             why = self._per_call_reason(analysis, info, call) if info is not None else None
-            if why is not None and invariance.in_function(call, info.node):
+            if why is not None and invariance.in_function(call):
                 fix = loader_fix(context, invariance, call, info, planned, inserted)
                 self.report(
                     call,

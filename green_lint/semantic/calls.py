@@ -15,6 +15,7 @@ class CallGraph:
         self._calls = [node for node in walk(model.module) if isinstance(node, cst.Call)]
         self._sites: dict[int, list[cst.Call]] = {}
         self._indexed = False
+        self._argparse_defaults: dict[str, cst.BaseExpression | None] | None = None
 
     def sites(self, function: cst.FunctionDef) -> list[cst.Call]:
         """The calls in this file that run `function`: by its name where that name means it,
@@ -110,16 +111,33 @@ class CallGraph:
         return values
 
     def argparse_default(self, dest: str) -> cst.BaseExpression | None:
-        """The `default=` of the `add_argument` that fills `args.<dest>`, if one does."""
+        """The `default=` of the `add_argument` that fills `args.<dest>`, if one does. None
+        when several give it different defaults (one per subparser): which one a run uses
+        is not known, and no rule should flag a run from a default it may not use."""
+        if self._argparse_defaults is None:
+            self._argparse_defaults = self._read_argparse_defaults()
+        return self._argparse_defaults.get(dest)
+
+    def _read_argparse_defaults(self) -> dict[str, cst.BaseExpression | None]:
+        found: dict[str, cst.BaseExpression | None] = {}
         for call in self._calls:
             func = call.func
             if not (isinstance(func, cst.Attribute) and func.attr.value == "add_argument"):
                 continue
-            if _argparse_dest(call) == dest:
-                for arg in call.args:
-                    if arg.keyword is not None and arg.keyword.value == "default":
-                        return arg.value
-        return None
+            dest = _argparse_dest(call)
+            default = next(
+                (
+                    arg.value
+                    for arg in call.args
+                    if arg.keyword is not None and arg.keyword.value == "default"
+                ),
+                None,
+            )
+            if dest is None or default is None:
+                continue
+            known = found.get(dest, default)
+            found[dest] = default if known is not None and known.deep_equals(default) else None
+        return found
 
 
 def _argparse_dest(call: cst.Call) -> str | None:
