@@ -90,14 +90,18 @@ def _works_on_whole_arrays(
     return not element_work
 
 
-def touches_elements(loop: cst.For | cst.While, counter: str | None) -> bool:
-    """A cheap look before the scans: something in the nest is indexed by one of its loop
-    variables (`a[i]`, `m[i, j]`), or a loop variable goes to `math` (`math.exp(v)` for
-    the elements of an array). Most loops do neither, and the scans cost more."""
+def touches_elements(loop: cst.For | cst.While, counter: str | None) -> tuple[bool, set[int]]:
+    """A cheap look before the scans: whether something in the nest is indexed by one of
+    its loop variables (`a[i]`, `m[i, j]`), or a loop variable goes to `math`
+    (`math.exp(v)` for the elements of an array); and the ids of the loops inside it. Most
+    loops do neither, and the scans cost more."""
     variables = {counter} if counter else set()
+    inner_loops: set[int] = set()
     subscripts: list[cst.Subscript] = []
     math_arguments: set[str] = set()
     for node in walk(loop, enter=lambda n: not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda)):
+        if isinstance(node, cst.For | cst.While) and node is not loop:
+            inner_loops.add(id(node))
         if isinstance(node, cst.For):
             variables.update(name.value for name in walk(node.target) if isinstance(name, cst.Name))
         elif isinstance(node, cst.Subscript):
@@ -112,10 +116,11 @@ def touches_elements(loop: cst.For | cst.While, counter: str | None) -> bool:
                 name.value for arg in node.args for name in walk(arg.value) if isinstance(name, cst.Name)
             )
     if math_arguments & variables:
-        return True
-    return any(
+        return True, inner_loops
+    touched = any(
         isinstance(name, cst.Name) and name.value in variables
         for subscript in subscripts
         for element in subscript.slice
         for name in walk(element.slice)
     )
+    return touched, inner_loops

@@ -148,6 +148,8 @@ class PythonNumericLoop(Rule):
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)
         self._reported: set[int] = set()
+        # Loops inside a nest that indexes nothing by its loop variables.
+        self._quiet_loops: set[int] = set()
         self._arrays = Arrays(context)
         self._numba_arguments: set[str] | None = None
 
@@ -182,11 +184,16 @@ class PythonNumericLoop(Rule):
 
     def _check(self, node: cst.For | cst.While, counter: str | None) -> None:
         context = self.context
-        if not touches_elements(node, counter) or not self._candidate_place():
+        if id(node) in self._quiet_loops or not self._candidate_place():
+            return
+        touches, inner_loops = touches_elements(node, counter)
+        if not touches:
+            # Its inner loops see fewer loop variables: none of them touches elements either.
+            self._quiet_loops.update(inner_loops)
             return
         function = context.enclosing(cst.FunctionDef)
         scope = function if function is not None else context.module
-        if is_small(context, node) or is_group_loop_of_whole_arrays(context, self._arrays, node, scope):
+        if is_group_loop_of_whole_arrays(context, self._arrays, node, scope):
             return
         if context.semantic.imports_module(NUMPY) and (counter is not None or is_range(context, node.iter)):
             scan = LoopScan(context, self._arrays, scope)
@@ -195,11 +202,13 @@ class PythonNumericLoop(Rule):
                 scan.loop_variables.add(counter)
             scan.check_loop(node)
             if scan.numeric and scan.elementwise:
-                self._report_compilable(node, function, scan.arrays_used)
+                if not is_small(context, node):
+                    self._report_compilable(node, function, scan.arrays_used)
                 return
         advice = AdviceScan(context, self._arrays, scope)
         advice.scan(node, counter)
-        if advice.found is not None:
+        # Looked at last: few loops get this far, and a walk of the nest is not free.
+        if advice.found is not None and not is_small(context, node):
             self._report_advice(node, advice.found, advice.arrays_used)
 
     def _report_compilable(self, node: cst.For | cst.While, function, arrays_used: set[str]) -> None:

@@ -33,6 +33,16 @@ class CallGraph:
 
     def _target(self, call: cst.Call) -> cst.FunctionDef | None:
         func = call.func
+        # Only a def of the file can be the target: a name no def has needs no lookup (most
+        # calls: `np.zeros`, `X.sum`), and a lookup may have to locate the call in the file.
+        if isinstance(func, cst.Name):
+            called = func.value
+        elif isinstance(func, cst.Attribute):
+            called = func.attr.value
+        else:
+            return None
+        if called not in self.model.definition_names:
+            return None
         if isinstance(func, cst.Name):
             definition = self.model.definition(func)
             return definition if isinstance(definition, cst.FunctionDef) else None
