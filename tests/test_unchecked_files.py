@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from green_lint import runner
 from green_lint.engine import LintSettings
 from green_lint.registry import select_rules
 from green_lint.runner import Job, RunOptions
+from tests.processes import alive
 
 GRID = (
     "from sklearn.model_selection import GridSearchCV\n"
@@ -132,16 +132,4 @@ def test_pool_workers_die_with_the_main_process(tmp_path):
     )
     subprocess.run([sys.executable, "-c", code], timeout=120, check=False)
     worker = int(pid_file.read_text())
-    for _ in range(100):
-        if not _alive(worker):
-            break
-        time.sleep(0.1)
-    assert not _alive(worker), "a pool worker outlived the killed main process"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
+    assert not alive(worker, wait=10), "a pool worker outlived the killed main process"

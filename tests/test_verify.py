@@ -25,6 +25,7 @@ from green_lint.verify.report_text import render_text
 from green_lint.verify.runs import Run, RunSettings, schedule
 from green_lint.verify.stats import bootstrap_ci95, compare, verdict, verdict_words
 from green_lint.verify.summary import TOO_SHORT_NOTE, method_summary, script_summary
+from tests.processes import alive
 
 GALLERY = Path(__file__).resolve().parent.parent / "fixtures" / "verify"
 SMALL_SCALE = "0.05"
@@ -268,20 +269,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     pids = [int(pid) for pid in pid_file.read_text().split()]
     assert len(pids) == 2
     for pid in pids:
-        assert not _alive(pid), f"process {pid} survived the timeout"
-
-
-def _alive(pid: int) -> bool:
-    """Whether `pid` still runs (a zombie waiting for init to reap it counts as dead)."""
-    for _ in range(50):
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return False
-        if state in ("Z", "X"):
-            return False
-        time.sleep(0.1)
-    return True
+        assert not alive(pid), f"process {pid} survived the timeout"
 
 
 def test_nothing_to_fix_says_so_and_exits_0(tmp_path):

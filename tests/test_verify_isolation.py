@@ -12,6 +12,7 @@ from pathlib import Path
 
 from green_lint.verify.probe import _block_remote_network, _stdout_summary
 from green_lint.verify.runs import _tail
+from tests.processes import alive
 
 GRID_LATIN1 = (
     "# -*- coding: latin-1 -*-\n"
@@ -88,7 +89,7 @@ def test_a_grandchild_that_leaves_the_session_is_killed(tmp_path):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     pid = int(pid_file.read_text())
-    assert not _alive(pid), "a process the script started in its own session survived verify"
+    assert not alive(pid), "a process the script started in its own session survived verify"
 
 
 def test_sighup_removes_the_scratch_folder_and_the_runs(tmp_path):
@@ -113,7 +114,7 @@ def test_sighup_removes_the_scratch_folder_and_the_runs(tmp_path):
     assert pid_file.exists()
     process.send_signal(signal.SIGHUP)
     assert process.wait(timeout=60) != 0
-    assert not _alive(int(pid_file.read_text()))
+    assert not alive(int(pid_file.read_text()))
     assert list(scratch_parent.iterdir()) == []
 
 
@@ -158,15 +159,3 @@ def test_dns_lookups_of_other_machines_are_blocked():
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "blocked green-lint verify: looking up 'example.com' (DNS)" in completed.stdout
     assert _block_remote_network is not None
-
-
-def _alive(pid: int) -> bool:
-    for _ in range(50):
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return False
-        if state in ("Z", "X"):
-            return False
-        time.sleep(0.1)
-    return True
