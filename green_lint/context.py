@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
@@ -25,9 +26,13 @@ AnalysisT = TypeVar("AnalysisT")
 class RuleContext:
     """Shared by all rules during one traversal of one file."""
 
-    def __init__(self, module: cst.Module | None, path: str, text: str = "") -> None:
+    def __init__(
+        self, module: cst.Module | None, path: str, text: str = "", python_module: ast.Module | None = None
+    ) -> None:
         # None for files that are read as text (requirements), not parsed.
         self.module = module
+        # CPython's tree of the same text, when the engine parsed it first (for positions).
+        self.python_module = python_module
         self.path = path
         # The text the module was parsed from (libcst round-trips it exactly).
         self.text = text
@@ -179,7 +184,7 @@ class RuleContext:
         its end): positions and fixes then take the whole-file path."""
         if not self.module.has_trailing_newline:
             return None
-        found = first_lines(self.module, self.text)
+        found = first_lines(self.module, self.text, self.python_module)
         if found is not None:
             return found
         texts = [self.module.code_for_node(statement) for statement in self.module.body]

@@ -10,6 +10,7 @@ import contextlib
 import difflib
 import gc
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,7 +99,7 @@ def _run_rules(
         return _not_checked(source, unchecked_rule, over_cap)
     # CPython's verdict decides what is a syntax error, and its parser (in C) rejects
     # input nested too deeply for libcst before libcst sees it.
-    syntax_errors = _check_syntax_only(source, parse_error_rules, always=True)
+    syntax_errors, python_module = _python_verdict(source, parse_error_rules)
     if syntax_errors is not None:
         return syntax_errors
     visitors = [rule for rule in triggered if not (rule.handles_parse_errors or rule.reports_unchecked_files)]
@@ -118,7 +119,7 @@ def _run_rules(
             return _not_checked(source, unchecked_rule, reason)
         except (RecursionError, MemoryError) as error:
             return _not_checked(source, unchecked_rule, f"libcst ran out of {_resource(error)} parsing it")
-        context = RuleContext(module, source.display_path, text)
+        context = RuleContext(module, source.display_path, text, python_module)
         instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
         context.declared_analyses = frozenset(kind for instance in instances for kind in instance.needs)
         _traverse(module, instances, context)
@@ -182,24 +183,23 @@ def _run_text_rules(
     return [_finding_from_report(source, context, report) for report in context.reports]
 
 
-def _check_syntax_only(
-    source: SourceFile, parse_error_rules: Sequence[type[Rule]], always: bool = False
-) -> list[Finding] | None:
-    """CPython's verdict: the GL001 findings of a file it rejects (an empty list when the
-    parse-error rule is not selected), None when it accepts the file."""
-    if not parse_error_rules and not always:
-        return None
+def _python_verdict(source: SourceFile, parse_error_rules: Sequence[type[Rule]]):
+    """CPython's verdict: (the GL001 findings of a file it rejects, an empty list when the
+    parse-error rule is not selected, or None when it accepts the file; its tree then)."""
     try:
-        compile(source.text, source.display_path, "exec", flags=0x400, dont_inherit=True)  # ONLY_AST
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escape sequences
+            # ONLY_AST: the tree, no bytecode.
+            tree = compile(source.text, source.display_path, "exec", flags=0x400, dont_inherit=True)
     except SyntaxError as error:
         position = Position(error.lineno or 1, max(error.offset or 1, 1))
-        return _syntax_error(source, parse_error_rules, error.msg, position)
+        return _syntax_error(source, parse_error_rules, error.msg, position), None
     except (RecursionError, MemoryError) as error:
         message = f"too deeply nested for Python's parser (it ran out of {_resource(error)})"
-        return _syntax_error(source, parse_error_rules, message, Position(1, 1))
+        return _syntax_error(source, parse_error_rules, message, Position(1, 1)), None
     except ValueError as error:  # e.g. NUL bytes; decode_python catches them earlier
-        return _syntax_error(source, parse_error_rules, str(error), Position(1, 1))
-    return None
+        return _syntax_error(source, parse_error_rules, str(error), Position(1, 1)), None
+    return None, tree
 
 
 def _syntax_error(source: SourceFile, parse_error_rules, message: str, position: Position) -> list[Finding]:

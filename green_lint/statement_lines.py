@@ -15,15 +15,18 @@ import warnings
 import libcst as cst
 
 
-def first_lines(module: cst.Module, text: str) -> list[int] | None:
+def first_lines(module: cst.Module, text: str, python_module: ast.Module | None = None) -> list[int] | None:
     """The 1-based line each statement of `module.body` starts on (leading lines
-    included), or None when Python's parser and libcst's tree do not line up."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. invalid escape sequences
-            python_statements = ast.parse(text).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # e.g. syntax newer than this Python: libcst still parses it
+    included), or None when Python's parser and libcst's tree do not line up.
+    `python_module`: CPython's tree of `text` when the caller has it already."""
+    if python_module is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # e.g. invalid escape sequences
+                python_module = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None  # e.g. syntax newer than this Python: libcst still parses it
+    python_statements = python_module.body
     starts, previous_end = [], len(module.header)
     position = 0
     for statement in module.body:
