@@ -1,8 +1,8 @@
 """Apply fixes: non-overlapping edits per round, re-lint, until nothing changes (bounded).
 
-Every round's result must parse again and must not offer one of the fixes it applied
-again; if it does, the round is dropped and the text stays as it was before it, with an
-error that names the rules whose fixes failed.
+Every round's result must parse again and must no longer hold the findings it fixed; if
+it does not, the round is dropped and the text stays as it was before it, with an error
+that names the rules whose fixes failed.
 """
 
 from __future__ import annotations
