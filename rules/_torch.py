@@ -140,3 +140,36 @@ def _if_statements(statement: cst.If) -> list[cst.CSTNode]:
 
 def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
     return any(item is node for item in walk(root))
+
+
+def mode_switch(models: TorchModules, statement: cst.CSTNode) -> str | None:
+    """For a module-level statement: the model name when it switches a model to eval mode,
+    "" when it switches one back to training mode, None otherwise."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    module = models.context.module
+    for small in statement.body:
+        value = small.value if isinstance(small, cst.Expr | cst.Assign) else None
+        if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
+            continue
+        receiver = value.func.value
+        if is_eval_call(value):
+            if isinstance(small, cst.Assign) and models.value_info(value, lambda e: models.lookup(e, module)):
+                return models.context.code_for(small.targets[0].target)
+            if models.lookup(receiver, module) is not None:
+                return models.context.code_for(receiver)
+        elif value.func.attr.value == "train" and models.lookup(receiver, module) is not None:
+            return ""
+    return None
+
+
+def with_block(item: cst.BaseExpression, statements: list) -> cst.With:
+    """A `with item:` block around `statements`, keeping the first one's leading lines."""
+    first = statements[0]
+    leading = first.leading_lines
+    statements = [first.with_changes(leading_lines=()), *statements[1:]]
+    return cst.With(
+        items=[cst.WithItem(item=item)],
+        body=cst.IndentedBlock(body=statements),
+        leading_lines=leading,
+    )

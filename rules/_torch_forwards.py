@@ -12,9 +12,11 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rules._graph_flow import output_fate
+from green_lint.rules._syntax import is_none, is_true, keyword_value
 from green_lint.rules._torch import is_inference_function
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import State
+from green_lint.rules._torch_eval_mode import is_eval_call
 from green_lint.rules._torch_model_values import ModelInfo
 from green_lint.rules._torch_modules import TorchModules
 
@@ -154,6 +156,19 @@ class Forwards:
             )
         return not self._loads_weights
 
+    def pretrained_inference(self, model: ModelInfo) -> bool:
+        """Whether `model` carries trained weights and runs for inference: a transformers
+        `from_pretrained` model (already in eval mode), or a torchvision/timm builder given
+        pretrained weights in a file that switches a model to eval mode; either way in a
+        file that never asks for gradients."""
+        if self.analysis.asks_for_grad_anywhere():
+            return False
+        if model.kind == "pretrained":
+            return True
+        if model.kind != "builder" or not _pretrained_builder(model.node):
+            return False
+        return any(is_eval_call(call) for call, _ in self.analysis.calls)
+
     def training_data(self, call: cst.Call, scope: cst.Module | cst.FunctionDef) -> bool:
         """Whether the output, detached, feeds a backward pass: a training step's target
         (`q_next = target_net(s).detach()`), not an inference."""
@@ -177,3 +192,16 @@ class Forwards:
             if output_fate(self.context, site.node, state.func or self.context.module) != "no":
                 return True
         return False
+
+
+def _pretrained_builder(node: cst.CSTNode | None) -> bool:
+    """`resnet50(pretrained=True)`, `resnet50(weights=...)` (not None),
+    `timm.create_model(name, pretrained=True)`, possibly followed by `.eval()`/`.to()`."""
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args:
+        node = node.func.value  # `.eval()`, `.cuda()`
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "to":
+        node = node.func.value
+    if not isinstance(node, cst.Call):
+        return False
+    weights = keyword_value(node, "weights")
+    return is_true(keyword_value(node, "pretrained")) or (weights is not None and not is_none(weights))

@@ -17,9 +17,15 @@ from green_lint.names import statements_of
 from green_lint.rules._syntax import last_name
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import FunctionInfo, State
-from green_lint.rules._torch_eval_mode import MODE_DEPENDENT, mode_dependent_class_names, mode_text
+from green_lint.rules._torch_eval_mode import (
+    MODE_DEPENDENT,
+    is_eval_call,
+    mode_dependent_class_names,
+    mode_text,
+)
 from green_lint.rules._torch_model_evidence import (
     MODULE_CONTAINERS,
+    MODULE_ONLY_METHODS,
     ModuleEvidence,
     arguments_for,
     comprehension_targets,
@@ -36,6 +42,8 @@ from green_lint.rules._torch_model_values import (
 from green_lint.semantic.scopes import parameters
 
 MODEL_PARAMETER_NAMES = frozenset({"model", "net", "module"})
+# Methods that tell a `self.x` attribute holds a module (with `.eval()`).
+_ATTRIBUTE_MODULE_METHODS = MODULE_ONLY_METHODS - {"zero_grad", "load_state_dict"}
 
 
 class TorchModules:
@@ -272,7 +280,33 @@ class TorchModules:
                             model = self.value_info(value, lambda expr, s=statement: self.lookup(expr, s))
                             if model is not None:
                                 found.setdefault(part.attr.value, model)
+        self._attribute_evidence(cls, found)
         return found
+
+    def _attribute_evidence(self, cls: cst.ClassDef, found: dict[str, ModelInfo]) -> None:
+        """`self.x` that a method of the class uses as a module (`self.model.eval()`,
+        `self.model.parameters()`), whatever set it: a trainer class whose base (of another
+        package) stores the model it is given. `zero_grad` and `load_state_dict` are left
+        out: a trainer calls them on its optimiser."""
+        if not self.imports_torch:
+            return
+        for statement in cls.body.body:
+            info = self.analysis.functions.get(statement) if isinstance(statement, cst.FunctionDef) else None
+            self_name = _self_name(info) if info is not None else None
+            if self_name is None:
+                continue
+            for call, _ in self.analysis.calls_by_function.get(statement, ()):
+                func = call.func
+                receiver = func.value if isinstance(func, cst.Attribute) else None
+                if not (
+                    isinstance(receiver, cst.Attribute)
+                    and isinstance(receiver.value, cst.Name)
+                    and receiver.value.value == self_name
+                ):
+                    continue
+                method = func.attr.value
+                if is_eval_call(call) or method in _ATTRIBUTE_MODULE_METHODS:
+                    found.setdefault(receiver.attr.value, ModelInfo("evidence", receiver))
 
     # -- forward passes ----------------------------------------------------------------
     def forward_model(self, call: cst.Call, state: State) -> tuple[cst.BaseExpression, ModelInfo] | None:

@@ -14,13 +14,15 @@ from green_lint.rules._torch import (
     is_model_code,
     iter_statement_blocks,
     loop_needs_grad,
+    mode_switch,
+    with_block,
 )
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import FunctionInfo
-from green_lint.rules._torch_eval_mode import is_eval_call
 from green_lint.rules._torch_forwards import Forwards
 from green_lint.rules._torch_model_values import ModelInfo
 from green_lint.rules._torch_modules import TorchModules
+from green_lint.rules._torch_volatile import volatile_callee, volatile_input
 
 
 class InferenceWithAutograd(Rule):
@@ -36,12 +38,16 @@ class InferenceWithAutograd(Rule):
     inside the training loop, a prediction after training, a sampling helper of any name,
     a per-item function running a `from_pretrained` model in a file that never trains).
     A `validate(model)` called by the training loop is still inference when the loop only
-    reads its result.
+    reads its result. A forward on inputs wrapped with `Variable(x, volatile=True)` is
+    inference by its author's word (PyTorch before 0.4 built no graph for it; since 0.4
+    `volatile` does nothing), even in the validation part of a `train()` function. A
+    pretrained torchvision/timm model (`pretrained=True`, `weights=...`) in a file that
+    switches it to eval mode and never trains runs for inference in a function of any name.
 
     A forward pass is a call of a model (a `torch.nn` module, a module class of the file,
     a loaded or pretrained model, a model held in a list or an `nn.ModuleList`, a model
     handed to the function at its call sites, a model of another file the code calls
-    `.parameters()` or `.eval()` on), of one of its submodules (`model.encoder(x)`), or of
+    `.parameters()` or `.eval()` on, a trainer's `self.model` its methods call them on), of one of its submodules (`model.encoder(x)`), or of
     a method of its class that runs it (`vae.decode(z)`). The project's own decorators and
     context managers built on `no_grad`/`inference_mode` count as turning autograd off.
     Not flagged: the detached target of a training step (`target_net(s).detach()` feeding
@@ -145,6 +151,7 @@ class InferenceWithAutograd(Rule):
         needs_grad = analysis.needs_grad()
         grad_free = analysis.grad_free_functions()
         reported: set[cst.FunctionDef] = set()
+        volatile_tops = self._volatile_forwards(analysis, forwards, needs_grad, grad_free, reported)
         for call, state in analysis.calls:
             func = state.func
             if func is None or state.grad_off is not None or func in reported:
@@ -168,8 +175,60 @@ class InferenceWithAutograd(Rule):
                 "autograd).",
                 fix=self._function_fix(info),
             )
-        reported_tops = self._module_loops(analysis, forwards, needs_grad)
-        self._outputs_never_backpropagated(analysis, forwards, grad_free, reported, reported_tops)
+        reported_tops = self._module_loops(analysis, forwards, needs_grad, volatile_tops)
+        self._outputs_never_backpropagated(
+            analysis, forwards, grad_free, reported, reported_tops | volatile_tops
+        )
+
+    # -- forwards on Variable(x, volatile=True) -------------------------------------------
+    def _volatile_forwards(self, analysis, forwards, needs_grad, grad_free, reported) -> set[cst.CSTNode]:
+        """Forwards on inputs wrapped with `volatile=True`: inference by the author's own
+        word, even inside a training function (its validation part), unless the output
+        reaches a backward pass. One finding per function or module-level statement."""
+        context = self.context
+        tops: set[cst.CSTNode] = set()
+        for call, state in analysis.calls:
+            func = state.func
+            if state.grad_off is not None or func in reported or func in grad_free:
+                continue
+            if func is None and state.top in tops:
+                continue
+            info = analysis.functions[func] if func is not None else None
+            if info is not None and is_model_code(context, info):
+                continue
+            if not volatile_input(context, call):
+                continue
+            forward = forwards.forward(call, state)
+            target = (
+                forward[0] if forward is not None else volatile_callee(context, analysis.calls, call, state)
+            )
+            if target is None or forwards.fate(call, func or context.module) == "backward":
+                continue
+            if info is not None:
+                reported.add(func)
+                where = f"`{info.name}()`"
+                fix = None if func in needs_grad else self._function_fix_if_safe(analysis, forwards, info)
+                if func not in needs_grad:  # inference throughout: its first forward
+                    call, target = next(
+                        (
+                            (c, found[0])
+                            for c, s in analysis.calls_by_function.get(func, ())
+                            if s.grad_off is None and (found := forwards.forward(c, s)) is not None
+                        ),
+                        (call, target),
+                    )
+            else:
+                tops.add(state.top)
+                where, fix = "module-level code", None
+            self.report(
+                call,
+                f"`{context.code_for(target)}` runs a forward pass in {where} on inputs wrapped with "
+                "`Variable(..., volatile=True)`, which has had no effect since PyTorch 0.4: autograd "
+                "is on, and PyTorch records the graph and keeps every activation for nothing. Wrap "
+                "the inference in `with torch.no_grad():` (or `torch.inference_mode()`) instead.",
+                fix=fix,
+            )
+        return tops
 
     # -- forwards whose output never reaches backward() ------------------------------------
     def _outputs_never_backpropagated(self, analysis, forwards, grad_free, reported, reported_tops) -> None:
@@ -215,7 +274,7 @@ class InferenceWithAutograd(Rule):
                 last_top = (top, simple)
                 fed = any(0 <= top - start <= _CHAIN_GAP and flow.carries(call) for start, flow in chains)
                 chains.append((top, follow_output(context, call, context.module)))
-                if grouped or fed or statement in reported_tops:
+                if grouped or fed or statement in reported_tops or state.top in reported_tops:
                     continue  # one finding per run of inference statements
                 where, fix = "module-level code", None
             self.report(
@@ -239,11 +298,7 @@ class InferenceWithAutograd(Rule):
             if isinstance(scope, cst.Module) and forwards.untrained_demo(model):
                 return False  # a layer's shapes shown on random weights: a tutorial's demo
             return not forwards.training_data(call, scope)
-        return (
-            fate in ("returns", "escapes")
-            and model.kind == "pretrained"
-            and not self.context.analysis(Analysis).asks_for_grad_anywhere()
-        )
+        return fate in ("returns", "escapes") and forwards.pretrained_inference(model)
 
     def _function_fix_if_safe(self, analysis, forwards: Forwards, info: FunctionInfo) -> Fix | None:
         """Decorating the function is safe only when no forward in it trains."""
@@ -255,13 +310,13 @@ class InferenceWithAutograd(Rule):
         return self._function_fix(info)
 
     # -- module-level loops after model.eval() -------------------------------------------
-    def _module_loops(self, analysis: Analysis, forwards: Forwards, needs_grad) -> set[cst.CSTNode]:
+    def _module_loops(self, analysis: Analysis, forwards: Forwards, needs_grad, skipped) -> set[cst.CSTNode]:
         module = self.context.module
         reported: set[cst.CSTNode] = set()
         for block in iter_statement_blocks(module):
             evaluated: str | None = None
             for statement in block:
-                switched = _mode_switch(forwards.models, statement)
+                switched = mode_switch(forwards.models, statement)
                 if switched is not None:
                     evaluated = switched or None
                     continue
@@ -274,6 +329,7 @@ class InferenceWithAutograd(Rule):
                         state.func is not None
                         or state.loops[:1] != (statement,)
                         or state.grad_off is not None
+                        or state.top in skipped
                     ):
                         continue
                     forward = forwards.forward(call, state)
@@ -327,7 +383,7 @@ class InferenceWithAutograd(Rule):
         rest = statements[len(docstring) :]
         if not rest:
             return None
-        wrapped = _with_block(no_grad, rest)
+        wrapped = with_block(no_grad, rest)
         if isinstance(body, cst.SimpleStatementSuite):
             new_body = cst.IndentedBlock(body=[wrapped], header=body.trailing_whitespace)
         else:
@@ -340,7 +396,7 @@ class InferenceWithAutograd(Rule):
 
     def _loop_fix(self, loop: cst.For | cst.While) -> Fix:
         torch_name, import_changes = self._torch_name()
-        wrapped = _with_block(cst.parse_expression(f"{torch_name}.no_grad()"), [loop])
+        wrapped = with_block(cst.parse_expression(f"{torch_name}.no_grad()"), [loop])
         return Fix(
             "Wrap the loop in `with torch.no_grad():`",
             {loop: wrapped, **import_changes},
@@ -352,35 +408,3 @@ _BLOCK_GAP = 3
 # A forward fed by another's output within this many statements is the same inference (an
 # encoder, then the decoder run on its output).
 _CHAIN_GAP = 8
-
-
-def _with_block(item: cst.BaseExpression, statements: list) -> cst.With:
-    first = statements[0]
-    leading = first.leading_lines
-    statements = [first.with_changes(leading_lines=()), *statements[1:]]
-    return cst.With(
-        items=[cst.WithItem(item=item)],
-        body=cst.IndentedBlock(body=statements),
-        leading_lines=leading,
-    )
-
-
-def _mode_switch(models: TorchModules, statement: cst.CSTNode) -> str | None:
-    """For a module-level statement: the model name when it switches a model to eval mode,
-    "" when it switches one back to training mode, None otherwise."""
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return None
-    module = models.context.module
-    for small in statement.body:
-        value = small.value if isinstance(small, cst.Expr | cst.Assign) else None
-        if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
-            continue
-        receiver = value.func.value
-        if is_eval_call(value):
-            if isinstance(small, cst.Assign) and models.value_info(value, lambda e: models.lookup(e, module)):
-                return models.context.code_for(small.targets[0].target)
-            if models.lookup(receiver, module) is not None:
-                return models.context.code_for(receiver)
-        elif value.func.attr.value == "train" and models.lookup(receiver, module) is not None:
-            return ""
-    return None

@@ -543,3 +543,175 @@ def test_gl303_one_layer_recurrent_dropout_does_nothing():
     """
     assert flagged(code.format(layers=""), "GL303", head=False) == []
     assert flagged(code.format(layers="num_layers=2, "), "GL303", head=False) == ["return model(x)"]
+
+
+# -- Variable(x, volatile=True): inference by the author's word, a no-op since PyTorch 0.4 ------
+VOLATILE = """
+import torch
+from torch import nn
+from torch.autograd import Variable
+
+net = nn.Linear(4, 2)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+criterion = nn.MSELoss()
+"""
+
+
+def test_the_volatile_validation_part_of_a_train_function_is_flagged_not_its_training_step():
+    code = VOLATILE + textwrap.dedent("""
+    def train(model, data):
+        for x, y in data:
+            loss = criterion(model(Variable(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        for x, y in data:
+            x = Variable(x, volatile=True)
+            out = model(x)
+            print(criterion(out, y).item())
+    """)
+    assert flagged(code, head=False) == ["out = model(x)"]
+    message = findings(code, head=False)[0].message
+    assert "volatile=True" in message and "PyTorch 0.4" in message and "torch.no_grad()" in message
+    assert fixed(code, head=False) == textwrap.dedent(code).lstrip("\n")  # a training function: no fix
+
+
+def test_a_volatile_forward_of_an_unknown_constructor_used_as_a_module_is_flagged_and_fixed():
+    code = VOLATILE + textwrap.dedent("""
+    from net import feature_net
+
+    def create_feature(images):
+        featurenet = feature_net("vgg")
+        featurenet.cuda()
+        return [featurenet(Variable(img, volatile=True).cuda()).data for img in images]
+    """)
+    assert flagged(code, head=False) == [
+        "return [featurenet(Variable(img, volatile=True).cuda()).data for img in images]"
+    ]
+    assert "@torch.no_grad()\ndef create_feature" in fixed(code, head=False)
+
+
+def test_volatile_lookalikes_stay_silent():
+    code = VOLATILE + textwrap.dedent("""
+    from net import feature_net
+
+    def losses(x, y):
+        loss_fn = nn.L1Loss()
+        loss_fn.cuda()
+        return loss_fn(Variable(x, volatile=True), y).item()
+
+    def never_used_as_a_module(x):
+        helper = feature_net("vgg")
+        return helper(Variable(x, volatile=True))
+
+    def ported_training_step(x, y):
+        loss = criterion(net(Variable(x, volatile=True)), y)
+        loss.backward()
+
+    def fixed_form(x):
+        with torch.no_grad():
+            return net(Variable(x, volatile=True)).sum().item()
+
+    def not_volatile(x):
+        return net(Variable(x, volatile=False))
+    """)
+    assert flagged(code, head=False) == []
+
+
+def test_a_project_class_named_variable_is_not_torch_s():
+    code = """
+    import torch
+    from torch import nn
+
+    class Variable:
+        def __init__(self, value, volatile=False):
+            self.value = value
+
+    net = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+
+    def step(x):
+        net(Variable(x, volatile=True).value).sum().backward()
+        optimizer.step()
+
+    def score(x):
+        return net(Variable(x, volatile=True).value)
+    """
+    assert flagged(code, head=False) == []
+
+
+# -- evaluation methods of a trainer class ------------------------------------------------------
+TRAINER = """
+import torch
+from mxtorch.trainer import Trainer
+
+class CharTrainer(Trainer):
+    def train(self, data):
+        self.model.train()
+        for x, y in data:
+            loss = self.criterion(self.model(x), y)
+            loss.backward()
+            self.optimizer.step()
+"""
+
+
+def test_a_trainer_method_named_test_running_self_model_is_flagged():
+    code = TRAINER + (
+        "\n    def test(self, data):\n        self.model.eval()\n"
+        "        for x, y in data:\n            print(self.model(x).argmax(1).tolist())\n"
+    )
+    assert flagged(code, head=False) == ["print(self.model(x).argmax(1).tolist())"]
+    assert "    @torch.no_grad()\n    def test(self, data):" in fixed(code, head=False)
+
+
+def test_trainer_methods_that_train_or_are_shielded_stay_silent():
+    code = TRAINER + textwrap.indent(
+        textwrap.dedent("""
+        @torch.no_grad()
+        def evaluate(self, data):
+            self.model.eval()
+            return [self.model(x) for x, _ in data]
+
+        def scores(self, x):
+            return self.model(x).sum()
+
+        def train_step(self, x):
+            self.scores(x).backward()
+        """),
+        "    ",
+    )
+    assert flagged(code, head=False) == []
+
+
+def test_a_self_attribute_never_used_as_a_module_is_not_a_model():
+    code = """
+    import torch
+
+    class Runner:
+        def __init__(self, engine):
+            self.engine = engine
+
+        def predict(self, x):
+            self.engine.reset()
+            return print(self.engine(torch.as_tensor(x)))
+    """
+    assert flagged(code, head=False) == []
+
+
+# -- pretrained torchvision/timm models in a file that never trains -----------------------------
+def test_a_pretrained_builder_in_eval_mode_runs_for_inference_in_a_function_of_any_name():
+    code = """
+    import torch
+    import torchvision
+
+    def extract_features(images):
+        model = torchvision.models.resnet50(weights="DEFAULT").eval()
+        return [model(image) for image in images]
+    """
+    assert flagged(code, head=False) == ["return [model(image) for image in images]"]
+    random = code.replace('weights="DEFAULT"', "weights=None")
+    assert flagged(random, head=False) == []
+    no_eval = code.replace(".eval()", "")
+    assert flagged(no_eval, head=False) == []
+    trains = textwrap.dedent(code) + "\ndef fit(model, x):\n    model(x).sum().backward()\n"
+    assert flagged(trains, head=False) == []
