@@ -90,7 +90,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), _PATTERN_0, _PATTERN_1, ),
+        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_0, _PATTERN_1, ),
         'options': {'min-epochs': 10, 'min-rounds': 100},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

@@ -12,6 +12,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
+from green_lint.rules._stopping_datasets import take_budget, take_call
 from green_lint.rules._stopping_steps import TrainingSteps, loop_words, names_epoch, words_of
 from green_lint.rules._syntax import DEFINITIONS, LOOPS, has_star, positional, walk
 from green_lint.rules._training_numbers import Numbers
@@ -38,7 +39,12 @@ class EpochLoops:
 
     def add(self, node: Loop, min_epochs: float) -> None:
         """Record `node` when it runs at least `min_epochs` epochs of an outer loop."""
-        budget = self._range_budget(node.iter) if isinstance(node, cst.For) else self._while_budget(node)
+        if isinstance(node, cst.For):
+            budget = self._range_budget(node.iter)
+            if budget is None:
+                budget = take_budget(self.context, self.numbers, node.iter)
+        else:
+            budget = self._while_budget(node)
         if budget is None or budget < min_epochs:
             return
         epochs = names_epoch(self.context, node)
@@ -92,7 +98,9 @@ class EpochLoops:
 
     def _while_budget(self, node: cst.While) -> float | None:
         """`while step < N` (or `<=`, `N > step`) whose body counts `step += 1`, from the
-        value `step` has before the loop: N minus that start."""
+        value `step` has before the loop: N minus that start. Also `while run[0] <= N` with
+        `run = [0]`: a one-element list counted up in a closure the loop passes to
+        `optimizer.step(closure)` (LBFGS), where a plain name could not be rebound."""
         test = node.test
         if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
             return None
@@ -104,11 +112,14 @@ class EpochLoops:
             counter, limit = right, left
         else:
             return None
-        if not isinstance(counter, cst.Name) or not _counts_up(node, counter.value):
+        if isinstance(counter, cst.Subscript):
+            starts = _list_counter_starts(self.context, node, counter)
+        elif isinstance(counter, cst.Name) and _counts_up(node, counter.value):
+            # The values reaching the test: the start before the loop (`step += 1` adds none).
+            found = self.context.values.expressions(counter)
+            starts = {self.context.values.fold(value) for value in found if value is not counter}
+        else:
             return None
-        # The values reaching the test: the start before the loop (`step += 1` adds none).
-        found = self.context.values.expressions(counter)
-        starts = {self.context.values.fold(value) for value in found if value is not counter}
         stop = self.numbers.resolve(limit)
         if len(starts) != 1 or stop is None:
             return None
@@ -149,6 +160,11 @@ def loop_unit(context: RuleContext, loop: Loop) -> str:
     ):
         if any(stem in word for word in words):
             return unit
+    # A turn over `dataset.take(N)` is one batch; a closure counter counts optimizer steps.
+    if isinstance(loop, cst.For) and take_call(loop.iter) is not None:
+        return "steps"
+    if _closure_counter(loop):
+        return "steps"
     return "epochs"
 
 
@@ -163,7 +179,17 @@ def training_kind(context: RuleContext, loop: Loop) -> str:
         return "gan"
     if any("style" in word for word in words) and any("content" in word for word in words):
         return "style"
+    if _closure_counter(loop):
+        return "objective"  # one loss minimised by `optimizer.step(closure)`: no data to hold out
     return "supervised"
+
+
+def _closure_counter(loop: Loop) -> bool:
+    """`while run[0] <= n`: a one-element list used as the counter of a closure."""
+    if not isinstance(loop, cst.While) or not isinstance(loop.test, cst.Comparison):
+        return False
+    sides = (loop.test.left, *(part.comparator for part in loop.test.comparisons))
+    return any(isinstance(side, cst.Subscript) for side in sides)
 
 
 _RL_WORDS = re.compile(r"episode|replay|policy|reward|^env$|_env$|^env_")
@@ -187,6 +213,30 @@ def _counts_up(loop: cst.While, name: str) -> bool:
         ):
             return True
     return False
+
+
+def _list_counter_starts(context: RuleContext, loop: cst.While, counter: cst.Subscript) -> set:
+    """The start of `run[0]` when `run = [0]` is the one list reaching the test and the
+    loop (a closure defined in it included) adds 1 to `run[0]`; empty when not."""
+    if not isinstance(counter.value, cst.Name) or len(counter.slice) != 1:
+        return set()
+    index = counter.slice[0].slice
+    if not isinstance(index, cst.Index) or not isinstance(index.value, cst.Integer):
+        return set()
+    if not any(
+        isinstance(node, cst.AugAssign)
+        and isinstance(node.operator, cst.AddAssign)
+        and node.target.deep_equals(counter)
+        and isinstance(node.value, cst.Integer)
+        and node.value.value == "1"
+        for node in walk(loop.body)
+    ):
+        return set()
+    lists = [value for value in context.values.expressions(counter.value) if value is not counter.value]
+    position = int(index.value.value)
+    if len(lists) != 1 or not isinstance(lists[0], cst.List) or len(lists[0].elements) <= position:
+        return set()
+    return {context.values.fold(lists[0].elements[position].value)}
 
 
 def _walks_the_data(loop: Loop) -> bool:

@@ -92,6 +92,12 @@ class TrainingSteps:
                     backward = True
                 elif name == "step" and self._optimizer_step(node):
                     step = True
+                    # `optimizer.step(closure)` (LBFGS): the closure runs `backward()`.
+                    for arg in node.args:
+                        closure = self.context.semantic.definition(arg.value)
+                        if isinstance(closure, cst.FunctionDef) and id(closure) not in seen:
+                            seen.add(id(closure))
+                            pending.append((closure.body, depth + 1))
                 if depth < _FUNCTION_DEPTH and name in self.functions:
                     for function in self.functions[name]:
                         if id(function) not in seen:

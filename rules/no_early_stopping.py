@@ -24,6 +24,7 @@ from green_lint.rules._stopping_boosting import (
     check_xgb_train,
 )
 from green_lint.rules._stopping_budget import shown_count
+from green_lint.rules._stopping_estimator import check_estimator_train
 from green_lint.rules._stopping_keras import KERAS_MODULES, check_keras_fit
 from green_lint.rules._stopping_lightning import LIGHTNING_TRAINERS, check_lightning
 from green_lint.rules._stopping_loops import EpochLoops, loop_unit, training_kind
@@ -36,7 +37,7 @@ class NoEarlyStopping(Rule):
     """
     ## What it does
     Flags a training run with a fixed budget of at least `min-epochs` epochs (default 10)
-    or `min-rounds` boosting rounds (default 100) and no early stopping:
+    or `min-rounds` boosting rounds or Estimator steps (default 100) and no early stopping:
     - Keras `model.fit(..., epochs=N)` with no `EarlyStopping` in `callbacks` (the file
       must import keras, tensorflow or tf_keras);
     - Lightning `Trainer(max_epochs=N)` (`lightning`, `lightning.pytorch`,
@@ -58,10 +59,24 @@ class NoEarlyStopping(Rule):
       `SGDClassifier/SGDRegressor` without `early_stopping=True`,
       `GradientBoostingClassifier/Regressor` without `n_iter_no_change`, and
       `HistGradientBoostingClassifier/Regressor` with an explicit `early_stopping=False`;
+    - a TensorFlow Estimator (`tf.estimator`, `tf.compat.v1.estimator`,
+      `tf.contrib.learn`; also the file's subclass of one, or one a function of the file
+      returns) trained with `.train(input_fn, steps=N)` or `max_steps=N` (`.fit(...,
+      steps=N)` for `tf.contrib.learn`) of at least `min-rounds` steps, with no hook or
+      monitor that may stop it: only TensorFlow's logging, saving and counting hooks
+      (`LoggingTensorHook`, `CheckpointSaverHook`...) leave it flagged; a
+      `stop_if_no_decrease_hook`, the caller's own hooks or a pruner do not.
+      `train_and_evaluate` with a `TrainSpec(max_steps=N)` is not flagged: its `EvalSpec`
+      evaluates as it trains and the stop, when there is one, is a `TrainSpec` hook that
+      is often the caller's own (a pruner), which the rule cannot tell from a logger;
     - a hand-written loop `for epoch in range(N)` (also over `tqdm(range(N))`,
-      `trange(N)`, `enumerate(range(1, N + 1))` or any wrapper of one range) or
-      `while step < N` with `step += 1`, whose body, or a function or method of the file it
-      calls, runs a training step (PyTorch's `backward()` and an optimizer `step()`;
+      `trange(N)`, `enumerate(range(1, N + 1))` or any wrapper of one range), a
+      TensorFlow 2 step loop over a `tf.data` dataset's `take(N)` (`for step, (x, y) in
+      enumerate(train_data.take(training_steps), 1)`, `for x, y in ds.take(N)`; N steps),
+      `while step < N` with `step += 1`, or `while run[0] <= N` with `run = [0]` counted up
+      by the closure passed to `optimizer.step(closure)` (LBFGS, as in style transfer),
+      whose body, a closure it passes to an optimizer's `step`, or a function or method of
+      the file it calls, runs a training step (PyTorch's `backward()` and an optimizer `step()`;
       TensorFlow 1's `session.run` of an optimizer's `minimize(...)` op; TensorFlow 2's
       `optimizer.apply_gradients`; `train_on_batch`; scikit-learn's `partial_fit` or the
       `fit` of a `warm_start` estimator; a `fit` of one epoch (`epochs=1`, Keras' default,
@@ -71,7 +86,8 @@ class NoEarlyStopping(Rule):
       validation loss, a metric, a patience counter, an early stopper, a tolerance...).
       The message says epochs, steps, iterations or episodes after the loop's names, and
       gives the advice that fits: the return for reinforcement learning, the samples for
-      a GAN, a tolerance on the loss for style transfer, held-out data otherwise.
+      a GAN, a tolerance on the loss for style transfer and LBFGS closure loops, held-out
+      data otherwise.
 
     A missing budget counts as the library default: xgboost's and lightgbm's
     `n_estimators` / `lgb.train`'s `num_boost_round` (100), catboost's `iterations`
@@ -171,6 +187,8 @@ class NoEarlyStopping(Rule):
         ("warm_start", "fit"),
         ("episode", "fit"),
         ("tf_agents", "train"),
+        ("estimator", ".train("),
+        ("contrib", "learn", "steps"),
         re.compile(r"epochs\s*=\s*1\b"),
         # A hand-written gradient update: `w -= lr * grad`, `w = w - 0.01 * grad`,
         # `v = momentum * v - learning_rate * g`.
@@ -185,6 +203,9 @@ class NoEarlyStopping(Rule):
         self.numbers = Numbers(context)
         self._epoch_loops = EpochLoops(context, self.numbers)
         self._keras = any(context.semantic.imports_module(name) for name in KERAS_MODULES)
+        self._tensorflow = context.semantic.imports_module("tensorflow") or context.semantic.imports_module(
+            "tensorflow_estimator"
+        )
 
     @property
     def min_epochs(self) -> float:
@@ -229,6 +250,8 @@ class NoEarlyStopping(Rule):
             elif qualified in HF_TRAINERS or (top == "trl" and last.endswith("Trainer")):
                 check_hf_trainer(self, node, last)
             return
+        if self._tensorflow and isinstance(func, cst.Attribute) and func.attr.value in ("train", "fit"):
+            check_estimator_train(self, node)
         if self._keras and isinstance(func, cst.Attribute) and func.attr.value == "fit":
             check_keras_fit(self, node)
 
@@ -264,6 +287,13 @@ class NoEarlyStopping(Rule):
                 why, advice = (
                     "no stop on the loss",
                     f"`break` once the style and content loss has not decreased by more than a "
+                    f"small tolerance for a few {unit}.",
+                )
+            elif kind == "objective":
+                # A closure minimised by `optimizer.step(closure)` (LBFGS): one objective.
+                why, advice = (
+                    "no stop on the loss",
+                    f"`break` once the loss the closure returns has not decreased by more than a "
                     f"small tolerance for a few {unit}.",
                 )
             else:

@@ -313,3 +313,163 @@ def test_no_keras_fix_when_the_history_is_read_by_the_epoch_budget(after):
 def test_keras_fix_when_the_history_is_read_by_its_own_length(after):
     code = KERAS.format(after=after)
     assert "EarlyStopping(" in fixed(code)
+
+
+# -- TensorFlow 2 step loops over `dataset.take(N)` -----------------------------------------
+TAKE_LOOP = """\
+import tensorflow as tf
+training_steps = 2000
+train_data = tf.data.Dataset.from_tensor_slices((x, y)).repeat().shuffle(5000).batch(256)
+optimizer = tf.optimizers.SGD(0.1)
+def run_optimization(x, y):
+    with tf.GradientTape() as g:
+        loss = loss_fn(model(x), y)
+    optimizer.apply_gradients(zip(g.gradient(loss, model.trainable_variables), model.trainable_variables))
+for step, (batch_x, batch_y) in enumerate({data}.take({budget}), 1):
+    {body}
+"""
+
+
+def test_a_take_loop_that_trains_is_flagged_with_its_steps():
+    code = TAKE_LOOP.format(
+        data="train_data", budget="training_steps + 1", body="run_optimization(batch_x, batch_y)"
+    )
+    (finding,) = lint(code)
+    assert finding.location.row == 9
+    assert "trains all 2001 steps" in finding.message
+    assert "held-out data" in finding.message
+
+
+def test_a_take_loop_without_enumerate_or_step_names_still_counts_steps():
+    code = """\
+    import tensorflow as tf
+    ds = tf.data.Dataset.range(10).repeat()
+    opt = tf.keras.optimizers.Adam()
+    for x, y in ds.take(300):
+        opt.apply_gradients(zip(grads, variables))
+    """
+    (finding,) = lint(code)
+    assert "trains all 300 steps" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("data", "budget", "body"),
+    [
+        ("train_data", "training_steps", "predictions = model(batch_x)"),  # inference only
+        ("train_data", "1", "run_optimization(batch_x, batch_y)"),  # a peek at one batch
+        ("np.arange(4000)", "training_steps", "run_optimization(batch_x, batch_y)"),  # numpy's take
+        (
+            "train_data",
+            "training_steps",
+            "run_optimization(batch_x, batch_y)\n    if val_loss() > best_val_loss:\n        break",
+        ),
+    ],
+)
+def test_take_loops_that_do_not_train_a_fixed_budget_are_not_flagged(data, budget, body):
+    code = "import numpy as np\n" + TAKE_LOOP.format(data=data, budget=budget, body=body)
+    assert rows(code) == []
+
+
+# -- TensorFlow Estimators ------------------------------------------------------------------
+ESTIMATOR = """\
+import tensorflow as tf
+classifier = tf.estimator.DNNClassifier(feature_columns=columns, hidden_units=[32])
+classifier.train({arguments})
+"""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "budget"),
+    [
+        ("input_fn=train_input_fn, steps=1000", 1000),
+        ("train_input_fn, max_steps=2000", 2000),
+        ("train_input_fn, None, 3000", 3000),  # positional steps
+        ("train_input_fn, hooks=[tf.estimator.LoggingTensorHook({}, every_n_iter=10)], steps=500", 500),
+    ],
+)
+def test_an_estimator_trained_for_a_fixed_number_of_steps_is_flagged(arguments, budget):
+    (finding,) = lint(ESTIMATOR.format(arguments=arguments))
+    assert finding.location.row == 3
+    assert f"trains a fixed {budget} steps" in finding.message
+    assert "stop_if_no_decrease_hook" in finding.message
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        "train_input_fn, steps=50",  # below min-rounds
+        "train_input_fn",  # until the input function is exhausted
+        "train_input_fn, steps=None",
+        "train_input_fn, steps=1000, hooks=[tf.estimator.experimental.stop_if_no_decrease_hook(classifier, 'loss', 100)]",
+        "train_input_fn, steps=1000, hooks=my_hooks",  # the caller's hooks may stop it
+    ],
+)
+def test_an_estimator_with_a_stop_hook_or_no_fixed_budget_is_not_flagged(arguments):
+    assert rows(ESTIMATOR.format(arguments=arguments)) == []
+
+
+def test_an_estimator_returned_by_a_function_of_the_file_is_followed():
+    code = """\
+    import tensorflow as tf
+    def create_classifier(trial):
+        classifier = tf.estimator.DNNClassifier(feature_columns=columns, hidden_units=[8])
+        return classifier
+    def objective(trial):
+        classifier = create_classifier(trial)
+        classifier.train(input_fn=train_input_fn, steps=1000)
+    """
+    assert rows(code) == [7]
+
+
+def test_a_look_alike_train_and_train_and_evaluate_are_not_estimator_budgets():
+    code = """\
+    import tensorflow as tf
+    class Agent:
+        def train(self, steps):
+            return steps
+    Agent().train(steps=10000)
+    spec = tf.estimator.TrainSpec(input_fn=train_input_fn, max_steps=20000)
+    tf.estimator.train_and_evaluate(estimator, spec, tf.estimator.EvalSpec(input_fn=eval_input_fn))
+    """
+    assert rows(code) == []
+
+
+# -- LBFGS loops counted by a one-element list in the closure -------------------------------
+CLOSURE_LOOP = """\
+import torch
+def fit(points, num_steps=300):
+    center = torch.zeros(2, requires_grad=True)
+    optimizer = torch.optim.LBFGS([center])
+    run = [0]
+    while run[0] <= num_steps:
+        def closure():
+            optimizer.zero_grad()
+            {loss} = ((points - center) ** 2).sum()
+            {loss}.backward()
+            {count}
+            return {loss}
+        optimizer.step(closure)
+    return center
+"""
+
+
+def test_an_lbfgs_closure_loop_is_flagged_with_tolerance_advice():
+    (finding,) = lint(CLOSURE_LOOP.format(loss="loss", count="run[0] += 1"))
+    assert finding.location.row == 6
+    assert "trains all 301 steps" in finding.message
+    assert "tolerance" in finding.message
+    assert "validation" not in finding.message and "held-out" not in finding.message
+
+
+def test_style_transfer_closure_loop_names_the_style_and_content_loss():
+    (finding,) = lint(CLOSURE_LOOP.format(loss="style_content_loss", count="run[0] += 1"))
+    assert "style and content loss" in finding.message
+
+
+def test_a_list_that_is_not_counted_up_is_no_budget():
+    assert rows(CLOSURE_LOOP.format(loss="loss", count="run[0] = 0")) == []
+    stopped = CLOSURE_LOOP.format(loss="loss", count="run[0] += 1").replace(
+        "        optimizer.step(closure)\n",
+        "        if float(optimizer.step(closure)) < tolerance:\n            break\n",
+    )
+    assert rows(stopped) == []
