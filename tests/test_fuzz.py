@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz_cases import MUTATIONS, check_invariants, mutate
 
 
+# hypothesmith compiles what it generates: `1()` warns that an int is not callable.
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
 @settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(
     program=hypothesmith.from_grammar(),
