@@ -613,3 +613,26 @@ def _reaching_lines(code: str) -> list[list[int]]:
 )
 def test_the_bindings_that_reach_a_use(code, lines):
     assert _reaching_lines(code) == lines
+
+
+def test_an_assignment_under_global_in_a_function_is_a_binding_of_the_module():
+    model = _model(
+        """
+        model = None
+        def build():
+            global model
+            model = make(epochs=30)
+        def train():
+            fit(model)
+        """
+    )
+    [use] = [
+        node
+        for node in walk(model.module)
+        if isinstance(node, cst.Call) and cst.Module([]).code_for_node(node.func) == "fit"
+    ]
+    found = model.lookup("model", use.args[0].value)
+    assert found is not None and found[0] is model.module_scope
+    kinds = sorted(binding.kind for binding in found[1])
+    assert kinds == ["assignment", "assignment"]
+    assert any(isinstance(binding.value, cst.Call) for binding in found[1])

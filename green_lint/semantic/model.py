@@ -65,6 +65,18 @@ class SemanticModel:
     def module_scope(self) -> Scope:
         return self.scope(self.module, None)
 
+    def _add_global_assignments(self, module_scope: Scope) -> None:
+        """`global x` in a function, then `x = ...` there: that binding is the module's
+        (it is what module code and other functions read after the function ran)."""
+        if "global" not in self._text:
+            return
+        for statement in statements_of(self.module):
+            if isinstance(statement, cst.FunctionDef):
+                function_scope = build_scope(statement, None, self._with_walrus)
+                for name in function_scope.declared_global:
+                    for binding in function_scope.bindings.get(name, ()):
+                        module_scope.add(binding)
+
     def scope(self, node: cst.CSTNode, parent: Scope | None = None) -> Scope:
         """The scope that `node` (a module, def, class, lambda or comprehension) opens."""
         found = self._scopes.get(id(node))
@@ -72,6 +84,8 @@ class SemanticModel:
             if parent is None and node is not self.module:
                 parent = self.scope_of(node)
             found = self._scopes[id(node)] = build_scope(node, parent, self._with_walrus)
+            if node is self.module:
+                self._add_global_assignments(found)
         return found
 
     def scope_of(self, node: cst.CSTNode) -> Scope:
