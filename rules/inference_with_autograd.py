@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
 from green_lint.rules._graph_flow import FlowIndex, follow_output
-from green_lint.rules._syntax import is_docstring
 from green_lint.rules._torch import (
     block_statement,
     is_inference_function,
@@ -15,10 +13,10 @@ from green_lint.rules._torch import (
     iter_statement_blocks,
     loop_needs_grad,
     mode_switch,
-    with_block,
 )
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import FunctionInfo
+from green_lint.rules._torch_fixes import function_fix, loop_fix
 from green_lint.rules._torch_forwards import Forwards
 from green_lint.rules._torch_model_values import ModelInfo
 from green_lint.rules._torch_modules import TorchModules
@@ -173,7 +171,7 @@ class InferenceWithAutograd(Rule):
                 "comes. Wrap the inference in `with torch.no_grad():` (or "
                 "`torch.inference_mode()`, faster still when the outputs never re-enter "
                 "autograd).",
-                fix=self._function_fix(info),
+                fix=function_fix(self.context, info),
             )
         reported_tops = self._module_loops(analysis, forwards, needs_grad, volatile_tops)
         self._outputs_never_backpropagated(
@@ -307,7 +305,7 @@ class InferenceWithAutograd(Rule):
         for call, state in analysis.calls_by_function.get(info.node, ()):
             if forwards.forward(call, state) is not None and forwards.fate(call, info.node) != "no":
                 return None
-        return self._function_fix(info)
+        return function_fix(self.context, info)
 
     # -- module-level loops after model.eval() -------------------------------------------
     def _module_loops(self, analysis: Analysis, forwards: Forwards, needs_grad, skipped) -> set[cst.CSTNode]:
@@ -343,65 +341,11 @@ class InferenceWithAutograd(Rule):
                         "backward pass that never comes. Wrap the loop in `with torch.no_grad():` "
                         "(or `torch.inference_mode()`, faster still when the outputs never "
                         "re-enter autograd).",
-                        fix=self._loop_fix(statement),
+                        fix=loop_fix(self.context, statement),
                     )
                     reported.add(statement)
                     break
         return reported
-
-    # -- fixes ---------------------------------------------------------------------------
-    def _torch_name(self) -> tuple[str, dict]:
-        local = self.context.semantic.local_name_for("torch")
-        if local is not None:
-            return local, {}
-        return "torch", add_import(self.context, "import torch", binds="torch")
-
-    def _function_fix(self, info: FunctionInfo) -> Fix | None:
-        """`@torch.no_grad()` on the function: nothing is re-indented, and a generator keeps
-        the mode at each `yield` (a `with` block would leak it to the consumer). A coroutine
-        runs after the decorator has returned, so an `async def` is wrapped in a `with`
-        block instead, and only when it never awaits (the mode would leak to other tasks)."""
-        func = info.node
-        if info.awaits:
-            return None
-        torch_name, import_changes = self._torch_name()
-        no_grad = cst.parse_expression(f"{torch_name}.no_grad()")
-        if func.asynchronous is None:
-            decorated = func.with_changes(decorators=[*func.decorators, cst.Decorator(decorator=no_grad)])
-            return Fix(
-                "Decorate the function with @torch.no_grad()",
-                {func: decorated, **import_changes},
-                applicability="safe",
-            )
-        body = func.body
-        if isinstance(body, cst.SimpleStatementSuite):
-            statements = [cst.SimpleStatementLine(body=list(body.body))]
-            docstring: list = []
-        else:
-            statements = list(body.body)
-            docstring = statements[:1] if is_docstring(statements[0]) else []
-        rest = statements[len(docstring) :]
-        if not rest:
-            return None
-        wrapped = with_block(no_grad, rest)
-        if isinstance(body, cst.SimpleStatementSuite):
-            new_body = cst.IndentedBlock(body=[wrapped], header=body.trailing_whitespace)
-        else:
-            new_body = body.with_changes(body=[*docstring, wrapped])
-        return Fix(
-            "Wrap the coroutine's body in `with torch.no_grad():`",
-            {func: func.with_changes(body=new_body), **import_changes},
-            applicability="safe",
-        )
-
-    def _loop_fix(self, loop: cst.For | cst.While) -> Fix:
-        torch_name, import_changes = self._torch_name()
-        wrapped = with_block(cst.parse_expression(f"{torch_name}.no_grad()"), [loop])
-        return Fix(
-            "Wrap the loop in `with torch.no_grad():`",
-            {loop: wrapped, **import_changes},
-            applicability="safe",
-        )
 
 
 _BLOCK_GAP = 3
