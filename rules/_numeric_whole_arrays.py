@@ -15,6 +15,7 @@ from green_lint.context import RuleContext
 from green_lint.rules._data import walk
 from green_lint.rules._numeric_arrays import Arrays
 from green_lint.rules._numeric_vocabulary import ARITHMETIC
+from green_lint.rules._syntax import number
 
 # Names of a loop bound that counts groups, not elements.
 GROUP_WORDS = re.compile(
@@ -51,13 +52,9 @@ def _over_groups(loop: cst.For | cst.While) -> bool:
         isinstance(node, cst.Subscript)
         and isinstance(node.value, cst.Attribute)
         and node.value.attr.value == "shape"
-        and any(isinstance(e.slice, cst.Index) and _is_one(e.slice.value) for e in node.slice)
+        and any(isinstance(e.slice, cst.Index) and number(e.slice.value) == 1 for e in node.slice)
         for node in walk(bound)
     )
-
-
-def _is_one(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Integer) and node.value == "1"
 
 
 def _works_on_whole_arrays(

@@ -38,21 +38,20 @@ _FUNCTION_DEPTH = 3
 
 
 class TrainingSteps:
-    """The file's functions by name, the names called from its top-level loops and its
-    optimizers; answers whether a loop trains."""
+    """The names called from the file's top-level loops and its optimizers; answers
+    whether a loop trains (following the file's own functions it calls)."""
 
     def __init__(self, context: RuleContext, module: cst.Module, numbers: Numbers, sweep) -> None:
         self.context = context
         self.numbers = numbers
-        self.functions: dict[str, list[cst.FunctionDef]] = {}
         self.loop_calls: set[str] = set()
+        # Methods of the file's classes by name, for receivers of unknown type.
+        self._methods: dict[str, list[cst.FunctionDef]] | None = None
         self.optimizers: set[str] = set()
         self._torch = context.semantic.imports_module("torch")
         self._episodes = False
         for statement in statements_of(module):
-            if isinstance(statement, cst.FunctionDef):
-                self.functions.setdefault(statement.name.value, []).append(statement)
-            elif isinstance(statement, LOOPS) and not sweep(context, statement):
+            if isinstance(statement, LOOPS) and not sweep(context, statement):
                 for call in calls_in(statement.body, enter_definitions=False):
                     name = last_name(call.func)
                     if name is not None:
@@ -98,8 +97,8 @@ class TrainingSteps:
                         if isinstance(closure, cst.FunctionDef) and id(closure) not in seen:
                             seen.add(id(closure))
                             pending.append((closure.body, depth + 1))
-                if depth < _FUNCTION_DEPTH and name in self.functions:
-                    for function in self.functions[name]:
+                if depth < _FUNCTION_DEPTH:
+                    for function in self._callees(node):
                         if id(function) not in seen:
                             seen.add(id(function))
                             pending.append((function.body, depth + 1))
@@ -108,6 +107,31 @@ class TrainingSteps:
         # A hand-written update trains where nothing runs autograd: next to `backward()`
         # without an optimizer it moves an input (an adversarial perturbation).
         return update and not backward
+
+    def _callees(self, call: cst.Call) -> list[cst.FunctionDef]:
+        """The file's defs `call` may run: the one the semantic model resolves it to, else,
+        for `obj.m()` whose `obj` comes from elsewhere (a parameter, another file's
+        factory), the methods named `m` of the file's classes: the receiver's type is
+        unknown, and a trainer class of the file is what such a call usually reaches."""
+        func = call.func
+        if isinstance(func, cst.Name):
+            # Every def the name is bound to where it is called (a notebook may define
+            # `train_step` again in a later cell).
+            found = self.context.semantic.lookup(func.value, func)
+            return [b.site for b in found[1] if b.kind == "function"] if found is not None else []
+        function = self.context.values.calls.target(call)
+        if function is not None:
+            return [function]
+        if not isinstance(func, cst.Attribute):
+            return []
+        if self._methods is None:
+            self._methods = {}
+            for statement in statements_of(self.context.module):
+                if isinstance(statement, cst.ClassDef):
+                    for member in statement.body.body:
+                        if isinstance(member, cst.FunctionDef):
+                            self._methods.setdefault(member.name.value, []).append(member)
+        return self._methods.get(func.attr.value, [])
 
     def _nodes(self, body: cst.CSTNode, *, skip_epoch_loops: bool):
         """The calls and assignments under `body`, without the bodies of loops that name an

@@ -27,11 +27,13 @@ class CallGraph:
     def _index(self) -> None:
         self._indexed = True
         for call in self._calls:
-            target = self._target(call)
+            target = self.target(call)
             if target is not None:
                 self._sites.setdefault(id(target), []).append(call)
 
-    def _target(self, call: cst.Call) -> cst.FunctionDef | None:
+    def target(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The def of this file that `call` runs, when that is known (its Name resolves to
+        it, `self.m()` in its class, `obj.m()` with `obj = Cls()` of the file)."""
         func = call.func
         # Only a def of the file can be the target: a name no def has needs no lookup (most
         # calls: `np.zeros`, `X.sum`), and a lookup may have to locate the call in the file.
