@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from green_lint.verify.probe import _block_remote_network, _stdout_summary
+from green_lint.verify.probe import _is_remote_name, _stdout_summary
 from green_lint.verify.runs import _tail
 from tests.processes import alive
 
@@ -158,4 +158,7 @@ def test_dns_lookups_of_other_machines_are_blocked():
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "blocked green-lint verify: looking up 'example.com' (DNS)" in completed.stdout
-    assert _block_remote_network is not None
+    # What counts as a lookup that goes to DNS: names of other machines, not IP literals
+    # (their connection is what the guard checks) nor this machine's names.
+    assert _is_remote_name("example.com") and _is_remote_name(b"pypi.org")
+    assert not any(_is_remote_name(host) for host in ("localhost", "127.0.0.1", "192.0.2.1", "::1", None))
