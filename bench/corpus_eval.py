@@ -77,8 +77,10 @@ def _mark(text: str) -> Mark:
 def git_dir_for(clones: Path, repo: str) -> Path | None:
     base = clones / repo.replace("/", "+")
     for candidate in (base / "repo", base, clones / repo.split("/")[1]):
-        if (candidate / "HEAD").is_file() or (candidate / ".git").exists():
+        if (candidate / "HEAD").is_file():
             return candidate
+        if (candidate / ".git" / "HEAD").is_file():  # a clone with a work tree
+            return candidate / ".git"
     return None
 
 

@@ -11,7 +11,6 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 from green_lint.lines import count_line_breaks, split_lines
-from green_lint.names import statements_of
 from green_lint.semantic import SemanticModel
 from green_lint.semantic.values import Values
 from green_lint.statement_lines import first_lines
@@ -110,35 +109,14 @@ class RuleContext:
         """The function being visited, or the module."""
         return self.enclosing(cst.FunctionDef) or self.module
 
-    def assigned_values(self, name: str, scope: cst.CSTNode | None = None) -> list[cst.BaseExpression]:
-        """The values of the plain assignments `name = value` (and `name: T = value`) in
-        `scope` (default: the current function, else the module), nested functions and
-        classes excluded, in source order."""
-        values = []
-        for statement in statements_of(scope or self.scope(), enter_definitions=False):
-            if isinstance(statement, cst.Assign):
-                for target in statement.targets:
-                    if isinstance(target.target, cst.Name) and target.target.value == name:
-                        values.append(statement.value)
-            elif (
-                isinstance(statement, cst.AnnAssign)
-                and statement.value is not None
-                and isinstance(statement.target, cst.Name)
-                and statement.target.value == name
-            ):
-                values.append(statement.value)
-        return values
-
     def single_value(self, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
-        """Follow a name to the one value assigned to it in the current scope (or the
-        module); anything that is not a name is returned as it is."""
+        """The one expression a name has where it is used (the semantic model's reaching
+        values, followed through names, parameters, `self.x` and configs), or None when it
+        may have several or none is known; anything that is not a name is returned as it is."""
         if not isinstance(node, cst.Name):
             return node
-        for scope in dict.fromkeys([self.scope(), self.module]):
-            values = self.assigned_values(node.value, scope)
-            if values:
-                return values[0] if len(values) == 1 else None
-        return None
+        values = self.values.expressions(node)
+        return values[0] if len(values) == 1 and values[0] is not node else None
 
     # -- positions (computed only when asked) ------------------------------------------
     # libcst's PositionProvider generates the code of the whole file with bookkeeping, which

@@ -65,25 +65,6 @@ def calls_of(root: cst.CSTNode) -> list[cst.Call]:
     return nodes_of(root, cst.Call)  # type: ignore[return-value]
 
 
-# -- values -----------------------------------------------------------------------------
-def value_in(
-    context: RuleContext, node: cst.BaseExpression | None, scope: cst.CSTNode | None
-) -> cst.BaseExpression | None:
-    """Like `context.single_value`, but in an explicit scope (a function or the module)."""
-    if not isinstance(node, cst.Name):
-        return node
-    for candidate in dict.fromkeys([scope or context.module, context.module]):
-        values = context.assigned_values(node.value, candidate)
-        if values:
-            return values[0] if len(values) == 1 else None
-    return None
-
-
-def is_none(context: RuleContext, node: cst.BaseExpression | None, scope: cst.CSTNode | None) -> bool:
-    node = value_in(context, node, scope) if isinstance(node, cst.Name) and node.value != "None" else node
-    return isinstance(node, cst.Name) and node.value == "None"
-
-
 # -- the file's own functions -------------------------------------------------------------
 class TrainingFunctions:
     """Which functions of the file train a model, each answered once per file. A call's
@@ -109,15 +90,13 @@ class TrainingFunctions:
         if key not in self._trains:
             self._trains[key] = False  # guard against recursion
             self._trains[key] = any(
-                training_call(self.context, call, self, function) is not None for call in calls_of(function)
+                training_call(self.context, call, self) is not None for call in calls_of(function)
             )
         return self._trains[key]
 
 
 # -- what trains ----------------------------------------------------------------------------
-def training_call(
-    context: RuleContext, call: cst.Call, functions: TrainingFunctions, scope: cst.CSTNode | None
-) -> str | None:
+def training_call(context: RuleContext, call: cst.Call, functions: TrainingFunctions) -> str | None:
     """The kind of training `call` does ("backward", "step", "fit", "train", "trainer",
     "library", "function"), or None when it trains nothing we know of."""
     func = call.func
@@ -127,9 +106,9 @@ def training_call(
             return "backward"
         if attr in FIT_METHODS:
             return "fit"
-        if attr == "train" and (_train_with_data(call) or _is_trainer(context, func.value, scope)):
+        if attr == "train" and (_train_with_data(call) or _is_trainer(context, func.value)):
             return "train"
-        if attr == "step" and is_optimizer(context, func.value, scope):
+        if attr == "step" and is_optimizer(context, func.value):
             return "step"
     qualified = context.qualified_name(func)
     if qualified in LIBRARY_TRAINING:
@@ -162,13 +141,13 @@ def _trainer_name(qualified: str | None) -> bool:
     return qualified.rsplit(".", 1)[-1].endswith("Trainer")
 
 
-def _is_trainer(context: RuleContext, receiver: cst.BaseExpression, scope: cst.CSTNode | None) -> bool:
-    value = value_in(context, receiver, scope)
+def _is_trainer(context: RuleContext, receiver: cst.BaseExpression) -> bool:
+    value = context.single_value(receiver)
     return isinstance(value, cst.Call) and _trainer_name(context.qualified_name(value.func))
 
 
-def is_optimizer(context: RuleContext, receiver: cst.BaseExpression, scope: cst.CSTNode | None) -> bool:
-    value = value_in(context, receiver, scope)
+def is_optimizer(context: RuleContext, receiver: cst.BaseExpression) -> bool:
+    value = context.single_value(receiver)
     if not isinstance(value, cst.Call):
         return False
     qualified = context.resolves_under(value.func, "torch.optim")

@@ -119,9 +119,11 @@ class Arrays:
 
     def _compute(self, name: str, scope: cst.CSTNode) -> bool:
         context = self.context
+        owner, values = context.values.assignments(name, scope)
+        if owner is not scope:  # bound in an enclosing function or the module
+            return self.is_array(name, owner)
         if isinstance(scope, cst.FunctionDef):
             parameter = find_parameter(scope, name)
-            values = context.assigned_values(name, scope)
             if parameter is not None:
                 if parameter.annotation is not None:
                     given = self.is_array_annotation(parameter.annotation)
@@ -131,10 +133,6 @@ class Arrays:
                         not values and _indexed_as_matrix(scope, name)
                     )
                 return given and all(self.is_array_expr(value, scope) for value in values)
-            if not values:
-                return self.is_array(name, context.module)
-        else:
-            values = context.assigned_values(name, scope)
         return bool(values) and all(self.is_array_expr(value, scope) for value in values)
 
     def _callers_pass_arrays(self, function: cst.FunctionDef, name: str) -> bool:
@@ -224,11 +222,9 @@ class Arrays:
 
     def rank(self, name: str, scope: cst.CSTNode, depth: int = 0) -> int | None:
         """The number of dimensions every assignment of `name` in `scope` agrees on."""
-        values = self.context.assigned_values(name, scope)
-        if not values and isinstance(scope, cst.FunctionDef):
-            if find_parameter(scope, name) is not None:
-                return self._rank_passed(scope, name, depth)
-            values, scope = self.context.assigned_values(name, self.context.module), self.context.module
+        scope, values = self.context.values.assignments(name, scope)
+        if not values and isinstance(scope, cst.FunctionDef) and find_parameter(scope, name) is not None:
+            return self._rank_passed(scope, name, depth)
         ranks = {self.rank_of(value, scope, depth + 1) for value in values}
         return ranks.pop() if len(ranks) == 1 else None
 
@@ -266,10 +262,7 @@ class Arrays:
         if isinstance(expr, cst.Call):
             return self.context.resolves_to(expr.func, *RANDOM_GENERATORS)
         if isinstance(expr, cst.Name):
-            values = self.context.assigned_values(expr.value, scope)
-            if not values and isinstance(scope, cst.FunctionDef):
-                values = self.context.assigned_values(expr.value, self.context.module)
-                scope = self.context.module
+            scope, values = self.context.values.assignments(expr.value, scope)
             return bool(values) and all(self._is_generator(v, scope) for v in values)
         return False
 

@@ -47,7 +47,7 @@ class LoopScan:
         """A name assigned a dict, set or string (indexing it is not array arithmetic)."""
         if not isinstance(node, cst.Name):
             return False
-        values = self.context.assigned_values(node.value, self.scope)
+        _, values = self.context.values.assignments(node.value, self.scope)
         return any(
             isinstance(v, cst.Dict | cst.DictComp | cst.SimpleString | cst.FormattedString)
             or (isinstance(v, cst.Call) and is_builtin(self.context, v.func, "builtins.dict", "builtins.str"))

@@ -299,11 +299,6 @@ class CallSites:
                         self.arrays.is_array_annotation(annotation)
                         or context.resolves_to(annotation.annotation, *SCALAR_ANNOTATIONS)
                     )
-                values = context.assigned_values(expr.value, scope)
-                if not values:
-                    scope = context.module
-                    values = context.assigned_values(expr.value, scope)
-            else:
-                values = context.assigned_values(expr.value, scope)
+            scope, values = context.values.assignments(expr.value, scope)
             return bool(values) and all(self._numeric(v, scope, depth + 1) for v in values)
         return False

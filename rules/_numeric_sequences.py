@@ -41,8 +41,8 @@ class Sequences:
         from an array, and never a container of text."""
         if not isinstance(root, cst.Name) or root.value not in self._bounds or self.container(root):
             return False
-        values = self.context.assigned_values(root.value, self.scope)
-        if isinstance(self.scope, cst.FunctionDef) and find_parameter(self.scope, root.value) is not None:
+        owner, values = self.context.values.assignments(root.value, self.scope)
+        if isinstance(owner, cst.FunctionDef) and find_parameter(owner, root.value) is not None:
             return not values and self._callers_pass_sequences(root)
         return bool(values) and all(self._list_of_array(value) for value in values)
 

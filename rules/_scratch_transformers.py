@@ -61,7 +61,7 @@ def transformers_build(
     fix = None
     others = [arg for arg in node.args if arg.value is not config]
     same_scope = config is config_call or (
-        isinstance(config, cst.Name) and context.assigned_values(config.value, context.scope())
+        isinstance(config, cst.Name) and context.values.assigned(config.value, context.scope())
     )
     if same_scope and (from_config or not others):
         parts = [context.code_for(checkpoint)]
@@ -81,11 +81,7 @@ def _config_source(context: RuleContext, config: cst.BaseExpression):
     when the config is loaded from a checkpoint and keeps its architecture."""
     value = config
     if isinstance(config, cst.Name):
-        values = []
-        for scope in dict.fromkeys([context.scope(), context.module]):
-            values = context.assigned_values(config.value, scope)
-            if values:
-                break
+        values = context.values.every_assignment(config)
         if len(values) != 1 or _config_changed(context, config.value):
             return None
         value = values[0]

@@ -82,7 +82,6 @@ class GridLoops:
         trains = False
         context = self.context
         functions = context.analysis(TrainingFunctions)
-        scope = context.scope()
         pending: list[cst.CSTNode] = list(reversed(body))
         while pending:
             node = pending.pop()
@@ -94,7 +93,7 @@ class GridLoops:
                     levels.append(level)
                     continue
             elif isinstance(node, cst.Call) and not trains:
-                trains = training_call(context, node, functions, scope) is not None
+                trains = training_call(context, node, functions) is not None
             pending.extend(reversed(list(children(node))))
         return levels, trains
 

@@ -18,7 +18,7 @@ def loop_trains(context: RuleContext, function: cst.FunctionDef) -> bool:
     """Whether a loop of `function` itself (nested definitions excluded) trains."""
     functions = context.analysis(TrainingFunctions)
     return any(
-        any(training_call(context, call, functions, function) for call in calls_of(loop.body))
+        any(training_call(context, call, functions) for call in calls_of(loop.body))
         for loop in nodes_of(function.body, *LOOPS)
     )
 

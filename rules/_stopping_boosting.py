@@ -10,7 +10,6 @@ import libcst as cst
 from green_lint.rules._stopping_budget import budget_of, followups, is_set, no_run_of_its_own, shown_count
 from green_lint.rules._stopping_callbacks import NONE, callbacks_state
 from green_lint.rules._syntax import argument, has_star, keyword_value, keywords, string_value
-from green_lint.rules._training_numbers import mutated
 
 if TYPE_CHECKING:
     from green_lint.rules.no_early_stopping import NoEarlyStopping
@@ -47,7 +46,7 @@ def check_xgb_estimator(rule: NoEarlyStopping, node: cst.Call, name: str) -> Non
     settings = keywords(node)
     if _stops_early(rule, node, settings, ("early_stopping_rounds",), callbacks_in=("constructor", "fit")):
         return
-    budget = budget_of(rule.numbers, settings.get("n_estimators"), 100)
+    budget = budget_of(rule.context, settings.get("n_estimators"), 100)
     if budget is None or budget < rule.min_rounds:
         return
     shown = "" if "n_estimators" in settings else "default "
@@ -67,7 +66,7 @@ def check_xgb_train(rule: NoEarlyStopping, node: cst.Call, cross_validated: bool
         return
     if callbacks_state(rule.context, keyword_value(node, "callbacks")) != NONE:
         return
-    budget = budget_of(rule.numbers, argument(node, 2, "num_boost_round"), 10)
+    budget = budget_of(rule.context, argument(node, 2, "num_boost_round"), 10)
     if budget is None or budget < rule.min_rounds:
         return
     if cross_validated:
@@ -93,7 +92,7 @@ def check_lgbm_estimator(rule: NoEarlyStopping, node: cst.Call, name: str) -> No
     if _stops_early(rule, node, settings, LGB_STOPPING, callbacks_in=("fit",)):
         return
     rounds = _rounds(settings, argument(node, 4, "n_estimators"), LGB_ROUNDS)
-    budget = budget_of(rule.numbers, rounds, 100)
+    budget = budget_of(rule.context, rounds, 100)
     if budget is None or budget < rule.min_rounds:
         return
     shown = "" if rounds is not None else "default "
@@ -117,7 +116,7 @@ def check_lgb_train(rule: NoEarlyStopping, node: cst.Call, cross_validated: bool
     value = rule.context.single_value(params)
     if not isinstance(value, cst.Dict):
         return  # the parameters may hold early_stopping_round
-    if isinstance(params, cst.Name) and mutated(rule.context, params.value):
+    if isinstance(params, cst.Name) and rule.context.values.mutated(params):
         return
     budget_node = argument(node, 2, "num_boost_round")
     for element in value.elements:
@@ -130,7 +129,7 @@ def check_lgb_train(rule: NoEarlyStopping, node: cst.Call, cross_validated: bool
             return
         if key in LGB_ROUNDS:
             budget_node = element.value
-    budget = budget_of(rule.numbers, budget_node, 100)
+    budget = budget_of(rule.context, budget_node, 100)
     if budget is None or budget < rule.min_rounds:
         return
     if cross_validated:
@@ -155,7 +154,7 @@ def check_catboost(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
     if _stops_early(rule, node, settings, CATBOOST_STOPPING, callbacks_in=()):
         return
     rounds = _rounds(settings, argument(node, 0, "iterations"), CATBOOST_ROUNDS)
-    budget = budget_of(rule.numbers, rounds, 1000)
+    budget = budget_of(rule.context, rounds, 1000)
     if budget is None or budget < rule.min_rounds:
         return
     shown = "" if rounds is not None else "default "

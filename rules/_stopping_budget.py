@@ -7,16 +7,15 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rules._syntax import calls_in, is_none, string_value
-from green_lint.rules._training_numbers import Numbers
 
 
-def budget_of(numbers: Numbers, node: cst.BaseExpression | None, default: float | None) -> float | None:
+def budget_of(context: RuleContext, node: cst.BaseExpression | None, default: float | None) -> float | None:
     """The number of epochs or rounds `node` sets; `default` when it is absent or None."""
     if node is None:
         return default
     if is_none(node):
         return default
-    return numbers.resolve(node)
+    return context.values.number(node)
 
 
 def followups(context: RuleContext, node: cst.Call, methods: tuple[str, ...]) -> list[cst.Call]:

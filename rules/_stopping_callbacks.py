@@ -34,7 +34,7 @@ def callbacks_state(context: RuleContext, node: cst.BaseExpression | None, depth
             [callbacks_state(context, node.left, depth + 1), callbacks_state(context, node.right, depth + 1)]
         )
     if isinstance(node, cst.Name):
-        values = _all_values(context, node.value)
+        values = context.values.every_assignment(node)
         if not values:
             return UNKNOWN
         states = [callbacks_state(context, value, depth + 1) for value in values]
@@ -52,14 +52,6 @@ def _combine(states: list[str]) -> str:
     if UNKNOWN in states:
         return UNKNOWN
     return NONE
-
-
-def _all_values(context: RuleContext, name: str) -> list[cst.BaseExpression]:
-    for scope in dict.fromkeys([context.scope(), context.module]):
-        values = context.assigned_values(name, scope)
-        if values:
-            return values
-    return []
 
 
 def _added_callbacks(context: RuleContext, name: str, depth: int) -> list[str]:
@@ -92,7 +84,7 @@ def _callback_state(context: RuleContext, node: cst.BaseExpression, depth: int) 
     if depth > 6:
         return UNKNOWN
     if isinstance(node, cst.Name):
-        values = _all_values(context, node.value)
+        values = context.values.every_assignment(node)
         if not values:
             return UNKNOWN
         return _combine([_callback_state(context, value, depth + 1) for value in values])

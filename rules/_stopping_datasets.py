@@ -8,7 +8,6 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rules._syntax import has_star, positional
-from green_lint.rules._training_numbers import Numbers
 
 # Where a `tf.data` dataset comes from: TensorFlow itself or TensorFlow Datasets.
 _DATA_MODULES = ("tensorflow", "tensorflow_datasets", "keras", "tf_keras")
@@ -35,7 +34,7 @@ def take_call(node: cst.BaseExpression) -> cst.Call | None:
     return None
 
 
-def take_budget(context: RuleContext, numbers: Numbers, node: cst.BaseExpression) -> float | None:
+def take_budget(context: RuleContext, node: cst.BaseExpression) -> float | None:
     """The number of steps of a loop over `dataset.take(N)` (N folded through the semantic
     model), when the dataset is TensorFlow's: `enumerate` must be the builtin and the
     receiver a `tf.data`/`tfds` dataset, or unknown in a file that imports TensorFlow."""
@@ -47,7 +46,7 @@ def take_budget(context: RuleContext, numbers: Numbers, node: cst.BaseExpression
     origin = _data_origin(context, take.func.value, 0)
     if origin is False or (origin is None and not context.semantic.imports_module("tensorflow")):
         return None
-    return numbers.resolve(take.args[0].value)
+    return context.values.number(take.args[0].value)
 
 
 def _data_origin(context: RuleContext, node: cst.BaseExpression, depth: int) -> bool | None:

@@ -51,7 +51,7 @@ def check_estimator_train(rule, node: cst.Call) -> None:
         return
     training = func.attr.value == "train"
     budgets = [
-        rule.numbers.resolve(value)
+        rule.context.values.number(value)
         for word, position in (("max_steps", 3 if training else None), ("steps", 2 if training else None))
         if (value := argument(node, position, word)) is not None and not is_none(value)
     ]

@@ -28,7 +28,7 @@ def check_keras_fit(rule: NoEarlyStopping, node: cst.Call) -> None:
     epochs = argument(node, 3, "epochs")
     if epochs is None or not _receiver_is_keras(rule.context, node.func.value):
         return
-    budget = rule.numbers.resolve(epochs)
+    budget = rule.context.values.number(epochs)
     if budget is None or budget < rule.min_epochs:
         return
     callbacks = argument(node, 5, "callbacks")
@@ -41,7 +41,7 @@ def check_keras_fit(rule: NoEarlyStopping, node: cst.Call) -> None:
     split = argument(node, 6, "validation_split")
     if (
         split is not None
-        and rule.numbers.resolve(split) == 0
+        and rule.context.values.number(split) == 0
         and argument(node, 7, "validation_data") is None
     ):
         validation = False
@@ -95,7 +95,7 @@ def _history_read_by_epoch(rule: NoEarlyStopping, node: cst.Call, budget: float)
         )
         if reads and any(
             isinstance(n, cst.Name | cst.Integer)
-            and rule.numbers.resolve(n) in (budget - 1, budget, budget + 1)
+            and rule.context.values.number(n) in (budget - 1, budget, budget + 1)
             for n in nodes
         ):
             return True

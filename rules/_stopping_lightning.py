@@ -38,7 +38,7 @@ def check_lightning(rule: NoEarlyStopping, node: cst.Call) -> None:
     if "fast_dev_run" in settings and not is_false(settings["fast_dev_run"]):
         return
     if "max_epochs" in settings:
-        budget = rule.numbers.resolve(settings["max_epochs"])
+        budget = rule.context.values.number(settings["max_epochs"])
         shown = f"`max_epochs={rule.context.code_for(settings['max_epochs'])}`"
     else:
         if any(key in settings for key in ("max_steps", "max_time")) or not followups(

@@ -15,7 +15,6 @@ from green_lint.names import statements_of
 from green_lint.rules._stopping_datasets import take_budget, take_call
 from green_lint.rules._stopping_steps import TrainingSteps, loop_words, names_epoch, words_of
 from green_lint.rules._syntax import DEFINITIONS, LOOPS, has_star, positional, walk
-from green_lint.rules._training_numbers import Numbers
 
 # Words in the condition of a `break` that make it an early stop (validation measures,
 # patience counters, early stoppers; rewards and thresholds for reinforcement learning).
@@ -32,9 +31,8 @@ class EpochLoops:
     train with no validation-based stop: recorded during the traversal, decided once the
     whole file (the functions the loops call) has been seen."""
 
-    def __init__(self, context: RuleContext, numbers: Numbers) -> None:
+    def __init__(self, context: RuleContext) -> None:
         self.context = context
-        self.numbers = numbers
         self._loops: list[tuple[Loop, float, cst.FunctionDef | None, bool]] = []
 
     def add(self, node: Loop, min_epochs: float) -> None:
@@ -42,7 +40,7 @@ class EpochLoops:
         if isinstance(node, cst.For):
             budget = self._range_budget(node.iter)
             if budget is None:
-                budget = take_budget(self.context, self.numbers, node.iter)
+                budget = take_budget(self.context, node.iter)
         else:
             budget = self._while_budget(node)
         if budget is None or budget < min_epochs:
@@ -75,7 +73,7 @@ class EpochLoops:
         return self._range_of(call.args)
 
     def _range_of(self, args) -> float | None:
-        values = [self.numbers.resolve(arg.value) for arg in args]
+        values = [self.context.values.number(arg.value) for arg in args]
         if not 1 <= len(values) <= 3 or None in values:
             return None
         if len(values) == 1:
@@ -120,7 +118,7 @@ class EpochLoops:
             starts = {self.context.values.fold(value) for value in found if value is not counter}
         else:
             return None
-        stop = self.numbers.resolve(limit)
+        stop = self.context.values.number(limit)
         if len(starts) != 1 or stop is None:
             return None
         (start,) = starts
@@ -133,7 +131,7 @@ class EpochLoops:
         """The recorded loops that train with no validation-based stop, and their budgets."""
         if not self._loops:
             return
-        steps = TrainingSteps(self.context, module, self.numbers, _sweep)
+        steps = TrainingSteps(self.context, module, _sweep)
         for loop, budget, function, epochs in self._loops:
             if function is not None and not epochs and steps.called_in_loop(function.name.value):
                 continue

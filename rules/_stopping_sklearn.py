@@ -39,7 +39,7 @@ def check_sklearn(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
         if has_star(call):
             return
         settings.update(keywords(call))
-    budget = budget_of(rule.numbers, settings.get(parameter), default)
+    budget = budget_of(rule.context, settings.get(parameter), default)
     minimum = rule.min_epochs if kind == "epochs" else rule.min_rounds
     if budget is None or budget < minimum:
         return

@@ -23,7 +23,6 @@ from green_lint.rules._syntax import (
     string_value,
     walk,
 )
-from green_lint.rules._training_numbers import Numbers
 from green_lint.walk import children
 
 TENSORFLOW = ("tensorflow", "keras", "tf_keras", "tf_agents")
@@ -41,9 +40,8 @@ class TrainingSteps:
     """The names called from the file's top-level loops and its optimizers; answers
     whether a loop trains (following the file's own functions it calls)."""
 
-    def __init__(self, context: RuleContext, module: cst.Module, numbers: Numbers, sweep) -> None:
+    def __init__(self, context: RuleContext, module: cst.Module, sweep) -> None:
         self.context = context
-        self.numbers = numbers
         self.loop_calls: set[str] = set()
         # Methods of the file's classes by name, for receivers of unknown type.
         self._methods: dict[str, list[cst.FunctionDef]] | None = None
@@ -162,7 +160,7 @@ class TrainingSteps:
         if name in ("fit", "fit_generator"):
             epochs = _epochs_keyword(call)
             if epochs is not None:
-                return self.numbers.resolve(epochs) == 1
+                return self.context.values.number(epochs) == 1
             return (
                 self._from_tensorflow(func.value)
                 or self._one_epoch_model(func.value)
@@ -222,7 +220,7 @@ class TrainingSteps:
         for value in self._built_by(node):
             if isinstance(value, cst.Call):
                 epochs = _epochs_keyword(value)
-                if epochs is not None and self.numbers.resolve(epochs) == 1:
+                if epochs is not None and self.context.values.number(epochs) == 1:
                     return True
         return False
 

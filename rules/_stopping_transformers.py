@@ -50,11 +50,11 @@ def check_hf_trainer(rule: NoEarlyStopping, node: cst.Call, name: str) -> None:
         return
     settings = keywords(value)
     if "max_steps" in settings:
-        steps = rule.numbers.resolve(settings["max_steps"])
+        steps = rule.context.values.number(settings["max_steps"])
         if steps is None or steps > 0:
             return
     epochs = settings.get("num_train_epochs")
-    budget = budget_of(rule.numbers, epochs, 3)
+    budget = budget_of(rule.context, epochs, 3)
     if budget is None or budget < rule.min_epochs:
         return
     shown = f"`num_train_epochs={rule.context.code_for(epochs)}`" if epochs is not None else "the default 3"

@@ -115,7 +115,7 @@ class DataframeGrowInLoop(Rule):
             return None
         if isinstance(target, cst.Name):
             # A list (`x = []`) or a polars frame has an `append` of its own.
-            values = self.context.assigned_values(target.value)
+            values = self.context.values.every_assignment(target)
             if any(isinstance(v, cst.List | cst.ListComp) or _is_list_call(self.context, v) for v in values):
                 return None
             if any(self.frames.origin(v) == POLARS for v in values):

@@ -30,7 +30,6 @@ from green_lint.rules._stopping_lightning import LIGHTNING_TRAINERS, check_light
 from green_lint.rules._stopping_loops import EpochLoops, loop_unit, training_kind
 from green_lint.rules._stopping_sklearn import SKLEARN, check_sklearn
 from green_lint.rules._stopping_transformers import HF_TRAINERS, check_hf_trainer
-from green_lint.rules._training_numbers import Numbers
 
 
 class NoEarlyStopping(Rule):
@@ -200,8 +199,7 @@ class NoEarlyStopping(Rule):
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)
-        self.numbers = Numbers(context)
-        self._epoch_loops = EpochLoops(context, self.numbers)
+        self._epoch_loops = EpochLoops(context)
         self._keras = any(context.semantic.imports_module(name) for name in KERAS_MODULES)
         self._tensorflow = context.semantic.imports_module("tensorflow") or context.semantic.imports_module(
             "tensorflow_estimator"

@@ -339,6 +339,72 @@ def test_values_that_refer_to_themselves_through_dict_keys_end():
 # -- reaching bindings ----------------------------------------------------------------------
 
 
+def test_a_binding_whose_value_cannot_be_followed_leaves_the_value_unknown():
+    values, model = _values(
+        """
+        n = 10
+        if resume:
+            n += 5
+        fit(a=n)
+        m = 3
+        for m in steps:
+            pass
+        fit(b=m)
+        """
+    )
+    assert [values.constant(_argument(model, "fit", k)[0]) for k in "ab"] == [UNKNOWN, UNKNOWN]
+
+
+def test_a_for_iterable_sees_the_bindings_from_before_the_loop_only():
+    values, model = _values(
+        """
+        weights = [1, 2, 3]
+        for algorithm, weights in product(names, weights):
+            pass
+        """
+    )
+    iterable = next(n for n in walk(model.module) if isinstance(n, cst.For)).iter
+    assert values.constant(iterable.args[1].value) == [1, 2, 3]
+
+
+def test_casts_and_options_of_args_given_from_outside():
+    values, model = _values(
+        """
+        import argparse
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--epochs", default=30)
+        def main(args):
+            fit(a=int(args.epochs), b=float(4))
+        def other():
+            args = load_settings()
+            fit(c=args.epochs)
+        """
+    )
+    assert [values.number(_argument(model, "fit", k)[0]) for k in "abc"] == [30, 4.0, None]
+
+
+def test_every_assignment_of_the_scope_that_binds_a_name():
+    values, model = _values(
+        """
+        frame = load()
+        def grow(rows):
+            for row in rows:
+                use(frame)
+        def local():
+            frame = []
+            use(frame)
+            frame = None
+        """
+    )
+    first, second = [
+        node.args[0].value
+        for node in walk(model.module)
+        if isinstance(node, cst.Call) and getattr(node.func, "value", None) == "use"
+    ]
+    assert [cst.Module([]).code_for_node(v) for v in values.every_assignment(first)] == ["load()"]
+    assert [cst.Module([]).code_for_node(v) for v in values.every_assignment(second)] == ["[]", "None"]
+
+
 def _reaching_lines(code: str) -> list[list[int]]:
     """For each `use(name)` in `code`, the lines of the bindings of `name` that reach it."""
     from libcst.metadata import MetadataWrapper, PositionProvider

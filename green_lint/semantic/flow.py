@@ -158,7 +158,10 @@ class ReachingBindings:
             if widened == entry:
                 break
             entry = widened
-            self._record(loop, entry)
+            if isinstance(loop, cst.While):
+                # A while test runs before each pass; a for's iterable only once, before
+                # the loop, so its names see only the bindings from before it.
+                self._record(loop, entry)
         self._loops.pop()
         # Without a break, the loop ends at its test (or exhausted iterator), then runs its else.
         after = entry if isinstance(loop, cst.For) else self._walrus(loop.test, entry)

@@ -78,10 +78,12 @@ class Values:
         if depth > _MAX_DEPTH:
             return [node]
         if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
-            found = []
+            found: list[cst.BaseExpression] = []
             for binding in self.reaching(node):
-                found.extend(self._binding_expressions(binding, depth + 1))
-            return found or [node]
+                # A binding whose value cannot be followed (a loop target, an import, `+=`)
+                # leaves the name itself among the candidates: it may hold anything.
+                found.extend(self._binding_expressions(binding, depth + 1) or [node])
+            return list({id(value): value for value in found}.values()) or [node]
         if isinstance(node, cst.Attribute):
             followed = self._attribute_values(node, depth + 1)
             return followed or [node]
@@ -89,6 +91,36 @@ class Values:
             followed = self._dict_entry(node, depth + 1)
             return followed or [node]
         return [node]
+
+    # -- every assignment of a scope (flow-insensitive) ---------------------------------
+    def assignments(self, name: str, scope_node: cst.CSTNode) -> tuple[cst.CSTNode, list[cst.BaseExpression]]:
+        """The def or module whose scope binds `name` as code directly in `scope_node` (a
+        def or the module) sees it, and the values its assignments there give it."""
+        found = self.model.lookup_in(name, self.model.scope(scope_node))
+        owner = found[0].node if found is not None else scope_node
+        return owner, self.assigned(name, owner)
+
+    def every_assignment(self, name: cst.Name) -> list[cst.BaseExpression]:
+        """The values every assignment of the scope that binds `name` gives it, wherever
+        they sit in that scope (not only those that reach this use)."""
+        scope = self.model.scope_of(name)
+        return self.assignments(name.value, scope.node)[1]
+
+    def assigned(self, name: str, scope_node: cst.CSTNode) -> list[cst.BaseExpression]:
+        """The values the assignments in `scope_node`'s own scope give `name`, in source
+        order, wherever they sit in it (for questions every assignment must agree on, such
+        as "is this always an array"). An unpacking target gives its element of a literal
+        tuple, nothing otherwise."""
+        values = []
+        for binding in self.model.scope(scope_node).bindings.get(name, ()):
+            if binding.kind != "assignment" or binding.value is None:
+                continue
+            value: cst.BaseExpression | None = binding.value
+            for index in binding.element:
+                value = _element(value, index) if value is not None else None
+            if value is not None:
+                values.append(value)
+        return values
 
     def _binding_expressions(self, binding: Binding, depth: int) -> list[cst.BaseExpression]:
         if binding.kind == "parameter":
@@ -112,6 +144,11 @@ class Values:
         """The one constant `node` folds to, or `default` when it has none or several."""
         value = UNKNOWN if node is None else self.fold(node)
         return default if value is UNKNOWN else value
+
+    def number(self, node: cst.BaseExpression | None) -> int | float | None:
+        """The one number (not a bool) `node` folds to, or None."""
+        value = self.constant(node)
+        return value if _number(value) else None
 
     def fold(self, node: cst.BaseExpression, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
@@ -153,19 +190,26 @@ class Values:
             return tuple(items) if isinstance(node, cst.Tuple) else items
         if isinstance(node, cst.Attribute | cst.Subscript):
             return self._single(node, depth)
-        if (
-            isinstance(node, cst.Call)
-            and len(node.args) == 1
-            and self.model.qualified_name(node.func) == "builtins.len"
-        ):
-            items = self.fold(node.args[0].value, depth + 1)
-            return len(items) if isinstance(items, list | tuple | str) else UNKNOWN
+        if isinstance(node, cst.Call) and len(node.args) == 1 and not node.args[0].keyword:
+            return self._builtin_call(node, depth)
         return UNKNOWN
+
+    def _builtin_call(self, node: cst.Call, depth: int) -> Any:
+        """`len(...)` of a folded sequence, `int(...)`/`float(...)` of a folded number."""
+        name = self.model.qualified_name(node.func)
+        if name not in ("builtins.len", "builtins.int", "builtins.float") or node.args[0].star:
+            return UNKNOWN
+        value = self.fold(node.args[0].value, depth + 1)
+        if name == "builtins.len":
+            return len(value) if isinstance(value, list | tuple | str) else UNKNOWN
+        if not _number(value):
+            return UNKNOWN
+        return int(value) if name == "builtins.int" else float(value)
 
     def _single(self, node: cst.BaseExpression, depth: int) -> Any:
         """The constant every value a name, `self.x` or `cfg[k]` may have agrees on."""
         expressions = self.expressions(node, depth + 1)
-        if expressions == [node]:
+        if any(expression is node for expression in expressions):
             return UNKNOWN
         values = [self.fold(expression, depth + 1) for expression in expressions]
         first = values[0]
@@ -216,13 +260,15 @@ class Values:
         return scope.parent.node
 
     def _is_parsed_args(self, receiver: cst.Name, depth: int) -> bool:
-        for binding in self.reaching(receiver):
-            value = binding.value
-            if binding.kind == "assignment" and isinstance(value, cst.Call):
-                func = value.func
-                if isinstance(func, cst.Attribute) and func.attr.value in ("parse_args", "parse_known_args"):
-                    return True
-        return False
+        """`receiver` is what `parse_args()` returned, or is given from outside this code
+        (`def main(args)`, `args, _ = parser.parse_known_args()`) in a file that declares
+        the option: no other assignment makes it something else."""
+        assigned = [binding for binding in self.reaching(receiver) if binding.kind == "assignment"]
+        if not assigned:
+            return all(binding.kind == "parameter" for binding in self.reaching(receiver))
+        return all(not binding.element and _parses_args(binding.value) for binding in assigned) or (
+            len(assigned) == 1 and _parses_args(assigned[0].value, known=True)
+        )
 
     def _dict_entry(self, node: cst.Subscript, depth: int) -> list[cst.BaseExpression]:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
@@ -230,7 +276,7 @@ class Values:
         key = self.fold(node.slice[0].slice.value, depth + 1)
         if key is UNKNOWN:
             return []
-        if isinstance(node.value, cst.Name) and self._mutated(node.value):
+        if isinstance(node.value, cst.Name) and self.mutated(node.value):
             return []
         found = []
         for container in self.expressions(node.value, depth):
@@ -241,7 +287,7 @@ class Values:
                     found.extend(self.expressions(element.value, depth))
         return found
 
-    def _mutated(self, name: cst.Name) -> bool:
+    def mutated(self, name: cst.Name) -> bool:
         """Whether the container `name` is changed in place in the scope that binds it
         (`d.update(...)`, `d[k] = v`, `del d[k]`): its literal then says nothing."""
         found = self.model.lookup(name.value, name)
@@ -270,6 +316,16 @@ class Values:
 _MUTATORS = frozenset(
     ("update", "setdefault", "pop", "popitem", "clear", "append", "extend", "insert", "remove")
 )
+
+
+def _parses_args(value: cst.BaseExpression | None, known: bool = False) -> bool:
+    """`parser.parse_args()`; with `known`, also `parser.parse_known_args()[0]` or the
+    tuple `parse_known_args()` unpacks to."""
+    if known and isinstance(value, cst.Subscript):
+        value = value.value
+    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
+        return False
+    return value.func.attr.value == "parse_args" or (known and value.func.attr.value == "parse_known_args")
 
 
 def _element(value: cst.BaseExpression, index: int) -> cst.BaseExpression | None:
