@@ -20,7 +20,6 @@ from green_lint.rules._numeric_vocabulary import (
     is_builtin,
     is_range,
 )
-from green_lint.semantic.scopes import target_names
 
 # Loops over fewer elements than this (all bounds literal) are not worth a finding.
 SMALL_TRIP_COUNT = 64
@@ -240,7 +239,7 @@ class LoopScan:
         )
 
 
-def while_counter(loop: cst.While) -> str | None:
+def while_counter(context: RuleContext, loop: cst.While) -> str | None:
     """`i` of `while i < n:` (or `<=`) whose body steps it once by `i += 1` at its top
     level and assigns it nowhere else: a range loop written by hand."""
     test = loop.test
@@ -254,9 +253,9 @@ def while_counter(loop: cst.While) -> str | None:
         return None
     name = test.left.value
     steps = [statement for statement in block_statements(loop.body) if _steps_by_one(statement, name)]
-    assignments = [node for node in walk(loop.body) if name in _bound_names(node)]
+    bindings = context.semantic.bindings_within(loop, name)
     # The one step is the only binding of the counter in the body.
-    return name if len(steps) == 1 and [id(node) for node in assignments] == [id(steps[0])] else None
+    return name if len(steps) == 1 and [id(b.statement) for b in bindings] == [id(steps[0])] else None
 
 
 def _steps_by_one(statement: cst.CSTNode, name: str) -> bool:
@@ -267,17 +266,6 @@ def _steps_by_one(statement: cst.CSTNode, name: str) -> bool:
         and isinstance(statement.value, cst.Integer)
         and statement.value.value == "1"
     )
-
-
-def _bound_names(node: cst.CSTNode) -> set[str]:
-    """The names an assignment (or a for loop) binds; `a[i] = ...` binds none."""
-    if isinstance(node, cst.Assign):
-        targets = [target.target for target in node.targets]
-    elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.For | cst.NamedExpr):
-        targets = [node.target]
-    else:
-        return set()
-    return {name for target in targets for name, _, _ in target_names(target)}
 
 
 def is_small(context: RuleContext, loop: cst.CSTNode) -> bool:

@@ -103,7 +103,7 @@ class TorchModules:
                     or self._passed(scope, name, self._is_model_value)
                 ):
                     models[name] = ModelInfo("parameter", param)
-        assignments = list(_assignments(scope))
+        assignments = self.context.values.assignments_in(scope)
         targets = list(self._loop_targets(scope))
         changed = True
         while changed:
@@ -364,23 +364,6 @@ def _self_name(info: FunctionInfo) -> str | None:
             return None
     params = [*info.node.params.posonly_params, *info.node.params.params]
     return params[0].name.value if params else None
-
-
-def _assignments(scope: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression]]:
-    """(name, value) of the plain `name = value` / `name: T = value` of a scope, and of
-    each name of `a, b = x, y`."""
-    for statement in statements_of(scope, enter_definitions=False):
-        if isinstance(statement, cst.Assign):
-            for target in statement.targets:
-                for part, value in _unpacked(target.target, statement.value):
-                    if isinstance(part, cst.Name):
-                        yield part.value, value
-        elif (
-            isinstance(statement, cst.AnnAssign)
-            and statement.value is not None
-            and isinstance(statement.target, cst.Name)
-        ):
-            yield statement.target.value, statement.value
 
 
 def _unpacked(

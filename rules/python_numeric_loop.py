@@ -157,7 +157,7 @@ class PythonNumericLoop(Rule):
         self._check(node, counter=None)
 
     def visit_While(self, node: cst.While) -> None:
-        counter = while_counter(node)
+        counter = while_counter(self.context, node)
         if counter is not None:
             self._check(node, counter=counter)
 

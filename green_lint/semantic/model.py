@@ -205,6 +205,18 @@ class SemanticModel:
         found = self.lookup(node.value, node)
         return found[1] if found is not None else []
 
+    def bindings_within(self, region: cst.CSTNode, name: str) -> list[Binding]:
+        """The bindings of `name` (as code in `region`, a statement, sees it) made inside
+        `region`: what a loop's body reassigns, say."""
+        found = self.lookup(name, region)
+        if found is None:
+            return []
+        return [
+            binding
+            for binding in found[1]
+            if any(statement is region for statement in self.locate(binding.site).statements)
+        ]
+
     def definition(self, node: cst.CSTNode) -> cst.FunctionDef | cst.ClassDef | None:
         """The def or class a Name refers to, when it has exactly one."""
         if not isinstance(node, cst.Name):

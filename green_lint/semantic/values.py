@@ -106,6 +106,14 @@ class Values:
         scope = self.model.scope_of(name)
         return self.assignments(name.value, scope.node)[1]
 
+    def assignments_in(self, scope_node: cst.CSTNode) -> list[tuple[str, cst.BaseExpression]]:
+        """(name, value) of every assignment of `scope_node`'s own scope (see `assigned`)."""
+        return [
+            (name, value)
+            for name in self.model.scope(scope_node).bindings
+            for value in self.assigned(name, scope_node)
+        ]
+
     def assigned(self, name: str, scope_node: cst.CSTNode) -> list[cst.BaseExpression]:
         """The values the assignments in `scope_node`'s own scope give `name`, in source
         order, wherever they sit in it (for questions every assignment must agree on, such
