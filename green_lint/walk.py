@@ -8,6 +8,7 @@ rule needs to visit (a rule inspects them through their parent, e.g. `node.opera
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import typing
 from collections.abc import Callable, Iterator
@@ -107,6 +108,13 @@ def _may_hold_code(annotation: object) -> bool:
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children that carry code (no whitespace or punctuation), in order."""
+    reader = _readers.get(type(node))
+    if reader is None:
+        reader = _readers[type(node)] = _reader_for(type(node))
+    return reader(node)
+
+
+def _children_by_reflection(node: cst.CSTNode) -> list[cst.CSTNode]:
     found = []
     for name in _code_fields_of(type(node)):
         value = getattr(node, name)
@@ -116,6 +124,53 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif not _skip(value_type):
             found.append(value)
     return found
+
+
+# Per node type: a function that reads its code fields. The walk calls `children` for
+# every node of every file, so the per-field checks that the declared types make needless
+# (an `Arg` is always code, a `BaseExpression` field is never None) are left out of it.
+_readers: dict[type, Callable[[cst.CSTNode], list[cst.CSTNode]]] = {}
+
+
+def _reader_for(node_type: type) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
+    try:
+        hints = typing.get_type_hints(node_type)
+    except Exception:  # an annotation that does not resolve: read by reflection
+        return _children_by_reflection
+    lines = ["def read(node):", "    found = []"]
+    for name in _code_fields_of(node_type):
+        annotation = hints.get(name, object)
+        origin = typing.get_origin(annotation)
+        if origin in (collections.abc.Sequence, list, tuple) and len(typing.get_args(annotation)) == 1:
+            if _always_code(typing.get_args(annotation)[0]):
+                lines.append(f"    found.extend(node.{name})")
+            else:
+                lines.append(f"    found.extend(item for item in node.{name} if not skip(type(item)))")
+        elif _always_code(annotation):
+            lines.append(f"    found.append(node.{name})")
+        else:
+            lines += [
+                f"    value = node.{name}",
+                "    kind = type(value)",
+                "    if kind is tuple or kind is list:",
+                "        found.extend(item for item in value if not skip(type(item)))",
+                "    elif not skip(kind):",
+                "        found.append(value)",
+            ]
+    lines.append("    return found")
+    namespace: dict = {"skip": _skip}
+    exec("\n".join(lines), namespace)  # code made above from the field names only
+    return namespace["read"]
+
+
+def _always_code(annotation: object) -> bool:
+    """Whether every value the annotation admits is a code-carrying node (never None, a
+    sentinel, text or trivia)."""
+    if isinstance(annotation, type):
+        return issubclass(annotation, cst.CSTNode) and not _skip(annotation)
+    if typing.get_origin(annotation) is typing.Union:
+        return all(_always_code(argument) for argument in typing.get_args(annotation))
+    return False
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -124,10 +124,14 @@ class UncachedModelLoad(Rule):
     name = "uncached-model-load"
     summary = "A model is loaded again on every call or iteration with the same arguments; load it once"
     fix_safety = "unsafe"
+    # Each loader's name with the package it comes from (its import is in the text): most
+    # files that call some `load(` (json, numpy, yaml) or import `sklearn.pipeline` load
+    # no model.
     triggers = (
-        "load(",
+        *(("load(", package) for package in ("torch", "joblib", "pickle", "dill", "tensorflow", "spacy")),
         "load_model",
-        "pipeline",
+        ("pipeline", "from transformers"),
+        ("pipeline", "import transformers"),
         "from_pretrained",
         "InferenceSession",
         "SentenceTransformer",

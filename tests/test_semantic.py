@@ -61,6 +61,34 @@ def test_a_local_import_stays_in_its_function():
     assert _call_funcs(model) == [["mylib.torch.no_grad"], ["torch.no_grad"]]
 
 
+def test_the_same_import_again_in_a_function_means_the_same_everywhere():
+    model = _model(
+        """
+        import numpy as np
+        def one():
+            import numpy as np
+            return np.zeros(1)
+        def two():
+            return np.ones(1)
+        np.empty(1)
+        """
+    )
+    assert model._same_import_everywhere == {"np": "numpy"}
+    assert _call_funcs(model) == [["numpy.zeros"], ["numpy.ones"], ["numpy.empty"]]
+    model = _model(
+        """
+        import numpy as np
+        def one():
+            import numpy as np
+            return np.zeros(1)
+        def three(np):
+            return np.eye(1)
+        """
+    )
+    assert model._same_import_everywhere == {}
+    assert _call_funcs(model) == [["numpy.zeros"], []]
+
+
 def test_a_class_body_is_not_seen_from_its_methods():
     model = _model(
         """

@@ -23,7 +23,11 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 # Every identifier after `lambda` (up to its colon) or between `for` and `in`: the names
 # lambdas and comprehensions may bind, over-approximated from the text.
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
-_LAMBDA_OR_FOR_TARGETS = re.compile(r"\blambda\b([^:]*)|\bfor\b([^:]*?)\bin\b")
+# A lambda's parameters; a `for`'s target list (names, commas, brackets, stars only, so
+# that prose such as "for the fixture in" in a docstring does not count).
+_LAMBDA_OR_FOR_TARGETS = re.compile(
+    r"\blambda\b([^:]*)|\bfor\b\s*(\**\(?\s*\w+(?:\s*[,()\[\]]\s*\**\s*\w*)*\s*\)?)\s*\bin\b"
+)
 # Small statements and compound statements: the points where the flow of values is known.
 STATEMENTS = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
 
@@ -157,13 +161,39 @@ class SemanticModel:
     @cached_property
     def _names_bound_below_module(self) -> frozenset[str]:
         """Every name some def, class, lambda or comprehension binds (a superset is fine)."""
-        names: set[str] = set()
+        bindings, targets = self._bindings_below_module
+        return frozenset(bindings) | targets
+
+    @cached_property
+    def _bindings_below_module(self) -> tuple[dict[str, list[Binding]], frozenset[str]]:
+        """The bindings every def and class of the file makes, by name; and the names
+        lambdas and comprehensions may bind (found in the text: a superset)."""
+        bindings: dict[str, list[Binding]] = {}
         for statement in statements_of(self.module):
             if isinstance(statement, cst.FunctionDef | cst.ClassDef):
-                names.update(build_scope(statement, None, self._with_walrus).bindings)
+                for name, found in build_scope(statement, None, self._with_walrus).bindings.items():
+                    bindings.setdefault(name, []).extend(found)
+        targets: set[str] = set()
         for match in _LAMBDA_OR_FOR_TARGETS.finditer(self._text):
-            names.update(_IDENTIFIER.findall(match.group(1) or match.group(2) or ""))
-        return frozenset(names)
+            targets.update(_IDENTIFIER.findall(match.group(1) or match.group(2) or ""))
+        return bindings, frozenset(targets)
+
+    @cached_property
+    def _same_import_everywhere(self) -> dict[str, str]:
+        """Names that the module imports and that every def or class binding them imports
+        again as the same thing (`import numpy as np` inside a function): what they stand
+        for does not depend on where they are used, so a use need not be located."""
+        below, targets = self._bindings_below_module
+        found = {}
+        for name, bindings in below.items():
+            module_bindings = self.module_scope.bindings.get(name)
+            if name in targets or not module_bindings:
+                continue
+            every = [*module_bindings, *bindings]
+            qualified = {binding.qualified for binding in every}
+            if len(qualified) == 1 and all(binding.is_import for binding in every):
+                found[name] = qualified.pop()
+        return found
 
     def lookup_in(self, name: str, scope: Scope) -> tuple[Scope, list[Binding]] | None:
         start = scope
@@ -189,6 +219,8 @@ class SemanticModel:
         name = node.value
         if name not in self._imported_locals and name not in _BUILTIN_NAMES and not self._has_star_import:
             return []  # only an import, a builtin or a star import gives a qualified name
+        if name in self._names_bound_below_module and name in self._same_import_everywhere:
+            return [self._same_import_everywhere[name]]
         found = self.lookup(name, node)
         if found is None:
             stars = self.module_scope.star_imports
