@@ -2,14 +2,16 @@
 
 import re
 
-_PATTERN_0 = re.compile('epochs\\s*=\\s*1\\b', 32)
-_PATTERN_1 = re.compile('[-+]=?\\s*\\(?\\s*(?:\\w+\\.)?(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size)\\w*\\s*\\*|[-+]=?[^\\n]*\\*\\s*\\(?\\s*\\w*grad', 32)
-_PATTERN_2 = re.compile('^([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\bfor\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|\\bproduct\\(', 40)
-_PATTERN_3 = re.compile('\\bfor\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|\\bwhile\\s+\\w+\\s*<', 32)
-_PATTERN_4 = re.compile('\\b\\w+\\[\\s*[a-z_]\\w*\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*\\w+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
-_PATTERN_5 = re.compile('\\bfor\\s+[\\w\\s,()]+\\s+in\\s|\\bwhile\\s+\\w+\\s*<', 32)
-_PATTERN_6 = re.compile('\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
-_PATTERN_7 = re.compile('\\b(?:sum|min|max|any|all)\\(\\s*[^\\n]*\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_0 = re.compile('sess\\w*\\.run\\(', 32)
+_PATTERN_1 = re.compile('epochs\\s*=\\s*1\\b', 32)
+_PATTERN_2 = re.compile('[-+]=?\\s*\\(?\\s*(?:\\w+\\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)\\w*\\s*\\*|[-+]=?[^\\n]*\\*\\s*\\(?\\s*\\w*grad|=\\s*[\\w.]+\\([^\\n]*\\b(?:lr|learn(?:ing)?_?rate)\\)', 32)
+_PATTERN_3 = re.compile('^([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\bfor\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|\\bproduct\\(', 40)
+_PATTERN_4 = re.compile('\\bfor\\s+[\\w\\s,()]+\\s+in\\s|\\bwhile\\s+\\w+\\s*<', 32)
+_PATTERN_5 = re.compile('(?:\\b\\w+|\\])\\[\\s*[a-z_][\\w.]*(?:\\[[^\\[\\]\\n]*\\])?\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
+_PATTERN_6 = re.compile('\\bfor\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
+_PATTERN_7 = re.compile('\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_8 = re.compile('\\b(?:sum|min|max|any|all)\\(\\s*[^\\n]*\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_9 = re.compile('\\bfor\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|\\bwhile\\s+\\w+\\s*<', 32)
 
 MODULES = ('dataframe_grow_in_loop', 'dataframe_row_loop', 'eager_cpu_inference', 'exhaustive_grid_search', 'file_not_checked', 'inference_with_autograd', 'load_in_loop', 'missing_eval_mode', 'no_early_stopping', 'no_mixed_precision', 'outdated_ml_dependency', 'python_numeric_loop', 'search_without_pruning', 'syntax_error', 'train_from_scratch', 'uncached_model_load', 'unused_noqa', )
 
@@ -90,7 +92,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_0, _PATTERN_1, ),
+        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), ('tensorflow', _PATTERN_0, ), ('nb_epoch', 'keras', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_1, _PATTERN_2, ),
         'options': {'min-epochs': 10, 'min-rounds': 100},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -107,7 +109,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_2, ), ('train(', _PATTERN_2, ), ('backward(', _PATTERN_2, ), ('cross_val', _PATTERN_2, ), ('.cv(', _PATTERN_2, ), ('Trainer(', _PATTERN_2, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
+        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_3, ), ('train(', _PATTERN_3, ), ('backward(', _PATTERN_3, ), ('cross_val', _PATTERN_3, ), ('.cv(', _PATTERN_3, ), ('Trainer(', _PATTERN_3, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -192,7 +194,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('numpy', _PATTERN_3, _PATTERN_4, ), ('numpy', _PATTERN_5, 'math.', ), ('torch', _PATTERN_6, _PATTERN_4, ), ('numpy', _PATTERN_7, ), ('.predict', _PATTERN_7, ), ('.predict', _PATTERN_3, _PATTERN_4, ), ),
+        'triggers': (('numpy', _PATTERN_4, _PATTERN_5, ), ('numpy', _PATTERN_4, 'math.', ), ('numpy', _PATTERN_6, '+=', ), ('torch', _PATTERN_7, _PATTERN_5, ), ('numpy', _PATTERN_8, ), ('.predict', _PATTERN_8, ), ('.predict', _PATTERN_9, _PATTERN_5, ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -243,7 +245,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': ('load(', 'load_model', 'pipeline', 'from_pretrained', 'InferenceSession', 'SentenceTransformer', 'CrossEncoder', ),
+        'triggers': (('load(', 'torch', ), ('load(', 'joblib', ), ('load(', 'pickle', ), ('load(', 'dill', ), ('load(', 'tensorflow', ), ('load(', 'spacy', ), 'load_model', ('pipeline', 'from transformers', ), ('pipeline', 'import transformers', ), 'from_pretrained', 'InferenceSession', 'SentenceTransformer', 'CrossEncoder', ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

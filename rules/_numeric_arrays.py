@@ -201,6 +201,8 @@ class Arrays:
             )
         if isinstance(expr, cst.BinaryOperation):
             return self.is_array_expr(expr.left, scope) or self.is_array_expr(expr.right, scope)
+        if isinstance(expr, cst.IfExp):  # `np.squeeze(a) if cpu else np.squeeze(b)`
+            return self.is_array_expr(expr.body, scope) and self.is_array_expr(expr.orelse, scope)
         if isinstance(expr, cst.Comparison):  # a boolean mask
             return self.is_array_expr(expr.left, scope) or any(
                 self.is_array_expr(c.comparator, scope) for c in expr.comparisons

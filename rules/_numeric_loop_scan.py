@@ -269,18 +269,58 @@ def _steps_by_one(statement: cst.CSTNode, name: str) -> bool:
 
 
 def is_small(context: RuleContext, loop: cst.CSTNode) -> bool:
-    """All the loops of the nest run over ranges of few elements in total, their bounds
-    literal or names that fold to constants (`k = 10; for i in range(k)`)."""
+    """All the loops of the nest run over few elements in total: ranges whose bounds are
+    literal or names that fold to constants (`k = 10; for i in range(k)`), or literal
+    lists and tuples (`for i, cm in enumerate(COLORMAP)` over 21 colours)."""
     if isinstance(loop, cst.While):
         return False  # a counter's bound is not read
     trips = 1
     for node in walk(loop):
         if isinstance(node, cst.For | cst.CompFor):
+            if _counts_a_batch(context, node.iter):
+                return False  # `range(batch_size)` runs again for every batch of the data
             count = constant_range_length(context, node.iter)
+            if count is None:
+                count = literal_length(context, node.iter)
             if count is None:
                 return False
             trips *= count
     return trips < SMALL_TRIP_COUNT
+
+
+def _counts_a_batch(context: RuleContext, node: cst.BaseExpression) -> bool:
+    return is_range(context, node) and any(
+        isinstance(name, cst.Name) and "batch" in name.value.lower()
+        for arg in node.args
+        for name in walk(arg.value)
+    )
+
+
+def literal_length(context: RuleContext, node: cst.BaseExpression) -> int | None:
+    """The number of elements of a literal list, tuple or set iterated (or enumerated),
+    written out or through a name whose every value is one and that nothing appends to."""
+    if (
+        isinstance(node, cst.Call)
+        and is_builtin(context, node.func, "builtins.enumerate")
+        and node.args
+        and node.args[0].keyword is None
+        and not node.args[0].star
+    ):
+        node = node.args[0].value
+    if isinstance(node, cst.Name):
+        if context.values.mutated(node):
+            return None
+        values = context.values.expressions(node)
+    else:
+        values = [node]
+    lengths = []
+    for value in values:
+        if not isinstance(value, cst.List | cst.Tuple | cst.Set) or any(
+            isinstance(element, cst.StarredElement) for element in value.elements
+        ):
+            return None
+        lengths.append(len(value.elements))
+    return max(lengths) if lengths else None
 
 
 def constant_range_length(context: RuleContext, node: cst.BaseExpression) -> int | None:

@@ -10,8 +10,10 @@ from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
 from green_lint.rules._numeric_advice import AdviceScan
 from green_lint.rules._numeric_arrays import Arrays
+from green_lint.rules._numeric_index_loops import INDEX_ADVICE, IndexLoop
 from green_lint.rules._numeric_loop_scan import LoopScan, is_small, while_counter
 from green_lint.rules._numeric_numba import CallSites, NumbaCheck
+from green_lint.rules._numeric_records import RecordLoop
 from green_lint.rules._numeric_reductions import element_reduction
 from green_lint.rules._numeric_vocabulary import is_numba_decorator, is_range, numba_call_arguments
 from green_lint.rules._numeric_whole_arrays import is_group_loop_of_whole_arrays, touches_elements
@@ -22,13 +24,17 @@ NUMPY = "numpy"
 LOOP = re.compile(r"\bfor\s+[\w\s,()]+\s+in\s|\bwhile\s+\w+\s*<")
 RANGE_LOOP = re.compile(r"\bfor\s+\w+\s+in\s+range\(")
 # Loops that hand out indices, and an element used in arithmetic or stored to (`a[i] *`,
-# `out[i, j] =`, `s += x[k]`): what every loop the rule flags has (the prefilter: a file
-# without them is never parsed for GL203).
+# `out[i, j] =`, `s += x[k]`, `counts[idx[i]] +=`, `layer[0][word2index[w]] +=`,
+# `+= self.w[index]`): what every loop the rule flags has (the prefilter: a file without
+# them is never parsed for GL203).
 INDEX_LOOP = re.compile(r"\bfor\s+[\w\s,()]+\s+in\s+(?:range|enumerate|zip)\(|\bwhile\s+\w+\s*<")
 ELEMENT_USE = re.compile(
-    r"\b\w+\[\s*[a-z_]\w*\s*(?:,(?:[^\[\]\n]|\[[^\]\n]*\])*)?\]\s*(?:[-+*/%]|[-+*/]?=(?!=))"
-    r"|[-+*/=]=?\s*\(?\s*\w+\[\s*[a-z_]\w*\s*[],]"
+    r"(?:\b\w+|\])\[\s*[a-z_][\w.]*(?:\[[^\[\]\n]*\])?\s*(?:,(?:[^\[\]\n]|\[[^\]\n]*\])*)?\]"
+    r"\s*(?:[-+*/%]|[-+*/]?=(?!=))"
+    r"|[-+*/=]=?\s*\(?\s*[\w.]+\[\s*[a-z_]\w*\s*[],]"
 )
+# `for x, y in zip(features, targets):`: a loop over records (accumulating with `+=`).
+ZIP_LOOP = re.compile(r"\bfor\s+\w+\s*,[\w\s,]*\bin\s+zip\(")
 # `sum(w[i] for i in range(n) if ...)`: a reduction over an index generator.
 REDUCTION = re.compile(r"\b(?:sum|min|max|any|all)\(\s*[^\n]*\bfor\s+\w+\s+in\s+range\(")
 REDUCER_NAMES = frozenset({"sum", "min", "max", "any", "all"})
@@ -68,7 +74,13 @@ class PythonNumericLoop(Rule):
     `m[i, i] = x[i]`), a scatter (`onehot[i, v] = 1` through `enumerate`,
     `labels[sample] = cluster`), or a torch tensor filled one element at a time
     (`scores[i] = self.score(h, enc[i])`). Also builtin reductions over a generator that
-    index arrays: `sum(w[i] for i in range(len(y)) if y[i] == 1)`.
+    index arrays: `sum(w[i] for i in range(len(y)) if y[i] == 1)`; loops over a collection
+    of indices (or of words looked up to indices) that only gather, update or scatter one
+    element or row per turn (`for index in review: layer_1 += weights[index]`,
+    `for word in words: layer_0[0][word2index[word]] += 1`); and per-record loops over
+    `zip(features, targets)` of arrays that compute with NumPy and add into an array
+    accumulator (`del_w += error * x`). A per-sample loop over `range(batch_size)` is never
+    taken as small: it runs again for every batch.
 
     Arrays are names made by `np.*` (or a random Generator), slices and masks of arrays,
     the results of `.predict(...)` / `.predict_proba(...)`, `self.x` attributes assigned
@@ -137,8 +149,9 @@ class PythonNumericLoop(Rule):
     fix_safety = "unsafe"
     # A model's predictions are arrays too, in a file that never imports NumPy.
     triggers = (
-        (NUMPY, INDEX_LOOP, ELEMENT_USE),
+        (NUMPY, LOOP, ELEMENT_USE),  # `for index in review:` as well as `for i in range(n):`
         (NUMPY, LOOP, "math."),  # `for v in arr: math.exp(v)`
+        (NUMPY, ZIP_LOOP, "+="),  # `for x, y in zip(X, Y): del_w += ...`
         ("torch", RANGE_LOOP, ELEMENT_USE),
         (NUMPY, REDUCTION),
         (".predict", REDUCTION),
@@ -184,7 +197,12 @@ class PythonNumericLoop(Rule):
 
     def _check(self, node: cst.For | cst.While, counter: str | None) -> None:
         context = self.context
-        if id(node) in self._quiet_loops or not self._candidate_place():
+        if not self._candidate_place():
+            return
+        # A record loop indexes nothing: looked at before the element test (and its quiet loops).
+        if isinstance(node, cst.For) and self._record_loop(node):
+            return
+        if id(node) in self._quiet_loops:
             return
         touches, inner_loops = touches_elements(node, counter)
         if not touches:
@@ -210,6 +228,31 @@ class PythonNumericLoop(Rule):
         # Looked at last: few loops get this far, and a walk of the nest is not free.
         if advice.found is not None and not is_small(context, node):
             self._report_advice(node, advice.found, advice.arrays_used)
+        elif advice.found is None and isinstance(node, cst.For):
+            index_loop = IndexLoop(context, self._arrays, scope)
+            index_loop.scan(node)
+            if index_loop.found is not None and not is_small(context, node):
+                self._report_index_loop(node, index_loop.found, index_loop.arrays_used)
+
+    def _record_loop(self, node: cst.For) -> bool:
+        """`for x, y in zip(features, targets):` computing on each record with NumPy and
+        adding into an array accumulator (its rows are not indexed: no element test)."""
+        function = self.context.enclosing(cst.FunctionDef)
+        records = RecordLoop(
+            self.context, self._arrays, function if function is not None else self.context.module
+        )
+        records.scan(node)
+        if not records.found:
+            return False
+        self._reported.add(id(node))
+        names = ", ".join(f"`{name}`" for name in sorted(records.arrays_used))
+        message = (
+            f"Python loop computes on the rows of {names} one record at a time and adds each result "
+            "into an array: every record is a separate round of small NumPy calls: compute all the "
+            "records at once with matrix products (`error = y - sigmoid(X @ w)`, `del_w = X.T @ error`)."
+        )
+        self.report(node, message, end_node=node.iter)
+        return True
 
     def _report_compilable(self, node: cst.For | cst.While, function, arrays_used: set[str]) -> None:
         self._reported.add(id(node))
@@ -240,6 +283,17 @@ class PythonNumericLoop(Rule):
             advice = ADVICE[kind]
             message = f"Element-wise Python loop over arrays {arrays}: {BOXED}: {advice}."
         self.report(node, message, end_node=header_end)
+
+    def _report_index_loop(self, node: cst.For, kind: str, arrays_used: set[str]) -> None:
+        self._reported.add(id(node))
+        arrays = ", ".join(f"`{name}`" for name in sorted(arrays_used))
+        verb = {"gather": "adds up rows of", "update": "updates", "scatter": "writes into"}[kind]
+        message = (
+            f"Python loop over a collection of indices {verb} NumPy array {arrays} one index at a "
+            "time: each turn is an interpreted indexing call and a tiny array operation: "
+            f"{INDEX_ADVICE[kind]}."
+        )
+        self.report(node, message, end_node=node.iter)
 
     def _compiled_by_numba(self) -> bool:
         """The loop is in a function that Numba compiles already: decorated (at any depth,
