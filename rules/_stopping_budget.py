@@ -18,6 +18,22 @@ def budget_of(context: RuleContext, node: cst.BaseExpression | None, default: fl
     return context.values.number(node)
 
 
+def number_bounds(context: RuleContext, node: cst.BaseExpression) -> tuple[float, float] | None:
+    """(smallest, largest) of the numbers `node` may be where it is used: one number, or
+    several when a parameter's default and the file's call sites disagree
+    (`def train(epochs=10)` called with `epochs=20`); None when one of them is unknown."""
+    values = context.values.constants(node)
+    if not values or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return None
+    return min(values), max(values)
+
+
+def shown_budget(bounds: tuple[float, float]) -> str:
+    """A budget as the message shows it: `20`, or `10 to 20` when the call sites differ."""
+    low, high = bounds
+    return shown_count(low) if low == high else f"{shown_count(low)} to {shown_count(high)}"
+
+
 def followups(context: RuleContext, node: cst.Call, methods: tuple[str, ...]) -> list[cst.Call]:
     """Calls of `methods` on the object `node` (the call being visited) builds: chained
     (`X(...).fit(...)`) or on the variable it is assigned to, in the same scope."""

@@ -22,42 +22,55 @@ if TYPE_CHECKING:
 KERAS_MODULES = ("keras", "tensorflow", "tf_keras")
 
 
+# The positions of `fit`'s and `fit_generator`'s arguments (the same in Keras 1 and 2).
+_POSITIONS = {
+    "fit": {"epochs": 3, "callbacks": 5, "validation_split": 6, "validation_data": 7},
+    "fit_generator": {"epochs": 2, "callbacks": 4, "validation_split": None, "validation_data": 5},
+}
+
+
 def check_keras_fit(rule: NoEarlyStopping, node: cst.Call) -> None:
+    """`model.fit(...)` or `model.fit_generator(...)` with `epochs=N` (Keras 1: `nb_epoch=N`)."""
     if any(arg.star == "**" for arg in node.args):
         return
-    epochs = argument(node, 3, "epochs")
+    method = node.func.attr.value
+    positions = _POSITIONS[method]
+    # Keras 1 spells the budget `nb_epoch`; its EarlyStopping has no `restore_best_weights`.
+    keras1 = keyword(node, "nb_epoch") is not None
+    epochs = keyword(node, "nb_epoch").value if keras1 else argument(node, positions["epochs"], "epochs")
     if epochs is None or not _receiver_is_keras(rule.context, node.func.value):
         return
     budget = rule.context.values.number(epochs)
     if budget is None or budget < rule.min_epochs:
         return
-    callbacks = argument(node, 5, "callbacks")
+    callbacks = argument(node, positions["callbacks"], "callbacks")
     if callbacks_state(rule.context, callbacks) != NONE:
         return
-    validation = any(
-        is_set(argument(node, position, name))
-        for position, name in ((6, "validation_split"), (7, "validation_data"))
-    )
-    split = argument(node, 6, "validation_split")
-    if (
-        split is not None
-        and rule.context.values.number(split) == 0
-        and argument(node, 7, "validation_data") is None
-    ):
+    split = argument(node, positions["validation_split"], "validation_split")
+    data = argument(node, positions["validation_data"], "validation_data")
+    validation = is_set(split) or is_set(data)
+    if split is not None and rule.context.values.number(split) == 0 and data is None:
         validation = False
     spelled = _early_stopping_spelling(rule.context, _keras_family(rule.context, node.func.value))
     name = spelled[0] if spelled else "keras.callbacks.EarlyStopping"
-    callback = f'{name}(monitor="val_loss", patience=5, restore_best_weights=True)'
+    if keras1:
+        callback = f'{name}(monitor="val_loss", patience=5)'
+        kept = ""
+    else:
+        callback = f'{name}(monitor="val_loss", patience=5, restore_best_weights=True)'
+        kept = " and keeps the best weights"
     message = (
-        f"`fit` trains all {shown_count(budget)} epochs with no EarlyStopping callback: add "
+        f"`{method}` trains all {shown_count(budget)} epochs with no EarlyStopping callback: add "
         f"`callbacks=[{callback}]`, which stops once the validation loss has not improved for 5 "
-        "epochs and keeps the best weights"
+        f"epochs{kept}"
     )
     fix = None
     if not validation:
         message += (
             "; pass `validation_data=` or `validation_split=` so that it has a validation loss to watch."
         )
+    elif keras1:
+        message += "."  # no fix: the Keras 1 API has changed too much to edit it blindly
     elif _history_read_by_epoch(rule, node, budget):
         message += (
             "; not fixed automatically: the code reads the returned history by the fixed epoch "

@@ -12,17 +12,15 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
+from green_lint.rules._stopping_budget import number_bounds
 from green_lint.rules._stopping_datasets import take_budget, take_call
+from green_lint.rules._stopping_exits import ends_with_the_data, stops_early, walks_the_data
 from green_lint.rules._stopping_steps import TrainingSteps, loop_words, names_epoch, words_of
-from green_lint.rules._syntax import DEFINITIONS, LOOPS, has_star, positional, walk
+from green_lint.rules._syntax import LOOPS, calls_in, has_star, positional, walk
 
-# Words in the condition of a `break` that make it an early stop (validation measures,
-# patience counters, early stoppers; rewards and thresholds for reinforcement learning).
-STOP_WORDS = re.compile(
-    r"val|eval|loss|acc|score|metric|best|improv|patien|early|stop|plateau|converg|wait|f1|auc|"
-    r"ppl|perplex|bleu|error|prun|^tol|reward|solved|threshold"
-)
 Loop = cst.For | cst.While
+# A budget: the fewest and the most turns (they differ when call sites pass different values).
+Bounds = tuple[float, float]
 
 
 class EpochLoops:
@@ -33,17 +31,20 @@ class EpochLoops:
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
-        self._loops: list[tuple[Loop, float, cst.FunctionDef | None, bool]] = []
+        self._loops: list[tuple[Loop, Bounds, cst.FunctionDef | None, bool]] = []
 
     def add(self, node: Loop, min_epochs: float) -> None:
         """Record `node` when it runs at least `min_epochs` epochs of an outer loop."""
         if isinstance(node, cst.For):
             budget = self._range_budget(node.iter)
             if budget is None:
-                budget = take_budget(self.context, node.iter)
+                steps = take_budget(self.context, node.iter)
+                budget = None if steps is None else (steps, steps)
         else:
-            budget = self._while_budget(node)
-        if budget is None or budget < min_epochs:
+            stop = self._while_budget(node)
+            budget = None if stop is None else (stop, stop)
+        # Every value the budget may have (a default and the call sites) must be large.
+        if budget is None or budget[0] < min_epochs:
             return
         epochs = names_epoch(self.context, node)
         for ancestor in self.context.ancestors():
@@ -54,7 +55,7 @@ class EpochLoops:
         function = self.context.enclosing(cst.FunctionDef)
         self._loops.append((node, budget, function, epochs))
 
-    def _range_budget(self, node: cst.BaseExpression) -> float | None:
+    def _range_budget(self, node: cst.BaseExpression) -> Bounds | None:
         if not isinstance(node, cst.Call) or has_star(node):
             return None
         call = node
@@ -72,17 +73,22 @@ class EpochLoops:
             return None
         return self._range_of(call.args)
 
-    def _range_of(self, args) -> float | None:
-        values = [self.context.values.number(arg.value) for arg in args]
-        if not 1 <= len(values) <= 3 or None in values:
+    def _range_of(self, args) -> Bounds | None:
+        """The number of turns of `range(*args)`, as (fewest, most) over the values the
+        bounds may have; a step must be one known number."""
+        bounds = [number_bounds(self.context, arg.value) for arg in args]
+        if not 1 <= len(bounds) <= 3 or None in bounds:
             return None
-        if len(values) == 1:
-            return values[0]
-        if len(values) == 2:
-            return values[1] - values[0]
-        if int(values[2]) == 0:
+        if len(bounds) == 1:
+            return bounds[0]
+        (start_low, start_high), (stop_low, stop_high) = bounds[:2]
+        if len(bounds) == 2:
+            return stop_low - start_high, stop_high - start_low
+        step = bounds[2]
+        if step[0] != step[1] or int(step[0]) == 0 or start_low != start_high:
             return None
-        return len(range(int(values[0]), int(values[1]), int(values[2])))
+        turns = [len(range(int(start_low), int(stop), int(step[0]))) for stop in (stop_low, stop_high)]
+        return min(turns), max(turns)
 
     def _is_range(self, func: cst.BaseExpression) -> bool:
         if self.context.resolves_to(func, "builtins.range"):
@@ -127,21 +133,21 @@ class EpochLoops:
         inclusive = isinstance(operator, cst.LessThanEqual | cst.GreaterThanEqual)
         return stop - start + (1 if inclusive else 0)
 
-    def unstopped(self, module: cst.Module) -> Iterator[tuple[Loop, float]]:
+    def unstopped(self, module: cst.Module) -> Iterator[tuple[Loop, Bounds]]:
         """The recorded loops that train with no validation-based stop, and their budgets."""
         if not self._loops:
             return
         steps = TrainingSteps(self.context, module, _sweep)
         for loop, budget, function, epochs in self._loops:
-            if function is not None and not epochs and steps.called_in_loop(function.name.value):
+            if function is not None and not epochs and steps.called_in_loop(function):
                 continue
             if not steps.trains(loop):
                 continue
             if not epochs and not steps.trains(loop, within_runs=False):
                 continue  # it repeats whole trainings (trials, seeds): their epoch loops decide
-            if not epochs and not _names_episode(self.context, loop) and _walks_the_data(loop):
+            if not epochs and not _names_episode(self.context, loop) and walks_the_data(self.context, loop):
                 continue
-            if _stops(self.context, loop, function or module):
+            if ends_with_the_data(loop) or stops_early(self.context, loop, function or module):
                 continue
             yield loop, budget
 
@@ -163,7 +169,22 @@ def loop_unit(context: RuleContext, loop: Loop) -> str:
         return "steps"
     if _closure_counter(loop):
         return "steps"
+    if _one_update_a_turn(context, loop):
+        return "iterations"
     return "epochs"
+
+
+def _one_update_a_turn(context: RuleContext, loop: Loop) -> bool:
+    """Whether a turn of the loop is one update, not a pass over batches: its body has no
+    loop of its own and calls no function of the file (which may hold the batch loop)."""
+    if any(isinstance(node, LOOPS) for node in walk(loop.body, enter_definitions=False)):
+        return False
+    return all(
+        not isinstance(call.func, cst.Name) or call.func.value not in context.semantic.definition_names
+        for call in calls_in(loop.body, enter_definitions=False)
+    ) and all(
+        context.values.calls.target(call) is None for call in calls_in(loop.body, enter_definitions=False)
+    )
 
 
 def training_kind(context: RuleContext, loop: Loop) -> str:
@@ -237,49 +258,6 @@ def _list_counter_starts(context: RuleContext, loop: cst.While, counter: cst.Sub
     return {context.values.fold(lists[0].elements[position].value)}
 
 
-def _walks_the_data(loop: Loop) -> bool:
-    """Whether each turn takes the next slice of the data: the loop variable, or a position
-    counted in the body (`pos += width`), scales a slice bound (`x[i * bs:(i + 1) * bs]`)
-    or a window's `start`/`end`. Such a loop is one pass over a stream, not epochs over
-    the same data."""
-    positions = set()
-    if isinstance(loop, cst.For):
-        positions = {node.value for node in walk(loop.target) if isinstance(node, cst.Name)}
-    for statement in statements_of(loop, enter_definitions=False):
-        if (
-            isinstance(statement, cst.AugAssign)
-            and isinstance(statement.operator, cst.AddAssign)
-            and isinstance(statement.target, cst.Name)
-        ):
-            positions.add(statement.target.value)
-    positions.discard("_")
-    bounds: list[cst.CSTNode] = []
-    for node in walk(loop.body, enter_definitions=False):
-        if isinstance(node, cst.Slice):
-            bounds.append(node)
-        elif isinstance(node, cst.Assign) and any(
-            _BOUND_WORDS.search(name.value.lower())
-            for target in node.targets
-            for name in walk(target.target)
-            if isinstance(name, cst.Name)
-        ):
-            bounds.append(node.value)
-    for bound in bounds:
-        for node in walk(bound):
-            if (
-                isinstance(node, cst.BinaryOperation)
-                and isinstance(node.operator, cst.Multiply)
-                and any(
-                    isinstance(side, cst.Name) and side.value in positions for side in (node.left, node.right)
-                )
-            ):
-                return True
-    return False
-
-
-_BOUND_WORDS = re.compile(r"^(start|end|begin|stop|offset|lo|hi|first|last)|(start|end|begin|offset)$")
-
-
 def _sweep(context, loop: cst.CSTNode) -> bool:
     """Whether an outer loop runs over a literal list of values (a hyper-parameter sweep)."""
     if not isinstance(loop, cst.For):
@@ -288,94 +266,3 @@ def _sweep(context, loop: cst.CSTNode) -> bool:
     if isinstance(values, cst.Name):
         values = context.single_value(values)
     return isinstance(values, cst.List | cst.Tuple | cst.Set | cst.Dict)
-
-
-def _stops(context, loop: cst.For, scope: cst.CSTNode) -> bool:
-    """Whether the loop has a `break`/`return`/`raise` guarded by a validation measure
-    (or not guarded at all)."""
-    assigned = _assigned_words(context, scope)
-
-    def guarded(tests: list[cst.BaseExpression]) -> bool:
-        if not tests:
-            return True
-        words: set[str] = set()
-        for test in tests:
-            found = words_of(context, test)
-            words |= found
-            for word in found:
-                words |= assigned.get(word, set())
-        return any(STOP_WORDS.search(word) for word in words)
-
-    def visit(statements, tests: list, in_inner_loop: bool) -> bool:
-        for statement in statements:
-            if isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    if isinstance(small, cst.Break) and not in_inner_loop and guarded(tests):
-                        return True
-                    if isinstance(small, cst.Return | cst.Raise) and guarded(tests):
-                        return True
-                continue
-            if isinstance(statement, DEFINITIONS):
-                continue
-            if isinstance(statement, cst.If):
-                if _visit_if(statement, tests, in_inner_loop):
-                    return True
-                continue
-            inner = in_inner_loop or isinstance(statement, LOOPS)
-            for block in _blocks(statement):
-                if visit(block, tests, inner):
-                    return True
-        return False
-
-    def _visit_if(statement: cst.If, tests: list, in_inner_loop: bool) -> bool:
-        branch_tests = [*tests, statement.test]
-        if visit(_body(statement.body), branch_tests, in_inner_loop):
-            return True
-        orelse = statement.orelse
-        if isinstance(orelse, cst.If):
-            return _visit_if(orelse, branch_tests, in_inner_loop)
-        if isinstance(orelse, cst.Else):
-            return visit(_body(orelse.body), branch_tests, in_inner_loop)
-        return False
-
-    return visit(_body(loop.body), [], False)
-
-
-def _body(block) -> list:
-    if isinstance(block, cst.IndentedBlock):
-        return list(block.body)
-    if isinstance(block, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=block.body)]
-    return []
-
-
-def _blocks(statement: cst.CSTNode) -> list[list]:
-    blocks = []
-    body = getattr(statement, "body", None)
-    if isinstance(body, cst.IndentedBlock | cst.SimpleStatementSuite):
-        blocks.append(_body(body))
-    for attribute in ("orelse", "finalbody"):
-        extra = getattr(statement, attribute, None)
-        if extra is not None and hasattr(extra, "body"):
-            blocks.append(_body(extra.body))
-    # Not the `except` handlers: leaving on an exception (`except KeyboardInterrupt: break`)
-    # is no early stop.
-    for case in getattr(statement, "cases", ()):
-        blocks.append(_body(case.body))
-    return blocks
-
-
-def _assigned_words(context, scope: cst.CSTNode) -> dict[str, set[str]]:
-    """name -> the words of the values assigned to it in `scope` (one level)."""
-    found: dict[str, set[str]] = {}
-    for statement in statements_of(scope):
-        pairs = []
-        if isinstance(statement, cst.Assign):
-            pairs = [(target.target, statement.value) for target in statement.targets]
-        elif isinstance(statement, cst.AugAssign | cst.AnnAssign) and statement.value is not None:
-            pairs = [(statement.target, statement.value)]
-        for target, value in pairs:
-            for node in walk(target):
-                if isinstance(node, cst.Name):
-                    found.setdefault(node.value.lower(), set()).update(words_of(context, value))
-    return found

@@ -16,6 +16,7 @@ from green_lint.names import statements_of
 from green_lint.rules._syntax import (
     DEFINITIONS,
     LOOPS,
+    argument,
     calls_in,
     is_true,
     keyword,
@@ -32,8 +33,15 @@ EPOCH_KEYWORDS = ("epochs", "nb_epoch", "n_epochs", "num_epochs", "max_epochs")
 # Calls that train by their name whatever the object: one batch, one incremental fit.
 _TRAINING_CALLS = frozenset(("train_on_batch", "partial_fit"))
 # A factor of a gradient update: a learning rate or a gradient.
-_UPDATE_WORDS = re.compile(r"^(lr|eta|alpha|step_?size)$|^lr_|_lr$|learning_?rate|grad")
+_UPDATE_WORDS = re.compile(r"^(lr|eta|alpha|step_?size)$|^lr_|_lr$|learn(ing)?_?rate|grad")
+# A learning rate by its name; not `alpha`, which a library call takes for a penalty
+# (`non_negative_factorization(X, W, H, alpha_W=alpha)`).
+_RATE_WORDS = re.compile(r"^(lr|eta|step_?size)$|^lr_|_lr$|learn(ing)?_?rate")
+# Calls that multiply their arguments: `np.multiply(learning_rate, update)`.
+_PRODUCTS = frozenset(("numpy.multiply", "torch.mul", "torch.multiply"))
 _FUNCTION_DEPTH = 3
+# The names TensorFlow 1 code gives the op a session runs to take one training step.
+_TRAIN_OP = re.compile(r"(?i)train(ing)?(_?(op|step))?|(opt|optim|optimizer|update)_?op")
 
 
 class TrainingSteps:
@@ -42,7 +50,8 @@ class TrainingSteps:
 
     def __init__(self, context: RuleContext, module: cst.Module, sweep) -> None:
         self.context = context
-        self.loop_calls: set[str] = set()
+        self._loop_calls: list[cst.Call] = []
+        self._called_in_loops: dict[int, list[cst.Call]] | None = None
         # Methods of the file's classes by name, for receivers of unknown type.
         self._methods: dict[str, list[cst.FunctionDef]] | None = None
         self.optimizers: set[str] = set()
@@ -50,10 +59,7 @@ class TrainingSteps:
         self._episodes = False
         for statement in statements_of(module):
             if isinstance(statement, LOOPS) and not sweep(context, statement):
-                for call in calls_in(statement.body, enter_definitions=False):
-                    name = last_name(call.func)
-                    if name is not None:
-                        self.loop_calls.add(name)
+                self._loop_calls.extend(calls_in(statement.body, enter_definitions=False))
             elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call):
                 qualified = context.resolves_under(statement.value.func, *OPTIMIZERS)
                 if qualified is not None and "lr_scheduler" not in qualified:
@@ -62,8 +68,20 @@ class TrainingSteps:
                         if name is not None:
                             self.optimizers.add(name)
 
-    def called_in_loop(self, name: str) -> bool:
-        return name in self.loop_calls
+    def called_in_loop(self, function: cst.FunctionDef) -> bool:
+        """Whether a loop of the file outside `function` calls it (the def the call runs,
+        not a def that only shares its name: `vgg.train(...)` does not run a module-level
+        `train`, and `tree.fit(...)` in a loop of `fit` is another model's fit)."""
+        if self._called_in_loops is None:
+            self._called_in_loops = {}
+            for call in self._loop_calls:
+                for callee in self._callees(call):
+                    self._called_in_loops.setdefault(id(callee), []).append(call)
+        calls = self._called_in_loops.get(id(function), [])
+        if not calls:
+            return False
+        inside = {id(call) for call in calls_in(function)}
+        return any(id(call) not in inside for call in calls)
 
     def trains(self, loop: cst.For | cst.While, *, within_runs: bool = True) -> bool:
         """Whether a turn of `loop` runs a training step. With `within_runs=False`, steps
@@ -186,7 +204,29 @@ class TrainingSteps:
                     and self._from_tensorflow(value.func.value)
                 ):
                     return True
-        return False
+        return self._runs_train_op(call)
+
+    def _runs_train_op(self, call: cst.Call) -> bool:
+        """`sess.run([net.train, net.loss], feed)`, `sess.run(train_op)`: a TensorFlow
+        session (a receiver named for one, in a file that imports TensorFlow) fetching an op
+        named as the training op, where the op itself cannot be followed (an attribute of
+        a loop variable, an op unpacked from `kmeans.training_graph()`)."""
+        receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+        if receiver is None or "sess" not in (last_name(receiver) or "").lower():
+            return False
+        if not self.context.semantic.imports_module("tensorflow"):
+            return False
+        fetches = argument(call, 0, "fetches")
+        if fetches is None:
+            return False
+        items = (
+            [e.value for e in fetches.elements] if isinstance(fetches, cst.List | cst.Tuple) else [fetches]
+        )
+        return any(
+            isinstance(item, cst.Name | cst.Attribute | cst.Subscript)
+            and _TRAIN_OP.fullmatch(last_name(item) or "") is not None
+            for item in items
+        )
 
     def _built_by(self, node: cst.BaseExpression) -> list[cst.BaseExpression]:
         followed = isinstance(node, cst.Name | cst.Attribute)
@@ -268,6 +308,8 @@ def _gradient_update(context: RuleContext, node: cst.AugAssign | cst.Assign) -> 
         target = node.target
     elif len(node.targets) != 1:
         return False
+    elif _returned_by_an_update(context, node):
+        return True
     else:
         target, value = node.targets[0].target, node.value
         if (
@@ -287,11 +329,31 @@ def _gradient_update(context: RuleContext, node: cst.AugAssign | cst.Assign) -> 
     if any(_UPDATE_WORDS.search(word) for word in words_of(context, target)):
         return False  # the learning rate itself decays: `lr -= lr * decay`
     return any(
-        isinstance(part, cst.BinaryOperation)
-        and isinstance(part.operator, cst.Multiply)
-        and any(_UPDATE_WORDS.search(word) for word in words_of(context, part))
+        _product(context, part) and any(_UPDATE_WORDS.search(word) for word in words_of(context, part))
         for change in changes
         for part in walk(change)
+    )
+
+
+def _product(context: RuleContext, node: cst.CSTNode) -> bool:
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.Multiply)
+    return isinstance(node, cst.Call) and context.qualified_name(node.func) in _PRODUCTS
+
+
+def _returned_by_an_update(context: RuleContext, node: cst.Assign) -> bool:
+    """`weights, bias = update_weights(x, y, weights, bias, learnrate)`: names given back
+    by a call that is passed them and a learning rate (a gradient step written as a
+    function of the weights)."""
+    value, target = node.value, node.targets[0].target
+    if not isinstance(value, cst.Call) or not isinstance(target, cst.Name | cst.Tuple):
+        return False
+    targets = {name.value for name in walk(target) if isinstance(name, cst.Name)}
+    if any(_UPDATE_WORDS.search(word.lower()) for word in targets):
+        return False  # the learning rate itself changes: `lr = decay(lr, epoch)`
+    passed = [arg.value for arg in value.args]
+    return any(isinstance(arg, cst.Name) and arg.value in targets for arg in passed) and any(
+        isinstance(arg, cst.Name) and _RATE_WORDS.search(arg.value.lower()) for arg in passed
     )
 
 

@@ -23,7 +23,7 @@ from green_lint.rules._stopping_boosting import (
     check_xgb_estimator,
     check_xgb_train,
 )
-from green_lint.rules._stopping_budget import shown_count
+from green_lint.rules._stopping_budget import shown_budget
 from green_lint.rules._stopping_estimator import check_estimator_train
 from green_lint.rules._stopping_keras import KERAS_MODULES, check_keras_fit
 from green_lint.rules._stopping_lightning import LIGHTNING_TRAINERS, check_lightning
@@ -37,8 +37,9 @@ class NoEarlyStopping(Rule):
     ## What it does
     Flags a training run with a fixed budget of at least `min-epochs` epochs (default 10)
     or `min-rounds` boosting rounds or Estimator steps (default 100) and no early stopping:
-    - Keras `model.fit(..., epochs=N)` with no `EarlyStopping` in `callbacks` (the file
-      must import keras, tensorflow or tf_keras);
+    - Keras `model.fit(..., epochs=N)` or `fit_generator(...)` (Keras 1: `nb_epoch=N`)
+      with no `EarlyStopping` in `callbacks` (the file must import keras, tensorflow or
+      tf_keras);
     - Lightning `Trainer(max_epochs=N)` (`lightning`, `lightning.pytorch`,
       `pytorch_lightning`) without an `EarlyStopping` callback; a `Trainer` with neither
       `max_epochs` nor `max_steps`/`max_time` runs 1000 epochs and is flagged when it is
@@ -76,11 +77,13 @@ class NoEarlyStopping(Rule):
       by the closure passed to `optimizer.step(closure)` (LBFGS, as in style transfer),
       whose body, a closure it passes to an optimizer's `step`, or a function or method of
       the file it calls, runs a training step (PyTorch's `backward()` and an optimizer `step()`;
-      TensorFlow 1's `session.run` of an optimizer's `minimize(...)` op; TensorFlow 2's
+      TensorFlow 1's `session.run` of an optimizer's `minimize(...)` op, or of an op named
+      as one (`sess.run([net.train, net.loss])`, `sess.run(train_op)`); TensorFlow 2's
       `optimizer.apply_gradients`; `train_on_batch`; scikit-learn's `partial_fit` or the
       `fit` of a `warm_start` estimator; a `fit` of one epoch (`epochs=1`, Keras' default,
       a model built with `max_epochs=1`); TF-Agents' `agent.train`; a hand-written NumPy
-      or plain-Python update such as `w -= lr * grad` or `Q[s, a] += alpha * delta`), with
+      or plain-Python update such as `w -= lr * grad`, `Q[s, a] += alpha * delta`,
+      `y_pred -= np.multiply(lr, update)` or `w, b = update_weights(x, y, w, b, learnrate)`), with
       no `break`/`return`/`raise` guarded by a validation measure (a condition naming a
       validation loss, a metric, a patience counter, an early stopper, a tolerance...).
       The message says epochs, steps, iterations or episodes after the loop's names, and
@@ -95,14 +98,17 @@ class NoEarlyStopping(Rule):
     1 epoch are below the thresholds. A budget is resolved through literals, constants of
     the file, dict literals, `argparse` defaults (`range(args.epochs)`), the assignment
     that reaches the use (`n = 10 ... fit(epochs=n) ... n = 30 ... fit(epochs=n)`),
-    parameter defaults together with the file's own call sites, and `self.x` set in the
-    class; a budget that does not resolve to one number is not flagged, nor are callbacks built where the rule
+    parameter defaults together with the file's own call sites (when they differ, every
+    value must reach the threshold and the message gives the range), and `self.x` set in
+    the class; a budget that does not resolve to numbers is not flagged, nor are callbacks built where the rule
     cannot see them (a function's return value, a parameter). An epoch loop nested in
     another loop (or in a function called from a loop) is taken for the inner steps of an
     epoch and not flagged, unless its variable or budget names an epoch or the outer loop
     runs over a literal list of values (a sweep). Not flagged either: a loop whose turns
     each take the next slice of a stream (`start = step * width`: one pass over the data,
-    not epochs), a loop that repeats whole trainings whose epoch loops are in the
+    not epochs; also the next window of a signal, `np.linspace(step * k, (step + 1) * k)`),
+    a loop that leaves on `except OutOfRangeError`/`StopIteration` (the data, e.g.
+    `dataset.repeat(3)`, sets its budget), a loop that repeats whole trainings whose epoch loops are in the
     functions it calls (trials, seeds), an estimator that only learns through
     `partial_fit` or is only loaded (`load_model`), and one whose budget a search grid
     sets (`GridSearchCV(XGBRegressor(), {"n_estimators": [...]})`).
@@ -180,6 +186,9 @@ class NoEarlyStopping(Rule):
         "GradientBoosting",
         ("backward", "torch"),
         ("minimize", "tensorflow"),
+        # TensorFlow 1: a session running a training op it is handed (`sess.run(train_op)`).
+        ("tensorflow", re.compile(r"sess\w*\.run\(")),
+        ("nb_epoch", "keras"),
         "apply_gradients",
         "train_on_batch",
         "partial_fit",
@@ -190,10 +199,11 @@ class NoEarlyStopping(Rule):
         ("contrib", "learn", "steps"),
         re.compile(r"epochs\s*=\s*1\b"),
         # A hand-written gradient update: `w -= lr * grad`, `w = w - 0.01 * grad`,
-        # `v = momentum * v - learning_rate * g`.
+        # `v = momentum * v - learning_rate * g`, `w, b = update_weights(x, w, b, learnrate)`.
         re.compile(
-            r"[-+]=?\s*\(?\s*(?:\w+\.)?(?:lr|learning_rate|LEARNING_RATE|alpha|eta|step_size)\w*\s*\*"
+            r"[-+]=?\s*\(?\s*(?:\w+\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)\w*\s*\*"
             r"|[-+]=?[^\n]*\*\s*\(?\s*\w*grad"
+            r"|=\s*[\w.]+\([^\n]*\b(?:lr|learn(?:ing)?_?rate)\)"
         ),
     )
 
@@ -250,7 +260,7 @@ class NoEarlyStopping(Rule):
             return
         if self._tensorflow and isinstance(func, cst.Attribute) and func.attr.value in ("train", "fit"):
             check_estimator_train(self, node)
-        if self._keras and isinstance(func, cst.Attribute) and func.attr.value == "fit":
+        if self._keras and isinstance(func, cst.Attribute) and func.attr.value in ("fit", "fit_generator"):
             check_keras_fit(self, node)
 
     # -- hand-written loops: recorded here, decided once the file's functions are known ---
@@ -305,6 +315,6 @@ class NoEarlyStopping(Rule):
             header = loop.iter if isinstance(loop, cst.For) else loop.test
             self.report(
                 loop,
-                f"This loop trains all {shown_count(budget)} {unit} with {why}: {advice}",
+                f"This loop trains all {shown_budget(budget)} {unit} with {why}: {advice}",
                 end_node=header,
             )

@@ -44,7 +44,8 @@ X, y, w, lr = np.ones((4, 2)), np.ones(4), np.zeros(2), 0.1
 @pytest.mark.parametrize(
     ("header", "unit"),
     [
-        ("for i in range(500):", "epochs"),
+        # One full-batch update a turn, and no name: iterations.
+        ("for i in range(500):", "iterations"),
         ("for iteration in range(500):", "iterations"),
         ("for step in range(500):", "steps"),
         ("for epoch in range(500):", "epochs"),
@@ -54,6 +55,19 @@ def test_numpy_gradient_descent_says_the_unit_of_its_budget(header, unit):
     (finding,) = lint(GRADIENT_DESCENT.format(header=header))
     assert f"trains all 500 {unit}" in finding.message
     assert finding.fix is None
+
+
+def test_a_turn_over_batches_is_an_epoch_whatever_its_name():
+    code = """\
+import numpy as np
+X, y, w, lr = np.ones((4, 2)), np.ones(4), np.zeros(2), 0.1
+for i in range(500):
+    for start in range(0, 4, 2):
+        grad = X[start:start + 2].T @ (X[start:start + 2] @ w - y[start:start + 2])
+        w -= lr * grad
+"""
+    (finding,) = lint(code)
+    assert "trains all 500 epochs" in finding.message
 
 
 @pytest.mark.parametrize(
