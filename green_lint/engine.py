@@ -89,7 +89,10 @@ def _run_rules(
     source: SourceFile, rules: Sequence[type[Rule]], rule_options: Mapping[str, Mapping[str, Any]]
 ) -> list[Finding]:
     text = source.text
-    triggered = [rule for rule in rules if not rule.triggers or any(_hit(t, text) for t in rule.triggers)]
+    searched: dict = {}  # a pattern several rules share is searched once per file
+    triggered = [
+        rule for rule in rules if not rule.triggers or any(_hit(t, text, searched) for t in rule.triggers)
+    ]
     parse_error_rules = [rule for rule in rules if rule.handles_parse_errors]
     if source.kind not in ("python", "notebook"):
         return _run_text_rules(source, triggered, rule_options)
@@ -163,13 +166,19 @@ def _skip_validation(node) -> None:
     pass
 
 
-def _hit(trigger, text: str) -> bool:
-    """A trigger is a substring, a regex, or a tuple of them that must all match."""
+def _hit(trigger, text: str, searched: dict | None = None) -> bool:
+    """A trigger is a substring, a regex, or a tuple of them that must all match.
+    `searched` keeps the regexes' answers for this text."""
     if isinstance(trigger, str):
         return trigger in text
     if isinstance(trigger, re.Pattern):
-        return trigger.search(text) is not None
-    return all(_hit(part, text) for part in trigger)
+        if searched is None:
+            return trigger.search(text) is not None
+        found = searched.get(trigger)
+        if found is None:
+            found = searched[trigger] = trigger.search(text) is not None
+        return found
+    return all(_hit(part, text, searched) for part in trigger)
 
 
 def _run_text_rules(

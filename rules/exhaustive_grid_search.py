@@ -18,13 +18,22 @@ from green_lint.rules._syntax import DEFINITIONS, argument, walk
 from green_lint.semantic.scopes import COMPREHENSIONS
 
 _LOOP = r"\bfor\s+[\w, ()]+\s+in\s"
+_NESTED_FOR = r"([ \t]*)for\s[^\n]*\n(?:(?:\{0}[ \t]+\S[^\n]*|[ \t]*)\n){{0,30}}?\{0}[ \t]+for\s"
 # What a hand-written grid looks like: a `for` statement with another `for` statement
 # inside it (more indented, within 30 lines), two `for` clauses on one line (a
-# comprehension), or a product.
+# comprehension), or a product. Each alternative starts with a literal (a line break,
+# `for`, `product`), the word boundary checked after it: `re` then scans for the literals
+# instead of trying every position.
 NESTED_LOOPS = re.compile(
-    r"^([ \t]*)for\s[^\n]*\n(?:(?:\1[ \t]+\S[^\n]*|[ \t]*)\n){0,30}?\1[ \t]+for\s"
-    r"|" + _LOOP + r"[^\n]*" + _LOOP + r"|\bproduct\(",
-    re.MULTILINE,
+    r"\n"
+    + _NESTED_FOR.format(1)  # its indentation is group 1
+    + r"|\A"
+    + _NESTED_FOR.format(2)
+    + r"|for(?<=\bfor)"
+    + _LOOP[len(r"\bfor") :]
+    + r"[^\n]*"
+    + _LOOP
+    + r"|product\((?<=\bproduct\()"
 )
 ADVICE = (
     "training a model each time: use Optuna with a pruner, HalvingGridSearchCV or "
