@@ -105,7 +105,12 @@ def _run_rules(
     syntax_errors, python_module = _python_verdict(source, parse_error_rules)
     if syntax_errors is not None:
         return syntax_errors
-    visitors = [rule for rule in triggered if not (rule.handles_parse_errors or rule.reports_unchecked_files)]
+    visitors = [
+        rule
+        for rule in triggered
+        if not (rule.handles_parse_errors or rule.reports_unchecked_files)
+        and rule.may_flag(python_module, text)
+    ]
     if not visitors:
         return []
 

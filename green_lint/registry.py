@@ -58,6 +58,9 @@ class RuleSpec:
     def __call__(self, context, options: Mapping[str, Any] | None = None) -> Rule:
         return self.load()(context, options)
 
+    def may_flag(self, tree, text: str) -> bool:
+        return self.load().may_flag(tree, text)
+
     def docs(self) -> str:
         return self.load().docs()
 

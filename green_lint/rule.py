@@ -22,6 +22,7 @@ nothing of output formats, files or suppressions.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from collections.abc import Mapping
@@ -117,6 +118,14 @@ class Rule:
     @classmethod
     def url(cls) -> str:
         return DOCS_URL.format(code=cls.code.lower())
+
+    @classmethod
+    def may_flag(cls, tree: ast.Module, text: str) -> bool:
+        """A second, cheap prefilter for a file whose text hit a trigger: whether, judging
+        by CPython's tree of it (which the engine has already), the rule can flag anything
+        in it. It must be a necessary condition: False means the rule is not run on the
+        file, and the file is not parsed with libcst unless another rule needs it."""
+        return True
 
     @classmethod
     def parse_error_message(cls, text: str, message: str, row: int, column: int) -> str:

@@ -13,6 +13,7 @@ from green_lint.rules._numeric_arrays import Arrays
 from green_lint.rules._numeric_index_loops import INDEX_ADVICE, IndexLoop
 from green_lint.rules._numeric_loop_scan import LoopScan, is_small, while_counter
 from green_lint.rules._numeric_numba import CallSites, NumbaCheck
+from green_lint.rules._numeric_prefilter import may_hold_element_loops
 from green_lint.rules._numeric_records import RecordLoop
 from green_lint.rules._numeric_reductions import element_reduction
 from green_lint.rules._numeric_vocabulary import is_numba_decorator, is_range, numba_call_arguments
@@ -162,6 +163,10 @@ class PythonNumericLoop(Rule):
         (".predict", REDUCTION),
         (".predict", INDEX_LOOP, ELEMENT_USE),
     )
+
+    @classmethod
+    def may_flag(cls, tree, text: str) -> bool:
+        return may_hold_element_loops(tree, text)
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
@@ -305,3 +306,34 @@ def test_a_fix_adds_the_import_it_needs_when_only_a_function_imports_it():
     module_level = [line for line in fixed.splitlines() if not line.startswith(" ")]
     assert "from sklearn.experimental import enable_halving_search_cv  # noqa: F401" in module_level
     assert "search = HalvingGridSearchCV(" in fixed
+
+
+def test_a_rule_whose_tree_check_declines_the_file_is_not_run_and_nothing_is_parsed(monkeypatch):
+    from green_lint import engine
+    from green_lint.rule import Rule
+
+    asked: list[str] = []
+
+    class Picky(Rule):
+        code, name, summary, triggers = "GL904", "picky", "test", ("print",)
+
+        @classmethod
+        def may_flag(cls, tree, text: str) -> bool:
+            asked.append(type(tree).__name__)
+            return any(
+                isinstance(node, ast.Call) and getattr(node.func, "id", "") == "flag"
+                for node in ast.walk(tree)
+            )
+
+        def visit_Call(self, node: cst.Call) -> None:
+            self.report(node, "call")
+
+    parsed: list[str] = []
+    real_parse = engine.parse_trusted
+    monkeypatch.setattr(engine, "parse_trusted", lambda text: parsed.append(text) or real_parse(text))
+    declined = load_source(Path("a.py"), "a.py", b"print(1)\n")
+    assert engine.lint_source(declined, LintSettings(rules=[Picky])) == []
+    assert asked == ["Module"] and parsed == []
+    accepted = load_source(Path("b.py"), "b.py", b"print(flag(1))\n")
+    assert len(engine.lint_source(accepted, LintSettings(rules=[Picky]))) == 2
+    assert len(parsed) == 1

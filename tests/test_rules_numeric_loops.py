@@ -320,3 +320,56 @@ def test_torch_scores_filled_one_at_a_time():
 )
 def test_negatives(source):
     assert rows(NUMPY + source) == []
+
+
+# -- the tree-level prefilter ------------------------------------------------------------
+def _may_flag(code: str) -> bool:
+    import ast
+
+    from green_lint.rules._numeric_prefilter import may_hold_element_loops
+
+    text = textwrap.dedent(code).lstrip("\n")
+    return may_hold_element_loops(ast.parse(text), text)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "for i in range(n):\n    out[i] = a[i] * 2\n",
+        "def f(m):\n    for i in range(3):\n        for j in range(4):\n            pass\n        m[\n            j] += 1\n",
+        "i = 0\nwhile i < n:\n    s += a[i]\n    i += 1\n",
+        "for x, y in zip(features, targets):\n    w += x * y\n",
+        "for v in values:\n    total += math.exp(v)\n",
+        "s = sum(w[i] for i in range(n))\n",
+        "s = sum(w[i] * v[i]\n        for i in range(n))\n",
+        "class K:\n    def f(self):\n        try:\n            for k in keys:\n                self.w[k] -= 1\n        except KeyError:\n            pass\n",
+    ],
+)
+def test_the_tree_prefilter_keeps_every_shape_the_rule_flags(code):
+    assert _may_flag(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "for name in names:\n    print(np.mean(data[column]))\n",
+        "while not done:\n    done = step(a[0])\n",
+        "x = a[i] + b[i]\nfor i in range(3):\n    print(i)\n",
+        "total = sum(values)\n",
+    ],
+)
+def test_the_tree_prefilter_declines_loops_that_index_nothing_by_their_variables(code):
+    assert not _may_flag(code)
+
+
+def test_a_file_the_tree_prefilter_declines_is_not_parsed_for_gl203(monkeypatch):
+    from green_lint import engine
+
+    parsed: list[str] = []
+    real_parse = engine.parse_trusted
+    monkeypatch.setattr(engine, "parse_trusted", lambda text: parsed.append(text) or real_parse(text))
+    assert lint(NUMPY + "for i in range(n):\n    print(i + np.pi)\nout[i] += 1\n") == []
+    assert parsed == []
+    kernel = "def kernel(a):\n    out = np.zeros(a.shape[0])\n    for i in range(a.shape[0]):\n        out[i] = a[i] * 2\n    return out\n"
+    assert rows(NUMPY + kernel) == [4]
+    assert len(parsed) == 1
