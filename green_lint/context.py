@@ -45,11 +45,21 @@ class RuleContext:
         # What the running rules declare in `needs` (set by the engine; None: not checked).
         self.declared_analyses: frozenset[type] | None = None
 
+    def close(self) -> None:
+        """Drop the file's analyses and reports once its findings are made: each refers
+        back to the context (a report through its rule), and the cycle would keep the whole
+        tree alive until the cyclic collector runs, which then scans it again and again
+        while the next files are linted."""
+        self._analyses.clear()
+        self.reports.clear()
+
     # -- names and values: answered by the semantic model, from the scope of the node ----
     @cached_property
     def semantic(self) -> SemanticModel:
         """Scopes and bindings of the file (built lazily, shared by every rule)."""
-        return SemanticModel(self.module, self.text, lambda: self.stack)
+        stack = self.stack  # not `self`: a model that refers back to the context would
+        # make a cycle, and keep the file's tree alive until the cyclic collector runs
+        return SemanticModel(self.module, self.text, lambda: stack)
 
     @cached_property
     def values(self) -> Values:

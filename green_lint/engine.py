@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import gc
 import re
 import warnings
@@ -130,8 +131,11 @@ def _run_rules(
         context = RuleContext(module, source.display_path, text, python_module)
         instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
         context.declared_analyses = frozenset(kind for instance in instances for kind in instance.needs)
-        _traverse(module, instances, context)
-        return [_finding_from_report(source, context, report) for report in context.reports]
+        try:
+            _traverse(module, instances, context)
+            return [_finding_from_report(source, context, report) for report in context.reports]
+        finally:
+            context.close()
 
 
 @contextlib.contextmanager
@@ -427,16 +431,26 @@ def _as_statements(replacement) -> list:
 
 def _whole_module_fix(context, report: Report) -> TextFix | None:
     """The slow path: rebuild the module and compare all of its text."""
+    changes = {id(node): new for node, new in report.fix.changes.items()}
+    edits = text_edits(context.module.code, context.module.visit(_replacer_class()(changes)).code)
+    return TextFix(report.fix.applicability, report.fix.message, tuple(edits)) if edits else None
+
+
+@functools.cache
+def _replacer_class():
+    """A transformer that swaps nodes by identity, made once (libcst is imported only when
+    needed; a class made per call is a reference cycle that keeps the tree it saw alive)."""
     import libcst as cst
 
-    changes = {id(node): new for node, new in report.fix.changes.items()}
-
     class Replacer(cst.CSTTransformer):
-        def on_leave(self, original_node, updated_node):
-            return changes.get(id(original_node), updated_node)
+        def __init__(self, changes: dict) -> None:
+            super().__init__()
+            self.changes = changes
 
-    edits = text_edits(context.module.code, context.module.visit(Replacer()).code)
-    return TextFix(report.fix.applicability, report.fix.message, tuple(edits)) if edits else None
+        def on_leave(self, original_node, updated_node):
+            return self.changes.get(id(original_node), updated_node)
+
+    return Replacer
 
 
 def text_edits(old: str, new: str) -> list[Edit]:

@@ -83,37 +83,43 @@ def column_expression(
     """`expr` with every row access replaced by `leaf(access)` (a whole column), when
     `expr` is made only of such accesses, numbers, names allowed by `allow_name`,
     arithmetic and single comparisons; None otherwise or when no column is used."""
-    used = []
-
-    def convert(node: cst.BaseExpression) -> cst.BaseExpression | None:
-        column = leaf(node)
-        if column is not None:
-            used.append(node)
-            return column.with_changes(lpar=node.lpar, rpar=node.rpar) if node.lpar else column
-        if isinstance(node, cst.Integer | cst.Float):
-            return node
-        if isinstance(node, cst.Name):
-            return node if allow_name(node.value) else None
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, ARITHMETIC):
-            left, right = convert(node.left), convert(node.right)
-            return None if left is None or right is None else node.with_changes(left=left, right=right)
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
-            inner = convert(node.expression)
-            return None if inner is None else node.with_changes(expression=inner)
-        if (
-            isinstance(node, cst.Comparison)
-            and len(node.comparisons) == 1
-            and isinstance(node.comparisons[0].operator, COMPARISONS)
-        ):
-            left, right = convert(node.left), convert(node.comparisons[0].comparator)
-            if left is None or right is None:
-                return None
-            target = node.comparisons[0].with_changes(comparator=right)
-            return node.with_changes(left=left, comparisons=[target])
-        return None
-
-    result = convert(expr)
+    used: list[cst.BaseExpression] = []
+    result = _convert(expr, leaf, allow_name, used)
     return result if result is not None and used else None
+
+
+def _convert(
+    node: cst.BaseExpression, leaf: Leaf, allow_name: Callable[[str], bool], used: list
+) -> cst.BaseExpression | None:
+    # A function of the module, not a recursive closure: a closure that calls itself is a
+    # reference cycle, which would keep the nodes it saw alive until the cyclic collector runs.
+    column = leaf(node)
+    if column is not None:
+        used.append(node)
+        return column.with_changes(lpar=node.lpar, rpar=node.rpar) if node.lpar else column
+    if isinstance(node, cst.Integer | cst.Float):
+        return node
+    if isinstance(node, cst.Name):
+        return node if allow_name(node.value) else None
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, ARITHMETIC):
+        left = _convert(node.left, leaf, allow_name, used)
+        right = _convert(node.right, leaf, allow_name, used)
+        return None if left is None or right is None else node.with_changes(left=left, right=right)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
+        inner = _convert(node.expression, leaf, allow_name, used)
+        return None if inner is None else node.with_changes(expression=inner)
+    if (
+        isinstance(node, cst.Comparison)
+        and len(node.comparisons) == 1
+        and isinstance(node.comparisons[0].operator, COMPARISONS)
+    ):
+        left = _convert(node.left, leaf, allow_name, used)
+        right = _convert(node.comparisons[0].comparator, leaf, allow_name, used)
+        if left is None or right is None:
+            return None
+        target = node.comparisons[0].with_changes(comparator=right)
+        return node.with_changes(left=left, comparisons=[target])
+    return None
 
 
 def column_of(frame: cst.BaseExpression, key: cst.SimpleString) -> cst.Subscript:

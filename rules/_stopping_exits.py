@@ -76,52 +76,59 @@ _BOUND_WORDS = re.compile(r"^(start|end|begin|stop|offset|lo|hi|first|last)|(sta
 def stops_early(context, loop: cst.For, scope: cst.CSTNode) -> bool:
     """Whether the loop has a `break`/`return`/`raise` guarded by a validation measure
     (or not guarded at all)."""
-    assigned = _assigned_words(context, scope)
+    return _ExitSearch(context, _assigned_words(context, scope)).visit(_body(loop.body), [], False)
 
-    def guarded(tests: list[cst.BaseExpression]) -> bool:
+
+class _ExitSearch:
+    """The walk of `stops_early`, as methods rather than nested functions: recursive
+    closures over the context would make a reference cycle that keeps the file's tree alive."""
+
+    def __init__(self, context, assigned: dict[str, set[str]]) -> None:
+        self.context = context
+        self.assigned = assigned
+
+    def guarded(self, tests: list[cst.BaseExpression]) -> bool:
         if not tests:
             return True
         words: set[str] = set()
         for test in tests:
-            found = words_of(context, test)
+            found = words_of(self.context, test)
             words |= found
             for word in found:
-                words |= assigned.get(word, set())
+                words |= self.assigned.get(word, set())
         return any(STOP_WORDS.search(word) for word in words)
 
-    def visit(statements, tests: list, in_inner_loop: bool) -> bool:
+    def visit(self, statements, tests: list, in_inner_loop: bool) -> bool:
         for statement in statements:
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
-                    if isinstance(small, cst.Break) and not in_inner_loop and guarded(tests):
+                    if isinstance(small, cst.Break) and not in_inner_loop and self.guarded(tests):
                         return True
-                    if isinstance(small, cst.Return | cst.Raise) and guarded(tests):
+                    if isinstance(small, cst.Return | cst.Raise) and self.guarded(tests):
                         return True
                 continue
             if isinstance(statement, DEFINITIONS):
                 continue
             if isinstance(statement, cst.If):
-                if _visit_if(statement, tests, in_inner_loop):
+                if self.visit_if(statement, tests, in_inner_loop):
                     return True
                 continue
             inner = in_inner_loop or isinstance(statement, LOOPS)
             for block in _blocks(statement):
-                if visit(block, tests, inner):
+                if self.visit(block, tests, inner):
                     return True
         return False
 
-    def _visit_if(statement: cst.If, tests: list, in_inner_loop: bool) -> bool:
+    def visit_if(self, statement: cst.If, tests: list, in_inner_loop: bool) -> bool:
         branch_tests = [*tests, statement.test]
-        if visit(_body(statement.body), branch_tests, in_inner_loop):
+        if self.visit(_body(statement.body), branch_tests, in_inner_loop):
             return True
         orelse = statement.orelse
         if isinstance(orelse, cst.If):
-            return _visit_if(orelse, branch_tests, in_inner_loop)
+            return self.visit_if(orelse, branch_tests, in_inner_loop)
         if isinstance(orelse, cst.Else):
-            return visit(_body(orelse.body), branch_tests, in_inner_loop)
+            return self.visit(_body(orelse.body), branch_tests, in_inner_loop)
         return False
-
-    return visit(_body(loop.body), [], False)
 
 
 def _body(block) -> list:

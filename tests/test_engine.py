@@ -337,3 +337,30 @@ def test_a_rule_whose_tree_check_declines_the_file_is_not_run_and_nothing_is_par
     accepted = load_source(Path("b.py"), "b.py", b"print(flag(1))\n")
     assert len(engine.lint_source(accepted, LintSettings(rules=[Picky]))) == 2
     assert len(parsed) == 1
+
+
+def test_a_linted_file_leaves_no_reference_cycle_that_keeps_its_tree_alive():
+    """Analyses and reports refer back to the context: left in place, each file's tree
+    would wait for the cyclic collector, which then scans it again during the next files."""
+    import gc
+
+    from green_lint.context import RuleContext
+    from green_lint.registry import select_rules
+
+    settings = LintSettings(rules=select_rules(preview=True))
+    paths = sorted((ROOT / "fixtures").rglob("*.py"))  # every rule, its fixes too
+    sources = [load_source(path, str(path), path.read_bytes()) for path in paths]
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert sum(len(lint_source(source, settings)) for source in sources) > 0
+        gc.collect()
+        kept = [obj for obj in gc.garbage if isinstance(obj, cst.CSTNode | RuleContext)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert kept == []
