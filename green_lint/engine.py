@@ -103,7 +103,8 @@ def _run_rules(
         return _not_checked(source, unchecked_rule, over_cap)
     # CPython's verdict decides what is a syntax error, and its parser (in C) rejects
     # input nested too deeply for libcst before libcst sees it.
-    syntax_errors, python_module = _python_verdict(source, parse_error_rules)
+    with _collector_paused():  # CPython's tree holds no cycles either
+        syntax_errors, python_module = _python_verdict(source, parse_error_rules)
     if syntax_errors is not None:
         return syntax_errors
     visitors = [
@@ -275,8 +276,13 @@ def _not_checked(source: SourceFile, rule, reason: str) -> list[Finding]:
 
 
 def _traverse(module, instances: Sequence[Rule], context) -> None:
-    """One traversal calling every rule's visit_<Node>/leave_<Node> methods."""
-    from green_lint.walk import traverse
+    """One traversal calling every rule's visit_<Node>/leave_<Node> methods.
+
+    Iterative (deep expressions cannot exhaust the recursion limit): a visited node goes
+    back on the stack under a None marker, to be left once its children are done. The
+    dispatch is written out here rather than through `walk.traverse`'s callbacks: this
+    loop runs for every node of every parsed file."""
+    from green_lint.walk import children
 
     visits: dict[str, list] = {}
     leaves: dict[str, list] = {}
@@ -286,27 +292,46 @@ def _traverse(module, instances: Sequence[Rule], context) -> None:
                 visits.setdefault(attribute[6:], []).append(getattr(instance, attribute))
             elif attribute.startswith("leave_"):
                 leaves.setdefault(attribute[6:], []).append(getattr(instance, attribute))
+    # Per node type (not name): the methods to call, found once.
+    visits_by_type: dict[type, tuple] = {}
+    leaves_by_type: dict[type, tuple] = {}
 
     stack = context.stack
     top_level = context.top_level_indexes
-    index = None  # of the top-level statement being traversed
-
-    def on_visit(node) -> None:
-        stack.append(node)
-        top_level[id(node)] = index
-        for method in visits.get(type(node).__name__, ()):
-            method(node)
-
-    def on_leave(node) -> None:
-        for method in leaves.get(type(node).__name__, ()):
-            method(node)
-        stack.pop()
-
-    on_visit(module)
-    for position, statement in enumerate(module.body):
-        index = position
-        traverse(statement, on_visit, on_leave)
-    on_leave(module)
+    push = stack.append
+    for index, statement in enumerate((module, *module.body)):
+        # The module itself first (index None), then each top-level statement.
+        pending = [module] if index == 0 else [statement]
+        position = None if index == 0 else index - 1
+        while pending:
+            node = pending.pop()
+            if node is None:
+                node = pending.pop()
+                kind = type(node)
+                methods = leaves_by_type.get(kind)
+                if methods is None:
+                    methods = leaves_by_type[kind] = tuple(leaves.get(kind.__name__, ()))
+                for method in methods:
+                    method(node)
+                stack.pop()
+                continue
+            push(node)
+            top_level[id(node)] = position
+            kind = type(node)
+            methods = visits_by_type.get(kind)
+            if methods is None:
+                methods = visits_by_type[kind] = tuple(visits.get(kind.__name__, ()))
+            for method in methods:
+                method(node)
+            if index == 0:
+                break  # the module's statements are traversed one by one below
+            pending.append(node)
+            pending.append(None)
+            pending.extend(reversed(children(node)))
+    methods = leaves.get("Module", ())
+    for method in methods:
+        method(module)
+    stack.pop()
 
 
 def _finding_from_report(source: SourceFile, context, report: Report) -> Finding:

@@ -4,14 +4,16 @@ import re
 
 _PATTERN_0 = re.compile('sess\\w*\\.run\\(', 32)
 _PATTERN_1 = re.compile('epochs\\s*=\\s*1\\b', 32)
-_PATTERN_2 = re.compile('[-+]=?\\s*\\(?\\s*(?:\\w+\\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)\\w*\\s*\\*|[-+]=?[^\\n]*\\*\\s*\\(?\\s*\\w*grad|=\\s*[\\w.]+\\([^\\n]*\\b(?:lr|learn(?:ing)?_?rate)\\)', 32)
-_PATTERN_3 = re.compile('\\n([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\A([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\2[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\2[ \\t]+for\\s|for(?<=\\bfor)\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|product\\((?<=\\bproduct\\()', 32)
-_PATTERN_4 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
-_PATTERN_5 = re.compile('\\[(?<=[\\w\\]]\\[)\\s*[a-z_][\\w.]*(?:\\[[^\\[\\]\\n]*\\])?\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
-_PATTERN_6 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
-_PATTERN_7 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
-_PATTERN_8 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()\\s*[^\\n]*\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
-_PATTERN_9 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
+_PATTERN_2 = re.compile('[-+]=?\\s*\\(?\\s*(?:\\w+\\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)\\w*\\s*\\*', 32)
+_PATTERN_3 = re.compile('[-+]=?[^\\n]*\\*\\s*\\(?\\s*\\w*grad', 32)
+_PATTERN_4 = re.compile('=\\s*[\\w.]+\\([^\\n]*\\b(?:lr|learn(?:ing)?_?rate)\\)', 32)
+_PATTERN_5 = re.compile('\\n([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\A([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\2[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\2[ \\t]+for\\s|for(?<=\\bfor)\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|product\\((?<=\\bproduct\\()', 32)
+_PATTERN_6 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
+_PATTERN_7 = re.compile('\\[(?<=[\\w\\]]\\[)\\s*[a-z_][\\w.]*(?:\\[[^\\[\\]\\n]*\\])?\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
+_PATTERN_8 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
+_PATTERN_9 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_10 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()\\s*[^\\n]*\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_11 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
 
 MODULES = ('dataframe_grow_in_loop', 'dataframe_row_loop', 'eager_cpu_inference', 'exhaustive_grid_search', 'file_not_checked', 'inference_with_autograd', 'load_in_loop', 'missing_eval_mode', 'no_early_stopping', 'no_mixed_precision', 'outdated_ml_dependency', 'python_numeric_loop', 'search_without_pruning', 'syntax_error', 'train_from_scratch', 'uncached_model_load', 'unused_noqa', )
 
@@ -92,7 +94,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), ('tensorflow', _PATTERN_0, ), ('nb_epoch', 'keras', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_1, _PATTERN_2, ),
+        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), ('tensorflow', _PATTERN_0, ), ('nb_epoch', 'keras', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_1, _PATTERN_2, ('grad', _PATTERN_3, ), ('lr)', _PATTERN_4, ), ('rate)', _PATTERN_4, ), ),
         'options': {'min-epochs': 10, 'min-rounds': 100},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -109,7 +111,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_3, ), ('train(', _PATTERN_3, ), ('backward(', _PATTERN_3, ), ('cross_val', _PATTERN_3, ), ('.cv(', _PATTERN_3, ), ('Trainer(', _PATTERN_3, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
+        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_5, ), ('train(', _PATTERN_5, ), ('backward(', _PATTERN_5, ), ('cross_val', _PATTERN_5, ), ('.cv(', _PATTERN_5, ), ('Trainer(', _PATTERN_5, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -194,7 +196,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('numpy', _PATTERN_4, _PATTERN_5, ), ('numpy', _PATTERN_4, 'math.', ), ('numpy', _PATTERN_6, '+=', ), ('torch', _PATTERN_7, _PATTERN_5, ), ('numpy', _PATTERN_8, ), ('.predict', _PATTERN_8, ), ('.predict', _PATTERN_9, _PATTERN_5, ), ),
+        'triggers': (('numpy', _PATTERN_6, _PATTERN_7, ), ('numpy', _PATTERN_6, 'math.', ), ('numpy', _PATTERN_8, '+=', ), ('torch', _PATTERN_9, _PATTERN_7, ), ('numpy', _PATTERN_10, ), ('.predict', _PATTERN_10, ), ('.predict', _PATTERN_11, _PATTERN_7, ), ),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

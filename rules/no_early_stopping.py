@@ -31,6 +31,9 @@ from green_lint.rules._stopping_loops import EpochLoops, loop_unit, training_kin
 from green_lint.rules._stopping_sklearn import SKLEARN, check_sklearn
 from green_lint.rules._stopping_transformers import HF_TRAINERS, check_hf_trainer
 
+# `w, b = update(x, w, b, lr)`: an update function handed the learning rate.
+_RATE_ARGUMENT = re.compile(r"=\s*[\w.]+\([^\n]*\b(?:lr|learn(?:ing)?_?rate)\)")
+
 
 class NoEarlyStopping(Rule):
     """
@@ -200,11 +203,13 @@ class NoEarlyStopping(Rule):
         re.compile(r"epochs\s*=\s*1\b"),
         # A hand-written gradient update: `w -= lr * grad`, `w = w - 0.01 * grad`,
         # `v = momentum * v - learning_rate * g`, `w, b = update_weights(x, w, b, learnrate)`.
+        # Three patterns, the last two behind the word they need (a substring search is far
+        # cheaper than trying the pattern at every `-` of a docstring's underlines).
         re.compile(
             r"[-+]=?\s*\(?\s*(?:\w+\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)\w*\s*\*"
-            r"|[-+]=?[^\n]*\*\s*\(?\s*\w*grad"
-            r"|=\s*[\w.]+\([^\n]*\b(?:lr|learn(?:ing)?_?rate)\)"
         ),
+        ("grad", re.compile(r"[-+]=?[^\n]*\*\s*\(?\s*\w*grad")),
+        *((word, _RATE_ARGUMENT) for word in ("lr)", "rate)")),
     )
 
     def __init__(self, context, options=None) -> None:
