@@ -299,13 +299,15 @@ def _traverse(module, instances: Sequence[Rule], context) -> None:
     stack = context.stack
     top_level = context.top_level_indexes
     push = stack.append
-    for index, statement in enumerate((module, *module.body)):
-        # The module itself first (index None), then each top-level statement.
-        pending = [module] if index == 0 else [statement]
-        position = None if index == 0 else index - 1
+    push(module)
+    top_level[id(module)] = None
+    for method in visits.get("Module", ()):
+        method(module)
+    for position, statement in enumerate(module.body):
+        pending = [statement]
         while pending:
             node = pending.pop()
-            if node is None:
+            if node is None:  # the marker: leave the node under it
                 node = pending.pop()
                 kind = type(node)
                 methods = leaves_by_type.get(kind)
@@ -323,13 +325,10 @@ def _traverse(module, instances: Sequence[Rule], context) -> None:
                 methods = visits_by_type[kind] = tuple(visits.get(kind.__name__, ()))
             for method in methods:
                 method(node)
-            if index == 0:
-                break  # the module's statements are traversed one by one below
             pending.append(node)
             pending.append(None)
             pending.extend(reversed(children(node)))
-    methods = leaves.get("Module", ())
-    for method in methods:
+    for method in leaves.get("Module", ()):
         method(module)
     stack.pop()
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import re
 
+from green_lint.lines import split_lines
+
 # `sum(a[i] for i in range(n))`, also with the generator's `for` on the next line.
 _REDUCTION = re.compile(
     r"(?:sum|min|max|any|all)\((?<=\b\w\w\w\()[^\n]*(?:\n[^\n]*)?\bfor\s+\w+\s+in\s+range\("
@@ -37,7 +39,7 @@ def may_hold_element_loops(tree: ast.Module, text: str) -> bool:
             if isinstance(inner, _LOOPS):
                 variables |= _names(inner.target)
         if lines is None:
-            lines = text.splitlines(keepends=True)
+            lines = split_lines(text, keepends=True)  # Python's line breaks, not str.splitlines'
         loop_text = "".join(lines[node.lineno - 1 : node.end_lineno])
         if "math." in loop_text or _indexed_by(loop_text, variables):
             return True

@@ -341,6 +341,7 @@ def _may_flag(code: str) -> bool:
         "for x, y in zip(features, targets):\n    w += x * y\n",
         "for v in values:\n    total += math.exp(v)\n",
         "s = sum(w[i] for i in range(n))\n",
+        "y = 0\x0c\nfor i in range(n):\n    out[i] = a[i] * 2\n",  # a form feed breaks no line
         "s = sum(w[i] * v[i]\n        for i in range(n))\n",
         "class K:\n    def f(self):\n        try:\n            for k in keys:\n                self.w[k] -= 1\n        except KeyError:\n            pass\n",
     ],
