@@ -106,10 +106,34 @@ def materialise(files, clones: Path, into: Path) -> tuple[dict[str, tuple], list
     return written, skipped
 
 
-def lint(into: Path, command: list[str]) -> list[dict]:
+def materialise_modules(written: dict[str, tuple], clones: Path, into: Path) -> None:
+    """Write the other Python modules of each labelled commit beside its labelled files,
+    without overwriting them, so that what a file imports from its project can be followed
+    (a budget in `config.py`); only the labelled files are linted."""
+    for repo, commit in sorted({(key[0], key[1]) for key in written.values()}):
+        git_dir = git_dir_for(clones, repo)
+        listed = subprocess.run(
+            ["git", f"--git-dir={git_dir}", "ls-tree", "-r", "--name-only", commit],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for path in listed.stdout.splitlines():
+            target = into / repo.replace("/", "__") / path
+            if not path.endswith(".py") or target.exists():
+                continue
+            shown = subprocess.run(
+                ["git", f"--git-dir={git_dir}", "show", f"{commit}:{path}"], capture_output=True, check=False
+            )
+            if shown.returncode == 0:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(shown.stdout)
+
+
+def lint(into: Path, command: list[str], paths: list[str]) -> list[dict]:
     (into / "green-lint.toml").write_text("respect-gitignore = false\nexclude = []\n")
     result = subprocess.run(
-        [*command, "--no-cache", "--select", "GL", "--ignore", "GL304", "--output-format", "json", "."],
+        [*command, "--no-cache", "--select", "GL", "--ignore", "GL304", "--output-format", "json", *paths],
         cwd=into,
         capture_output=True,
         text=True,
@@ -203,7 +227,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="green-lint-corpus-") as folder:
         into = Path(folder)
         written, skipped = materialise(files, options.clones, into)
-        findings = lint(into, options.green_lint.split())
+        materialise_modules(written, options.clones, into)
+        findings = lint(into, options.green_lint.split(), sorted(written))
     outcome = score(files, written, findings, options.tolerance)
     none_labels = sum(1 for key in written.values() for label in files[key] if label.code == "none")
     report(outcome, written, skipped, none_labels, set(options.details))

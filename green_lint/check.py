@@ -15,6 +15,7 @@ from green_lint.engine import LintSettings
 from green_lint.errors import UsageProblem
 from green_lint.output import FORMATS as OUTPUT_FORMATS
 from green_lint.output import STATISTICS_FORMATS
+from green_lint.project import ProjectModules
 from green_lint.registry import SelectionError, all_rules, check_codes, select_rules
 from green_lint.runner import Job, RunOptions, run
 
@@ -156,7 +157,10 @@ def _lint_settings(request: CheckRequest, config) -> LintSettings:
         )
     except SelectionError as error:
         raise UsageProblem(str(error)) from None
-    return LintSettings(rules=rules, rule_options=config.rules)
+    # The project's own modules are looked for from each file, from the given paths and
+    # from the configuration's root (a pre-commit run names one file of a whole project).
+    roots = [path.resolve() for path in request.paths] + [Path(config.root).resolve()]
+    return LintSettings(rules=rules, rule_options=config.rules, project=ProjectModules(roots))
 
 
 def _per_file_ignores(request: CheckRequest, config) -> dict[str, list[str]]:

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 from green_lint.lines import count_line_breaks, split_lines
 from green_lint.semantic import SemanticModel
-from green_lint.semantic.values import Values
+from green_lint.semantic.values import UNKNOWN, Values
 from green_lint.statement_lines import first_lines
 from green_lint.walk import path_to
 
 if TYPE_CHECKING:
+    from green_lint.project import ProjectModules
     from green_lint.rule import Report
 
 AnalysisT = TypeVar("AnalysisT")
@@ -26,13 +28,22 @@ class RuleContext:
     """Shared by all rules during one traversal of one file."""
 
     def __init__(
-        self, module: cst.Module | None, path: str, text: str = "", python_module: ast.Module | None = None
+        self,
+        module: cst.Module | None,
+        path: str,
+        text: str = "",
+        python_module: ast.Module | None = None,
+        source_path: Path | None = None,
+        project: ProjectModules | None = None,
     ) -> None:
         # None for files that are read as text (requirements), not parsed.
         self.module = module
         # CPython's tree of the same text, when the engine parsed it first (for positions).
         self.python_module = python_module
         self.path = path
+        # The file on disk, and the project's other modules its imports name.
+        self.source_path = source_path
+        self.project = project
         # The text the module was parsed from (libcst round-trips it exactly).
         self.text = text
         # The nodes from the module down to the one being visited (inclusive).
@@ -64,7 +75,7 @@ class RuleContext:
     @cached_property
     def values(self) -> Values:
         """The values that reach a use: reaching assignments, constants, call-site arguments."""
-        return Values(self.semantic)
+        return Values(self.semantic, _imported_values(self.project, self.source_path))
 
     def qualified_name(self, node: cst.CSTNode) -> str | None:
         return self.semantic.qualified_name(node)
@@ -212,3 +223,17 @@ class RuleContext:
     # -- reports -----------------------------------------------------------------------
     def add_report(self, report: Report) -> None:
         self.reports.append(report)
+
+
+def _imported_values(project: ProjectModules | None, importer: Path | None) -> Callable[[str], Any] | None:
+    """The value of a constant of another module of the project, by qualified name. Not a
+    method of the context: the values it is handed to belong to the context, and a cycle
+    would keep the file's tree alive until the cyclic collector runs."""
+    if project is None:
+        return None
+
+    def imported(qualified: str) -> Any:
+        found = project.constant(qualified, importer)
+        return found.value if found is not None else UNKNOWN
+
+    return imported

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from green_lint.findings import Edit, Finding, Position, TextFix
 from green_lint.lines import LINE_BREAK, advance, split_lines
@@ -27,6 +27,9 @@ from green_lint.suppressions import (
     without_codes,
 )
 
+if TYPE_CHECKING:
+    from green_lint.project import ProjectModules
+
 
 @dataclass
 class LintSettings:
@@ -34,6 +37,8 @@ class LintSettings:
 
     rules: Sequence[type[Rule]]
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The project's other modules, for what a file imports from them (None: not followed).
+    project: ProjectModules | None = None
 
 
 def lint_source(source: SourceFile, settings: LintSettings) -> list[Finding]:
@@ -44,7 +49,7 @@ def lint_source(source: SourceFile, settings: LintSettings) -> list[Finding]:
     # A notebook is linted as the Python text of its code cells.
     kind = "python" if source.kind == "notebook" else source.kind
     rules = [rule for rule in settings.rules if kind in rule.file_kinds and rule.code not in suppressed_codes]
-    findings = _run_rules(source, rules, settings.rule_options)
+    findings = _run_rules(source, rules, settings.rule_options, settings.project)
     findings, used = apply_noqa(source.text, findings)
     unused_rule = next((rule for rule in rules if rule.reports_unused_suppressions), None)
     if unused_rule is not None and source.kind != "requirements":
@@ -87,7 +92,10 @@ def source_error_findings(
 
 
 def _run_rules(
-    source: SourceFile, rules: Sequence[type[Rule]], rule_options: Mapping[str, Mapping[str, Any]]
+    source: SourceFile,
+    rules: Sequence[type[Rule]],
+    rule_options: Mapping[str, Mapping[str, Any]],
+    project: ProjectModules | None = None,
 ) -> list[Finding]:
     text = source.text
     searched: dict = {}  # a pattern several rules share is searched once per file
@@ -129,7 +137,7 @@ def _run_rules(
             return _not_checked(source, unchecked_rule, reason)
         except (RecursionError, MemoryError) as error:
             return _not_checked(source, unchecked_rule, f"libcst ran out of {_resource(error)} parsing it")
-        context = RuleContext(module, source.display_path, text, python_module)
+        context = RuleContext(module, source.display_path, text, python_module, source.path, project)
         instances = [rule(context, rule_options.get(rule.code)) for rule in visitors]
         context.declared_analyses = frozenset(kind for instance in instances for kind in instance.needs)
         try:

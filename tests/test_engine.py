@@ -345,9 +345,10 @@ def test_a_linted_file_leaves_no_reference_cycle_that_keeps_its_tree_alive():
     import gc
 
     from green_lint.context import RuleContext
+    from green_lint.project import ProjectModules
     from green_lint.registry import select_rules
 
-    settings = LintSettings(rules=select_rules(preview=True))
+    settings = LintSettings(rules=select_rules(preview=True), project=ProjectModules([ROOT / "fixtures"]))
     paths = sorted((ROOT / "fixtures").rglob("*.py"))  # every rule, its fixes too
     sources = [load_source(path, str(path), path.read_bytes()) for path in paths]
     gc.collect()

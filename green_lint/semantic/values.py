@@ -31,8 +31,11 @@ _ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
 
 
 class Values:
-    def __init__(self, model: SemanticModel) -> None:
+    def __init__(self, model: SemanticModel, imported: Callable[[str], Any] | None = None) -> None:
         self.model = model
+        # The value of a constant another module of the project defines, by its qualified
+        # name as imported here (`config.EPOCHS`); UNKNOWN when there is none.
+        self._imported = imported
         self._flows: dict[int, ReachingBindings] = {}
         self._calls: CallGraph | None = None
 
@@ -169,7 +172,8 @@ class Values:
         if isinstance(node, cst.Name):
             if node.value in ("True", "False", "None"):
                 return {"True": True, "False": False, "None": None}[node.value]
-            return self._single(node, depth)
+            value = self._single(node, depth)
+            return value if value is not UNKNOWN else self._from_project(node)
         if isinstance(node, cst.UnaryOperation):
             value = self.fold(node.expression, depth + 1)
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -197,7 +201,12 @@ class Values:
                 return UNKNOWN
             return tuple(items) if isinstance(node, cst.Tuple) else items
         if isinstance(node, cst.Attribute | cst.Subscript):
-            return self._single(node, depth)
+            value = self._single(node, depth)
+            if value is UNKNOWN and isinstance(node, cst.Attribute):
+                return self._from_project(node)
+            if value is UNKNOWN and isinstance(node, cst.Subscript):
+                return self._project_entry(node, depth)
+            return value
         if isinstance(node, cst.Call) and len(node.args) == 1 and not node.args[0].keyword:
             return self._builtin_call(node, depth)
         return UNKNOWN
@@ -213,6 +222,28 @@ class Values:
         if not _number(value):
             return UNKNOWN
         return int(value) if name == "builtins.int" else float(value)
+
+    def _from_project(self, node: cst.Name | cst.Attribute) -> Any:
+        """A constant of another module of the project, imported here by name."""
+        if self._imported is None:
+            return UNKNOWN
+        qualified = self.model.qualified_name(node)
+        return self._imported(qualified) if qualified is not None else UNKNOWN
+
+    def _project_entry(self, node: cst.Subscript, depth: int) -> Any:
+        """`CONFIG["epochs"]` of a dict another module of the project defines."""
+        if self._imported is None or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return UNKNOWN
+        if not isinstance(node.value, cst.Name | cst.Attribute):
+            return UNKNOWN
+        container = self._from_project(node.value)
+        key = self.fold(node.slice[0].slice.value, depth + 1)
+        if isinstance(container, dict) and key is not UNKNOWN:
+            try:
+                return container.get(key, UNKNOWN)
+            except TypeError:  # an unhashable key
+                return UNKNOWN
+        return UNKNOWN
 
     def _single(self, node: cst.BaseExpression, depth: int) -> Any:
         """The constant every value a name, `self.x` or `cfg[k]` may have agrees on."""

@@ -1,0 +1,119 @@
+"""Across files: constants another module of the project defines (fixtures/project/)."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+
+from green_lint import project as project_module
+from green_lint.engine import LintSettings, lint_source
+from green_lint.project import ProjectModules
+from green_lint.registry import select_rules
+from green_lint.source import load_source
+
+PROJECTS = Path(__file__).resolve().parent.parent / "fixtures" / "project"
+EXPECT = re.compile(r"#\s*expect:\s*(GL\d+(?:\s*,\s*GL\d+)*)")
+
+
+def _expected(path: Path) -> set[tuple[int, str]]:
+    found = set()
+    for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = EXPECT.search(line)
+        if match:
+            found.update((row, code.strip()) for code in match.group(1).split(","))
+    return found
+
+
+def _findings(path: Path, roots: list[Path]) -> set[tuple[int, str]]:
+    settings = LintSettings(rules=select_rules(["GL"]), project=ProjectModules(roots))
+    source = load_source(path, path.name, path.read_bytes())
+    return {(finding.location.row, finding.code) for finding in lint_source(source, settings)}
+
+
+CASES = sorted(path for path in PROJECTS.iterdir() if path.is_dir())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_each_project_case_gives_the_findings_its_files_expect(case):
+    files = sorted(case.rglob("*.py"))
+    assert any(_expected(path) for path in files)
+    for path in files:
+        assert _findings(path, [case]) == _expected(path), path
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_a_pre_commit_run_on_one_file_still_sees_the_rest_of_the_project(case):
+    for path in sorted(case.rglob("*.py")):
+        if _expected(path):
+            assert _findings(path, [path]) == _expected(path), path
+
+
+def test_without_the_project_the_imported_budgets_are_unknown():
+    path = PROJECTS / "budget_from_config" / "pkg" / "train.py"
+    settings = LintSettings(rules=select_rules(["GL102"]))
+    source = load_source(path, path.name, path.read_bytes())
+    assert lint_source(source, settings) == []
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def test_modules_are_found_as_python_would_find_them(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "src/app/__init__.py": "",
+            "src/app/settings.py": "EPOCHS = 12\nRATE = 0.5 * 2\nNAMES = ('a', 'b')\n",
+            "src/app/train.py": "",
+            "scripts/run.py": "",
+            "scripts/local_cfg.py": "STEPS = -4\n",
+        },
+    )
+    modules = ProjectModules([tmp_path])
+    train, run = tmp_path / "src/app/train.py", tmp_path / "scripts/run.py"
+    assert modules.constant(".settings.EPOCHS", train).value == 12
+    assert modules.constant("app.settings.RATE", train).value == 1.0  # the folder above the package
+    assert modules.constant("app.settings.NAMES", run).value == ("a", "b")  # a root's src/
+    assert modules.constant("local_cfg.STEPS", run).value == -4  # the script's own folder
+    assert modules.constant("numpy.pi", run) is None
+    assert modules.constant("app.settings.MISSING", run) is None
+
+
+def test_names_bound_more_than_once_or_computed_are_not_constants(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "cfg.py": (
+                "import os\n"
+                "A = 1\nA = 2\n"
+                "B = int(os.environ.get('B', 3))\n"
+                "C = 5\n"
+                "def bump():\n    global C\n    C = 6\n"
+                "D: int = 7\n"
+            ),
+            "main.py": "",
+        },
+    )
+    modules = ProjectModules([tmp_path])
+    main = tmp_path / "main.py"
+    assert [modules.constant(f"cfg.{name}", main) for name in "ABC"] == [None, None, None]
+    assert modules.constant("cfg.D", main).value == 7
+
+
+def test_a_module_is_summarised_once_per_process_and_not_pickled(tmp_path, monkeypatch):
+    _write(tmp_path, {"cfg.py": "EPOCHS = 30\n", "main.py": ""})
+    calls: list[Path] = []
+    real = project_module.summarise
+    monkeypatch.setattr(project_module, "summarise", lambda path: calls.append(path) or real(path))
+    modules = ProjectModules([tmp_path])
+    for _ in range(3):
+        assert modules.constant("cfg.EPOCHS", tmp_path / "main.py").value == 30
+    assert calls == [tmp_path / "cfg.py"]
+    copy = pickle.loads(pickle.dumps(modules))
+    assert copy.roots == modules.roots and copy._summaries == {}
