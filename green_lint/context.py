@@ -13,7 +13,7 @@ from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionPr
 
 from green_lint.lines import count_line_breaks, split_lines
 from green_lint.semantic import SemanticModel
-from green_lint.semantic.values import UNKNOWN, Values
+from green_lint.semantic.values import Values
 from green_lint.statement_lines import first_lines
 from green_lint.walk import path_to
 
@@ -226,14 +226,13 @@ class RuleContext:
 
 
 def _imported_values(project: ProjectModules | None, importer: Path | None) -> Callable[[str], Any] | None:
-    """The value of a constant of another module of the project, by qualified name. Not a
+    """The constant of another module of the project a qualified name stands for. Not a
     method of the context: the values it is handed to belong to the context, and a cycle
     would keep the file's tree alive until the cyclic collector runs."""
     if project is None:
         return None
 
     def imported(qualified: str) -> Any:
-        found = project.constant(qualified, importer)
-        return found.value if found is not None else UNKNOWN
+        return project.constant(qualified, importer)
 
     return imported

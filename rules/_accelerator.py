@@ -118,6 +118,10 @@ class Accelerators:
         values = self.context.values
         expressions = values.expressions(node)
         if expressions == [node]:
+            imported = values.constant(node)  # `DEVICE` set in the project's config module
+            if isinstance(imported, str):
+                kind = device_type(imported)
+                return frozenset({kind}) if kind else frozenset()
             default = self._argparse_default(node)
             return self.device_types(default, depth) if default is not None else frozenset()
         found: frozenset[str] = frozenset()

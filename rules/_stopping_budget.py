@@ -3,10 +3,13 @@ setting is given, and the later calls made on the object a constructor builds.""
 
 from __future__ import annotations
 
+import os
+
 import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rules._syntax import calls_in, is_none, string_value
+from green_lint.walk import walk
 
 
 def budget_of(context: RuleContext, node: cst.BaseExpression | None, default: float | None) -> float | None:
@@ -118,3 +121,16 @@ def _grid_sets(context: RuleContext, node: cst.BaseExpression, keys: tuple[str, 
                 if key is not None and key.rsplit("__", 1)[-1] in keys:
                     return True
     return False
+
+
+def budget_origin(context: RuleContext, node: cst.CSTNode) -> str:
+    """Where a budget read from another module of the project is set, for the message:
+    ` (EPOCHS is set in config.py:3)`, or "" when it is set in this file."""
+    for part in walk(node):
+        found = context.values.imported_constant(part)
+        if found is not None:
+            where = found.path.name
+            if context.source_path is not None:
+                where = os.path.relpath(found.path, context.source_path.parent)
+            return f" (`{context.code_for(part)}` is set in `{where}:{found.line}`)"
+    return ""

@@ -23,7 +23,7 @@ from green_lint.rules._stopping_boosting import (
     check_xgb_estimator,
     check_xgb_train,
 )
-from green_lint.rules._stopping_budget import shown_budget
+from green_lint.rules._stopping_budget import budget_origin, shown_budget
 from green_lint.rules._stopping_estimator import check_estimator_train
 from green_lint.rules._stopping_keras import KERAS_MODULES, check_keras_fit
 from green_lint.rules._stopping_lightning import LIGHTNING_TRAINERS, check_lightning
@@ -318,8 +318,9 @@ class NoEarlyStopping(Rule):
                     "by more than a tolerance.",
                 )
             header = loop.iter if isinstance(loop, cst.For) else loop.test
+            origin = budget_origin(self.context, header)
             self.report(
                 loop,
-                f"This loop trains all {shown_budget(budget)} {unit} with {why}: {advice}",
+                f"This loop trains all {shown_budget(budget)} {unit}{origin} with {why}: {advice}",
                 end_node=header,
             )

@@ -117,3 +117,12 @@ def test_a_module_is_summarised_once_per_process_and_not_pickled(tmp_path, monke
     assert calls == [tmp_path / "cfg.py"]
     copy = pickle.loads(pickle.dumps(modules))
     assert copy.roots == modules.roots and copy._summaries == {}
+
+
+def test_the_message_names_the_module_that_sets_the_budget():
+    path = PROJECTS / "budget_from_config" / "pkg" / "train.py"
+    settings = LintSettings(rules=select_rules(["GL102"]), project=ProjectModules([path]))
+    source = load_source(path, path.name, path.read_bytes())
+    messages = {finding.location.row: finding.message for finding in lint_source(source, settings)}
+    assert "all 200 epochs (`EPOCHS` is set in `config.py:3`)" in messages[23]
+    assert "(`Settings.epochs` is set in `config.py:12`)" in messages[29]

@@ -33,8 +33,8 @@ _ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
 class Values:
     def __init__(self, model: SemanticModel, imported: Callable[[str], Any] | None = None) -> None:
         self.model = model
-        # The value of a constant another module of the project defines, by its qualified
-        # name as imported here (`config.EPOCHS`); UNKNOWN when there is none.
+        # The constant (with `.value`, `.path`, `.line`) another module of the project
+        # defines, by its qualified name as imported here (`config.EPOCHS`), or None.
         self._imported = imported
         self._flows: dict[int, ReachingBindings] = {}
         self._calls: CallGraph | None = None
@@ -224,11 +224,17 @@ class Values:
         return int(value) if name == "builtins.int" else float(value)
 
     def _from_project(self, node: cst.Name | cst.Attribute) -> Any:
-        """A constant of another module of the project, imported here by name."""
-        if self._imported is None:
-            return UNKNOWN
+        """The value of a constant of another module of the project, imported here."""
+        found = self.imported_constant(node)
+        return found.value if found is not None else UNKNOWN
+
+    def imported_constant(self, node: cst.BaseExpression) -> Any:
+        """The constant of another module of the project that a name or attribute
+        imported here stands for (`.value`, `.path`, `.line`), or None."""
+        if self._imported is None or not isinstance(node, cst.Name | cst.Attribute):
+            return None
         qualified = self.model.qualified_name(node)
-        return self._imported(qualified) if qualified is not None else UNKNOWN
+        return self._imported(qualified) if qualified is not None else None
 
     def _project_entry(self, node: cst.Subscript, depth: int) -> Any:
         """`CONFIG["epochs"]` of a dict another module of the project defines."""
