@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
@@ -75,7 +75,7 @@ class RuleContext:
     @cached_property
     def values(self) -> Values:
         """The values that reach a use: reaching assignments, constants, call-site arguments."""
-        return Values(self.semantic, _imported_values(self.project, self.source_path))
+        return Values(self.semantic, self.project, self.source_path)
 
     def qualified_name(self, node: cst.CSTNode) -> str | None:
         return self.semantic.qualified_name(node)
@@ -223,16 +223,3 @@ class RuleContext:
     # -- reports -----------------------------------------------------------------------
     def add_report(self, report: Report) -> None:
         self.reports.append(report)
-
-
-def _imported_values(project: ProjectModules | None, importer: Path | None) -> Callable[[str], Any] | None:
-    """The constant of another module of the project a qualified name stands for. Not a
-    method of the context: the values it is handed to belong to the context, and a cycle
-    would keep the file's tree alive until the cyclic collector runs."""
-    if project is None:
-        return None
-
-    def imported(qualified: str) -> Any:
-        return project.constant(qualified, importer)
-
-    return imported

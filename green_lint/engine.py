@@ -119,7 +119,7 @@ def _run_rules(
         rule
         for rule in triggered
         if not (rule.handles_parse_errors or rule.reports_unchecked_files)
-        and rule.may_flag(python_module, text)
+        and rule.may_flag(python_module, text, _project_function(project, source))
     ]
     if not visitors:
         return []
@@ -513,3 +513,10 @@ def _common_prefix(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+def _project_function(project: ProjectModules | None, source: SourceFile):
+    """What a rule's tree prefilter asks of the project: a function another module defines."""
+    if project is None:
+        return None
+    return lambda qualified: project.function(qualified, source.path)

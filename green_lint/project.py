@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class ProjectModules:
     def __init__(self, roots: Sequence[Path] = ()) -> None:
         self.roots = tuple(Path(root) for root in roots)
         self._summaries: dict[Path, ModuleSummary] = {}
+        self._paths: dict[tuple, Path | None] = {}
 
     # Pickled into pool workers: each process summarises the modules it meets itself.
     def __getstate__(self) -> dict:
@@ -57,6 +58,22 @@ class ProjectModules:
                 return self._in_module(path, ".".join(parts[split:]), depth)
         return None
 
+    def function(self, qualified: str, importer: Path | None, depth: int = 0) -> Function | None:
+        """The top-level function of a project module that `qualified` names, seen from
+        `importer` (through re-exports too)."""
+        if importer is None or depth > 4:
+            return None
+        level = len(qualified) - len(qualified.lstrip("."))
+        parts = qualified[level:].split(".")
+        path = self.module_path(parts[:-1], level, importer) if len(parts) > 1 or level else None
+        if path is None:
+            return None
+        summary = self._summary(path)
+        found = summary.functions.get(parts[-1])
+        if found is None and parts[-1] in summary.imports:
+            found = self.function(summary.imports[parts[-1]], path, depth + 1)
+        return found
+
     def _in_module(self, path: Path, name: str, depth: int) -> Constant | None:
         summary = self._summary(path)
         found = summary.constants.get(name)
@@ -65,6 +82,12 @@ class ProjectModules:
         return found
 
     def module_path(self, parts: list[str], level: int, importer: Path) -> Path | None:
+        key = (tuple(parts), level, importer.parent)
+        if key not in self._paths:
+            self._paths[key] = self._find_module(parts, level, importer)
+        return self._paths[key]
+
+    def _find_module(self, parts: list[str], level: int, importer: Path) -> Path | None:
         if level:
             base = importer.parent
             for _ in range(level - 1):
@@ -109,6 +132,8 @@ class ModuleSummary:
     # Names its module level imports once, with the qualified name they stand for
     # (`.config.EPOCHS` for `from .config import EPOCHS`): re-exports.
     imports: dict[str, str]
+    # Its top-level functions.
+    functions: dict[str, Function] = field(default_factory=dict)
 
 
 def summarise(path: Path) -> ModuleSummary:
@@ -130,7 +155,7 @@ def summarise(path: Path) -> ModuleSummary:
         for name, value, line in _literal_assignments(tree.body, "")
         if counts.get(name.rsplit(".", 1)[-1], 0) == 1
     }
-    imports = {}
+    imports, aliases = {}, {}
     for statement in tree.body:
         if isinstance(statement, ast.ImportFrom) and statement.module != "__future__":
             prefix = "." * statement.level + (statement.module or "")
@@ -138,8 +163,15 @@ def summarise(path: Path) -> ModuleSummary:
                 local = alias.asname or alias.name
                 if alias.name != "*" and counts.get(local, 0) == 1:
                     joiner = "" if prefix.endswith(".") or not prefix else "."
-                    imports[local] = f"{prefix}{joiner}{alias.name}"
-    return ModuleSummary(constants, imports)
+                    imports[local] = aliases[local] = f"{prefix}{joiner}{alias.name}"
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".")[0]
+                    aliases[head] = head
+    return ModuleSummary(constants, imports, _functions(tree, path, aliases))
 
 
 def _literal_assignments(body: list[ast.stmt], prefix: str):
@@ -203,3 +235,96 @@ def _fold(node: ast.expr) -> Any:
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call a function makes: what it calls (qualified through the module's imports:
+    `torch.load`, `transformers.AutoModel.from_pretrained`; a plain name otherwise) and
+    the names its arguments read."""
+
+    callee: str
+    reads: frozenset[str]
+    line: int
+
+
+@dataclass(frozen=True)
+class Function:
+    """A top-level function of a project module, as a rule in another module needs it."""
+
+    name: str
+    path: Path
+    line: int
+    parameters: tuple[str, ...]
+    decorators: tuple[str, ...]  # their dotted names, as written
+    calls: tuple[Call, ...]  # in its own body (not in nested functions)
+    declares_global: bool  # `global x` in it: it may keep what it makes beyond the call
+
+
+def _functions(tree: ast.Module, path: Path, imports: dict[str, str]) -> dict[str, Function]:
+    found = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = statement.args
+            parameters = [
+                arg.arg for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+            ] + [arg.arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
+            calls, declares_global = [], False
+            for node in _own_nodes(statement):
+                if isinstance(node, ast.Global | ast.Nonlocal):
+                    declares_global = True
+                elif isinstance(node, ast.Call):
+                    callee = _qualified(node.func, imports)
+                    if callee is not None:
+                        reads = {
+                            inner.id
+                            for argument in (*node.args, *(keyword.value for keyword in node.keywords))
+                            for inner in ast.walk(argument)
+                            if isinstance(inner, ast.Name)
+                        }
+                        calls.append(Call(callee, frozenset(reads), node.lineno))
+            decorators = tuple(
+                name
+                for decorator in statement.decorator_list
+                if (name := _dotted(decorator.func if isinstance(decorator, ast.Call) else decorator))
+            )
+            found[statement.name] = Function(
+                statement.name,
+                path,
+                statement.lineno,
+                tuple(parameters),
+                decorators,
+                tuple(calls),
+                declares_global,
+            )
+    return found
+
+
+def _own_nodes(function: ast.AST):
+    """The nodes of a function's body, not entering nested functions, classes or lambdas."""
+    pending = list(ast.iter_child_nodes(function))
+    while pending:
+        node = pending.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _qualified(node: ast.AST, imports: dict[str, str]) -> str | None:
+    dotted = _dotted(node)
+    if dotted is None:
+        return None
+    head, _, rest = dotted.partition(".")
+    base = imports.get(head, head)
+    return f"{base}.{rest}" if rest else base

@@ -58,8 +58,8 @@ class RuleSpec:
     def __call__(self, context, options: Mapping[str, Any] | None = None) -> Rule:
         return self.load()(context, options)
 
-    def may_flag(self, tree, text: str) -> bool:
-        return self.load().may_flag(tree, text)
+    def may_flag(self, tree, text: str, project_function=None) -> bool:
+        return self.load().may_flag(tree, text, project_function)
 
     def docs(self) -> str:
         return self.load().docs()

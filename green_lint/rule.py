@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -120,11 +120,15 @@ class Rule:
         return DOCS_URL.format(code=cls.code.lower())
 
     @classmethod
-    def may_flag(cls, tree: ast.Module, text: str) -> bool:
+    def may_flag(
+        cls, tree: ast.Module, text: str, project_function: Callable[[str], Any] | None = None
+    ) -> bool:
         """A second, cheap prefilter for a file whose text hit a trigger: whether, judging
         by CPython's tree of it (which the engine has already), the rule can flag anything
         in it. It must be a necessary condition: False means the rule is not run on the
-        file, and the file is not parsed with libcst unless another rule needs it."""
+        file, and the file is not parsed with libcst unless another rule needs it.
+        `project_function` gives the summary of a top-level function of another module of
+        the project by its qualified name as imported here (None when not followed)."""
         return True
 
     @classmethod

@@ -165,7 +165,7 @@ class PythonNumericLoop(Rule):
     )
 
     @classmethod
-    def may_flag(cls, tree, text: str) -> bool:
+    def may_flag(cls, tree, text: str, project_function=None) -> bool:
         return may_hold_element_loops(tree, text)
 
     def __init__(self, context, options=None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from green_lint.names import dotted_name
@@ -16,34 +18,29 @@ from green_lint.rules._model_load_exemptions import (
 )
 from green_lint.rules._model_load_fix import existing_loaders, loader_fix
 from green_lint.rules._model_load_invariance import Invariance
+from green_lint.rules._model_loaders import (
+    LOADERS,
+    PRETRAINED_PACKAGES,
+    imported_loader,
+    imports_project_loader,
+)
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_calls import FunctionInfo
 from green_lint.rules._torch_request_handlers import is_request_handler
 
-# Calls that read (or download) a model, tokenizer, pipeline or estimator.
-LOADERS = (
-    "transformers.pipeline",
-    "transformers.pipelines.pipeline",
-    "torch.load",
-    "torch.jit.load",
-    "torch.hub.load",
-    "joblib.load",
-    "pickle.load",
-    "cloudpickle.load",
-    "dill.load",
-    "keras.models.load_model",
-    "keras.saving.load_model",
-    "tensorflow.keras.models.load_model",
-    "tensorflow.keras.saving.load_model",
-    "tf_keras.models.load_model",
-    "tensorflow.saved_model.load",
-    "onnxruntime.InferenceSession",
-    "sentence_transformers.SentenceTransformer",
-    "sentence_transformers.CrossEncoder",
-    "spacy.load",
+# What a file that loads a model contains (each: all of its words): each loader's name
+# with the package it comes from, since most files that call some `load(` (json, numpy,
+# yaml) or import `sklearn.pipeline` load no model.
+LOADER_TRIGGERS = (
+    *(("load(", package) for package in ("torch", "joblib", "pickle", "dill", "tensorflow", "spacy")),
+    ("load_model",),
+    ("pipeline", "from transformers"),
+    ("pipeline", "import transformers"),
+    ("from_pretrained",),
+    ("InferenceSession",),
+    ("SentenceTransformer",),
+    ("CrossEncoder",),
 )
-# `X.from_pretrained(...)` loads when X comes from one of these packages.
-PRETRAINED_PACKAGES = ("transformers", "sentence_transformers", "diffusers", "peft", "optimum")
 # A function with one of these name prefixes runs once per item or request.
 PER_CALL_PREFIXES = ("predict", "classify", "infer", "score", "handle", "serve")
 SETUP_FUNCTIONS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__", "setup", "setUp"})
@@ -127,26 +124,29 @@ class UncachedModelLoad(Rule):
     # Each loader's name with the package it comes from (its import is in the text): most
     # files that call some `load(` (json, numpy, yaml) or import `sklearn.pipeline` load
     # no model.
-    triggers = (
-        *(("load(", package) for package in ("torch", "joblib", "pickle", "dill", "tensorflow", "spacy")),
-        "load_model",
-        ("pipeline", "from transformers"),
-        ("pipeline", "import transformers"),
-        "from_pretrained",
-        "InferenceSession",
-        "SentenceTransformer",
-        "CrossEncoder",
-    )
+    # A loader of another module of the project, imported here (`from serving import
+    # load_weights`), is a trigger too; the tree prefilter then asks its summary.
+    triggers = (*LOADER_TRIGGERS, re.compile(r"import(?<=\bimport)\s[^;#]{0,200}?\bload\w*"))
+
+    @classmethod
+    def may_flag(cls, tree, text: str, project_function=None) -> bool:
+        if any(all(part in text for part in trigger) for trigger in LOADER_TRIGGERS):
+            return True
+        return project_function is not None and imports_project_loader(tree, project_function)
 
     def visit_Module(self, node: cst.Module) -> None:
         # id(call) -> what it loads: most files with a trigger word load nothing, and
         # they never need the file's call graph.
-        self._loads: dict[int, str] = {}
+        self._loads: dict[int, tuple[str, str]] = {}  # (what, where it loads, if elsewhere)
 
     def visit_Call(self, node: cst.Call) -> None:
         what = self._load_name(node)
         if what is not None:
-            self._loads[id(node)] = what
+            self._loads[id(node)] = (what, "")
+            return
+        imported = imported_loader(self.context, node)
+        if imported is not None:
+            self._loads[id(node)] = imported
 
     def leave_Module(self, node: cst.Module) -> None:
         if not self._loads:
@@ -157,7 +157,7 @@ class UncachedModelLoad(Rule):
         planned: dict[str, str] = dict(existing_loaders(context))
         inserted: set[str] = set()
         for call, state in analysis.calls:
-            what = self._loads.get(id(call))
+            what, origin = self._loads.get(id(call), (None, ""))
             if what is None:
                 continue
             info = analysis.functions.get(state.func) if state.func is not None else None
@@ -167,10 +167,11 @@ class UncachedModelLoad(Rule):
                 continue  # loaded once, kept beyond the call
             why = self._per_call_reason(analysis, info, call) if info is not None else None
             if why is not None and invariance.in_function(call):
-                fix = loader_fix(context, invariance, call, info, planned, inserted)
+                # A loader of another module is fixed there (cache it), not here.
+                fix = None if origin else loader_fix(context, invariance, call, info, planned, inserted)
                 self.report(
                     call,
-                    f"`{what}` in `{info.name}()` loads the model again on every call ({why}), "
+                    f"`{what}`{origin} in `{info.name}()` loads the model again on every call ({why}), "
                     "with the same arguments: it reads and deserialises every weight each time. "
                     "Load it once: at module level, in `__init__`, or in a `functools.cache`d "
                     "loader.",
@@ -188,7 +189,7 @@ class UncachedModelLoad(Rule):
                 continue
             self.report(
                 call,
-                f"`{what}` runs on every iteration of the loop with the same arguments: it reads "
+                f"`{what}`{origin} runs on every iteration of the loop with the same arguments: it reads "
                 "and deserialises the model each time. Load it once, before the loop, and reuse it.",
             )
 

@@ -318,7 +318,7 @@ def test_a_rule_whose_tree_check_declines_the_file_is_not_run_and_nothing_is_par
         code, name, summary, triggers = "GL904", "picky", "test", ("print",)
 
         @classmethod
-        def may_flag(cls, tree, text: str) -> bool:
+        def may_flag(cls, tree, text: str, project_function=None) -> bool:
             asked.append(type(tree).__name__)
             return any(
                 isinstance(node, ast.Call) and getattr(node.func, "id", "") == "flag"

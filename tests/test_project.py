@@ -126,3 +126,55 @@ def test_the_message_names_the_module_that_sets_the_budget():
     messages = {finding.location.row: finding.message for finding in lint_source(source, settings)}
     assert "all 200 epochs (`EPOCHS` is set in `config.py:3`)" in messages[23]
     assert "(`Settings.epochs` is set in `config.py:12`)" in messages[29]
+
+
+def test_functions_are_summarised_with_their_calls_qualified_through_imports(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "serving.py": (
+                "import functools\nimport torch as T\nfrom joblib import load\n"
+                "PATH = 'm.pt'\n"
+                "def load_model():\n    return T.load(PATH)\n"
+                "@functools.cache\ndef load_cached():\n    return load(PATH)\n"
+                "def load_lazily():\n    global MODEL\n    MODEL = T.load(PATH)\n"
+                "def helper(x):\n    def inner():\n        return T.load(x)\n    return inner\n"
+            ),
+            "app.py": "",
+        },
+    )
+    modules = ProjectModules([tmp_path])
+    app = tmp_path / "app.py"
+    function = modules.function("serving.load_model", app)
+    assert [(call.callee, call.reads, call.line) for call in function.calls] == [
+        ("torch.load", frozenset({"PATH"}), 6)
+    ]
+    assert modules.function("serving.load_cached", app).decorators == ("functools.cache",)
+    assert modules.function("serving.load_cached", app).calls[0].callee == "joblib.load"
+    assert modules.function("serving.load_lazily", app).declares_global
+    assert modules.function("serving.helper", app).calls == ()  # nested functions are their own
+    assert modules.function("serving.PATH", app) is None
+    assert modules.function("numpy.zeros", app) is None
+
+
+def test_gl302_reads_a_file_only_when_an_imported_loader_loads_on_every_call(tmp_path):
+    import ast
+
+    from green_lint.registry import rule_by_code
+
+    _write(
+        tmp_path,
+        {
+            "serving.py": "import torch\ndef load_weights():\n    return torch.load('w.pt')\n",
+            "data.py": "def load_rows(path):\n    return open(path).read()\n",
+        },
+    )
+    modules = ProjectModules([tmp_path])
+    rule = rule_by_code("GL302")
+
+    def may_flag(text: str) -> bool:
+        return rule.may_flag(ast.parse(text), text, lambda name: modules.function(name, tmp_path / "app.py"))
+
+    assert may_flag("from serving import load_weights\nfor i in range(3):\n    load_weights()\n")
+    assert not may_flag("from data import load_rows\nfor i in range(3):\n    load_rows('a.csv')\n")
+    assert not may_flag("from sklearn.datasets import load_iris\nload_iris()\n")

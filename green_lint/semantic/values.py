@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import libcst as cst
@@ -31,11 +32,12 @@ _ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
 
 
 class Values:
-    def __init__(self, model: SemanticModel, imported: Callable[[str], Any] | None = None) -> None:
+    def __init__(self, model: SemanticModel, project: Any = None, importer: Path | None = None) -> None:
         self.model = model
-        # The constant (with `.value`, `.path`, `.line`) another module of the project
-        # defines, by its qualified name as imported here (`config.EPOCHS`), or None.
-        self._imported = imported
+        # The project's other modules (a `ProjectModules`), and this file's path: what it
+        # imports from them is followed.
+        self._project = project
+        self._importer = importer
         self._flows: dict[int, ReachingBindings] = {}
         self._calls: CallGraph | None = None
 
@@ -231,14 +233,23 @@ class Values:
     def imported_constant(self, node: cst.BaseExpression) -> Any:
         """The constant of another module of the project that a name or attribute
         imported here stands for (`.value`, `.path`, `.line`), or None."""
-        if self._imported is None or not isinstance(node, cst.Name | cst.Attribute):
+        qualified = self._imported_name(node)
+        return self._project.constant(qualified, self._importer) if qualified is not None else None
+
+    def imported_function(self, node: cst.BaseExpression) -> Any:
+        """The top-level function of another module of the project that a name or
+        attribute imported here stands for (a `project.Function`), or None."""
+        qualified = self._imported_name(node)
+        return self._project.function(qualified, self._importer) if qualified is not None else None
+
+    def _imported_name(self, node: cst.BaseExpression) -> str | None:
+        if self._project is None or not isinstance(node, cst.Name | cst.Attribute):
             return None
-        qualified = self.model.qualified_name(node)
-        return self._imported(qualified) if qualified is not None else None
+        return self.model.qualified_name(node)
 
     def _project_entry(self, node: cst.Subscript, depth: int) -> Any:
         """`CONFIG["epochs"]` of a dict another module of the project defines."""
-        if self._imported is None or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        if self._project is None or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return UNKNOWN
         if not isinstance(node.value, cst.Name | cst.Attribute):
             return UNKNOWN
