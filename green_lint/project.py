@@ -1,6 +1,7 @@
 """The other modules of the project a file imports, as far as rules need them: the
 constants their module level defines (`EPOCHS = 200`, `DEVICE = "cuda"`, `CONFIG = {...}`,
-`class Config: epochs = 50`).
+`class Config: epochs = 50`) and what their top-level functions call (`load_weights()`
+calls `torch.load`).
 
 A module is found the way Python would find it when the project runs: relative imports
 from the importing file's package; absolute ones from the importing file's folder (a
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Larger files are not read for constants (a config module is small).
+# Larger files are not read (a config module is small). Only regular files are read, and
+# only parsed, never run: a cloned repository's modules are data here.
 MAX_MODULE_BYTES = 1_000_000
 
 

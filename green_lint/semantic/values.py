@@ -1,7 +1,8 @@
 """The values a name or expression may have where it is used, folded to constants where
 they are simple: literals, arithmetic, names whose reaching assignments agree, tuple
 unpacking, parameter defaults and the arguments of the file's own call sites, `self.x` set
-in the class, `args.x` with an argparse default, and literal dict configs."""
+in the class, `args.x` with an argparse default, literal dict configs, and the constants
+of the project's other modules this file imports (`from config import EPOCHS`)."""
 
 from __future__ import annotations
 
