@@ -102,8 +102,10 @@ class NoEarlyStopping(Rule):
     the file, dict literals, `argparse` defaults (`range(args.epochs)`), the assignment
     that reaches the use (`n = 10 ... fit(epochs=n) ... n = 30 ... fit(epochs=n)`),
     parameter defaults together with the file's own call sites (when they differ, every
-    value must reach the threshold and the message gives the range), and `self.x` set in
-    the class; a budget that does not resolve to numbers is not flagged, nor are callbacks built where the rule
+    value must reach the threshold and the message gives the range), `self.x` set in
+    the class, and constants of the project's other modules the file imports
+    (`from config import EPOCHS`, `config.EPOCHS`, `CONFIG["epochs"]`, named in the
+    message); a budget that does not resolve to numbers is not flagged, nor are callbacks built where the rule
     cannot see them (a function's return value, a parameter). An epoch loop nested in
     another loop (or in a function called from a loop) is taken for the inner steps of an
     epoch and not flagged, unless its variable or budget names an epoch or the outer loop

@@ -62,6 +62,9 @@ class UncachedModelLoad(Rule):
     sentence-transformers, diffusers, peft, optimum), `torch.load`, `torch.jit.load`,
     `torch.hub.load`, `joblib.load`, `pickle.load`, `keras.models.load_model` (also through
     `tf.keras`), `onnxruntime.InferenceSession`, `SentenceTransformer(...)`, `spacy.load`.
+    A call of a function of another module of the project that is named like a loader
+    (`load_weights()` from `serving.py`) counts as a load when that function loads with
+    arguments of its own and no cache; the message names the module and line that load.
 
     Not flagged: module-level loads, `__init__`, loaders decorated with `functools.cache`,
     `lru_cache`, `cached_property` (or any `*cache*` decorator), lazy loaders
