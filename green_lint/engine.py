@@ -115,11 +115,12 @@ def _run_rules(
         syntax_errors, python_module = _python_verdict(source, parse_error_rules)
     if syntax_errors is not None:
         return syntax_errors
+    project_function = _project_function(project, source)
     visitors = [
         rule
         for rule in triggered
         if not (rule.handles_parse_errors or rule.reports_unchecked_files)
-        and rule.may_flag(python_module, text, _project_function(project, source))
+        and rule.may_flag(python_module, text, project_function)
     ]
     if not visitors:
         return []
@@ -260,7 +261,8 @@ def _over_caps(text: str, caps: Mapping[str, int]) -> str | None:
     size = len(text.encode("utf-8", errors="surrogatepass")) if could_be_over else len(text)
     if size > caps["max-file-bytes"]:
         return f"it is {size:,} bytes, over max-file-bytes ({caps['max-file-bytes']:,})"
-    longest = max(map(len, LINE_BREAK.split(text)), default=0)
+    # No line is longer than the whole text: most files need no split into lines.
+    longest = max(map(len, LINE_BREAK.split(text)), default=0) if len(text) > caps["max-line-bytes"] else 0
     if longest > caps["max-line-bytes"]:
         return f"a line has {longest:,} characters, over max-line-bytes ({caps['max-line-bytes']:,})"
     return None
@@ -271,7 +273,7 @@ def not_checked_findings(display_path: str, reason: str, settings: LintSettings)
     rule that reports unchecked files."""
     for rule in settings.rules:
         if rule.reports_unchecked_files:
-            message = f"File not checked: {reason}. The rest of the run goes on."
+            message = _not_checked_message(reason)
             return [_make_finding(rule, display_path, message, Position(1, 1), Position(1, 1), None, None)]
     return []
 
@@ -279,8 +281,11 @@ def not_checked_findings(display_path: str, reason: str, settings: LintSettings)
 def _not_checked(source: SourceFile, rule, reason: str) -> list[Finding]:
     if rule is None:
         return []
-    message = f"File not checked: {reason}. The rest of the run goes on."
-    return [_source_finding(source, rule, message, Position(1, 1), Position(1, 1))]
+    return [_source_finding(source, rule, _not_checked_message(reason), Position(1, 1), Position(1, 1))]
+
+
+def _not_checked_message(reason: str) -> str:
+    return f"File not checked: {reason}. The rest of the run goes on."
 
 
 def _traverse(module, instances: Sequence[Rule], context) -> None:

@@ -45,43 +45,34 @@ class ProjectModules:
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["roots"])
 
-    def constant(self, qualified: str, importer: Path | None, depth: int = 0) -> Constant | None:
+    def constant(self, qualified: str, importer: Path | None) -> Constant | None:
         """The constant `qualified` (`config.EPOCHS`, `.settings.CONFIG`,
-        `cfg.Config.epochs`) names, seen from the file `importer`; through re-exports
-        (`from .config import EPOCHS` in a package's `__init__.py`) too."""
+        `cfg.Config.epochs`) names, seen from the file `importer`."""
+        return self._find(qualified, importer, "constants")
+
+    def function(self, qualified: str, importer: Path | None) -> Function | None:
+        """The top-level function of a project module that `qualified` names, seen from
+        `importer`."""
+        return self._find(qualified, importer, "functions")
+
+    def _find(self, qualified: str, importer: Path | None, kind: str, depth: int = 0):
+        """What `qualified` names in the summaries' `kind` table: the longest prefix that is
+        a module of the project, then the rest in that module, or through its re-exports
+        (`from .config import EPOCHS` in a package's `__init__.py`)."""
         if importer is None or depth > 4:
             return None
         level = len(qualified) - len(qualified.lstrip("."))
         parts = qualified[level:].split(".")
-        # The longest prefix that is a module of the project; the rest names its constant.
         for split in range(len(parts) - 1, -1 if level else 0, -1):
             path = self.module_path(parts[:split], level, importer)
-            if path is not None:
-                return self._in_module(path, ".".join(parts[split:]), depth)
+            if path is None:
+                continue
+            summary, name = self._summary(path), ".".join(parts[split:])
+            found = getattr(summary, kind).get(name)
+            if found is None and name in summary.imports:
+                found = self._find(summary.imports[name], path, kind, depth + 1)
+            return found
         return None
-
-    def function(self, qualified: str, importer: Path | None, depth: int = 0) -> Function | None:
-        """The top-level function of a project module that `qualified` names, seen from
-        `importer` (through re-exports too)."""
-        if importer is None or depth > 4:
-            return None
-        level = len(qualified) - len(qualified.lstrip("."))
-        parts = qualified[level:].split(".")
-        path = self.module_path(parts[:-1], level, importer) if len(parts) > 1 or level else None
-        if path is None:
-            return None
-        summary = self._summary(path)
-        found = summary.functions.get(parts[-1])
-        if found is None and parts[-1] in summary.imports:
-            found = self.function(summary.imports[parts[-1]], path, depth + 1)
-        return found
-
-    def _in_module(self, path: Path, name: str, depth: int) -> Constant | None:
-        summary = self._summary(path)
-        found = summary.constants.get(name)
-        if found is None and name in summary.imports:
-            found = self.constant(summary.imports[name], path, depth + 1)
-        return found
 
     def module_path(self, parts: list[str], level: int, importer: Path) -> Path | None:
         key = (tuple(parts), level, importer.parent)
