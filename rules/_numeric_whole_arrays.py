@@ -101,6 +101,12 @@ def touches_elements(loop: cst.For | cst.While, counter: str | None) -> tuple[bo
             inner_loops.add(id(node))
         if isinstance(node, cst.For):
             variables.update(name.value for name in walk(node.target) if isinstance(name, cst.Name))
+        elif (
+            isinstance(node, cst.While)
+            and isinstance(node.test, cst.Comparison)
+            and isinstance(node.test.left, cst.Name)
+        ):
+            variables.add(node.test.left.value)  # a hand-written counter: `while i < n:`
         elif isinstance(node, cst.Subscript):
             subscripts.append(node)
         elif (

@@ -204,11 +204,18 @@ def training_kind(context: RuleContext, loop: Loop) -> str:
 
 
 def _closure_counter(loop: Loop) -> bool:
-    """`while run[0] <= n`: a one-element list used as the counter of a closure."""
+    """`while run[0] <= n`: a one-element list used as the counter of a closure. The
+    counter is the left side, indexed by a number: `while step < cfg["steps"]` is a plain
+    counter whose bound is read from a config."""
     if not isinstance(loop, cst.While) or not isinstance(loop.test, cst.Comparison):
         return False
-    sides = (loop.test.left, *(part.comparator for part in loop.test.comparisons))
-    return any(isinstance(side, cst.Subscript) for side in sides)
+    counter = loop.test.left
+    return (
+        isinstance(counter, cst.Subscript)
+        and len(counter.slice) == 1
+        and isinstance(counter.slice[0].slice, cst.Index)
+        and isinstance(counter.slice[0].slice.value, cst.Integer)
+    )
 
 
 _RL_WORDS = re.compile(r"episode|replay|policy|reward|^env$|_env$|^env_")

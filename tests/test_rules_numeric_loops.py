@@ -374,3 +374,18 @@ def test_a_file_the_tree_prefilter_declines_is_not_parsed_for_gl203(monkeypatch)
     kernel = "def kernel(a):\n    out = np.zeros(a.shape[0])\n    for i in range(a.shape[0]):\n        out[i] = a[i] * 2\n    return out\n"
     assert rows(NUMPY + kernel) == [4]
     assert len(parsed) == 1
+
+
+def test_a_counted_while_loop_inside_a_for_loop_is_still_checked():
+    code = NUMPY + (
+        "def twice(a, repeats):\n"
+        "    out = np.zeros(a.shape[0])\n"
+        "    for k in range(repeats):\n"
+        "        i = 0\n"
+        "        while i < a.shape[0]:\n"
+        "            out[i] = a[i] * 2.0\n"
+        "            i += 1\n"
+        "    return out\n"
+        "r = twice(np.ones(100), 3)\n"
+    )
+    assert rows(code) == [6]

@@ -487,3 +487,22 @@ def test_a_list_that_is_not_counted_up_is_no_budget():
         "        if float(optimizer.step(closure)) < tolerance:\n            break\n",
     )
     assert rows(stopped) == []
+
+
+def test_a_plain_counter_with_its_bound_in_a_config_gets_the_supervised_advice():
+    code = """\
+import torch
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+cfg = {"steps": 500}
+step = 0
+while step < cfg["steps"]:
+    loss = model(torch.randn(4, 2)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    step += 1
+"""
+    (finding,) = lint(code)
+    assert "500" in finding.message
+    assert "closure" not in finding.message
