@@ -151,12 +151,10 @@ def summarise(path: Path) -> ModuleSummary:
     imports, aliases = {}, {}
     for statement in tree.body:
         if isinstance(statement, ast.ImportFrom) and statement.module != "__future__":
-            prefix = "." * statement.level + (statement.module or "")
             for alias in statement.names:
                 local = alias.asname or alias.name
                 if alias.name != "*" and counts.get(local, 0) == 1:
-                    joiner = "" if prefix.endswith(".") or not prefix else "."
-                    imports[local] = aliases[local] = f"{prefix}{joiner}{alias.name}"
+                    imports[local] = aliases[local] = imported_name(statement, alias)
         elif isinstance(statement, ast.Import):
             for alias in statement.names:
                 if alias.asname:
@@ -182,6 +180,14 @@ def _literal_assignments(body: list[ast.stmt], prefix: str):
             folded = _fold(value)
             if folded is not _UNKNOWN:
                 yield prefix + target.id, folded, statement.lineno
+
+
+def imported_name(statement: ast.ImportFrom, alias: ast.alias) -> str:
+    """The qualified name `from <module> import <alias>` binds, relative ones with their
+    leading dots (`.config.EPOCHS`), as the semantic model spells them."""
+    prefix = "." * statement.level + (statement.module or "")
+    joiner = "" if prefix.endswith(".") or not prefix else "."
+    return f"{prefix}{joiner}{alias.name}"
 
 
 def _binding_counts(tree: ast.Module) -> dict[str, int]:

@@ -191,7 +191,12 @@ class OutputFlow:
                     continue
             if isinstance(node, cst.Lambda | cst.FunctionDef):
                 continue
-            pending.extend(children(node))
+            # `result.pred` and `f(pred=x)` read no variable `pred`: only the receiver and
+            # the argument's value are followed.
+            if isinstance(node, cst.Attribute | cst.Arg):
+                pending.append(node.value)
+            else:
+                pending.extend(children(node))
         return False
 
     # -- statements ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ _PATTERN_8 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 
 _PATTERN_9 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
 _PATTERN_10 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()\\s*[^\\n]*\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
 _PATTERN_11 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
-_PATTERN_12 = re.compile('import(?<=\\bimport)\\s[^;#]{0,200}?\\bload\\w*', 32)
+_PATTERN_12 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)\\bload\\w*', 32)
 
 MODULES = ('dataframe_grow_in_loop', 'dataframe_row_loop', 'eager_cpu_inference', 'exhaustive_grid_search', 'file_not_checked', 'inference_with_autograd', 'load_in_loop', 'missing_eval_mode', 'no_early_stopping', 'no_mixed_precision', 'outdated_ml_dependency', 'python_numeric_loop', 'search_without_pruning', 'syntax_error', 'train_from_scratch', 'uncached_model_load', 'unused_noqa', )
 

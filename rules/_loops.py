@@ -68,7 +68,7 @@ def calls_of(root: cst.CSTNode) -> list[cst.Call]:
 # -- the file's own functions -------------------------------------------------------------
 class TrainingFunctions:
     """Which functions of the file train a model, each answered once per file. A call's
-    function is the def its name stands for where it is called (`semantic.definition`):
+    function is the def its name stands for where it is called (`CallGraph.target`):
     a def elsewhere with the same name, or a method, is not it."""
 
     def __init__(self, context: RuleContext) -> None:
@@ -77,11 +77,9 @@ class TrainingFunctions:
 
     def called(self, call: cst.Call) -> cst.FunctionDef | None:
         """The def of the file `call` runs when it calls a plain name."""
-        func, semantic = call.func, self.context.semantic
-        if not isinstance(func, cst.Name) or func.value not in semantic.definition_names:
-            return None  # not a name of the file's defs (print, range...): nothing to look up
-        found = semantic.definition(func)
-        return found if isinstance(found, cst.FunctionDef) else None
+        if not isinstance(call.func, cst.Name):
+            return None
+        return self.context.values.calls.target(call)
 
     def trains(self, function: cst.FunctionDef) -> bool:
         """Whether `function` trains a model (fits, trains, calls backward or an optimizer

@@ -11,6 +11,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import dotted_name
+from green_lint.project import imported_name
 from green_lint.rules._model_load_exemptions import CACHE_DECORATOR
 
 # Calls that read (or download) a model, tokenizer, pipeline or estimator.
@@ -77,12 +78,10 @@ def imports_project_loader(tree: ast.Module, project_function) -> bool:
     for statement in tree.body:
         if not isinstance(statement, ast.ImportFrom):
             continue
-        prefix = "." * statement.level + (statement.module or "")
         for alias in statement.names:
             if "load" not in alias.name.lower():
                 continue
-            joiner = "" if prefix.endswith(".") or not prefix else "."
-            function = project_function(f"{prefix}{joiner}{alias.name}")
+            function = project_function(imported_name(statement, alias))
             if function is not None and loading_call(function) is not None:
                 return True
     return False

@@ -13,11 +13,11 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.rules._syntax import is_true
 from green_lint.rules._torch_calls import State
+from green_lint.rules._torch_grad import VARIABLE
 from green_lint.rules._torch_model_evidence import MODULE_ONLY_METHODS, NOT_MODEL_CONSTRUCTOR
 from green_lint.rules._torch_model_values import MODULE_CHAIN_METHODS
 from green_lint.rules._torch_names import name_words
 
-VARIABLES = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
 # Tensor methods that keep the (non-)volatility of what they are called on.
 _TENSOR_KEEPING = MODULE_CHAIN_METHODS | {"unsqueeze", "view", "contiguous", "long", "squeeze"}
 # Methods called on a name that show it holds a module (with MODULE_ONLY_METHODS):
@@ -40,7 +40,7 @@ def is_volatile(context: RuleContext, expression: cst.BaseExpression) -> bool:
             expression = expression.value
         else:
             break
-    if not isinstance(expression, cst.Call) or not context.resolves_to(expression.func, *VARIABLES):
+    if not isinstance(expression, cst.Call) or not context.resolves_to(expression.func, *VARIABLE):
         return False
     return any(
         arg.keyword is not None and arg.keyword.value == "volatile" and is_true(arg.value)

@@ -179,9 +179,7 @@ class NoMixedPrecision(Rule):
                 self._events.append(_Event("step", None, self._ancestry()))
             elif attr in ("half", "bfloat16") and not node.args:
                 self._reduced_precision = True
-        elif isinstance(func, cst.Name) and isinstance(
-            called := context.semantic.definition(func), cst.FunctionDef
-        ):
+        elif isinstance(func, cst.Name) and (called := context.values.calls.target(node)) is not None:
             self._events.append(_Event("call", called, self._ancestry()))
         if self._reduced_precision:
             return

@@ -129,7 +129,11 @@ class UncachedModelLoad(Rule):
     # no model.
     # A loader of another module of the project, imported here (`from serving import
     # load_weights`), is a trigger too; the tree prefilter then asks its summary.
-    triggers = (*LOADER_TRIGGERS, re.compile(r"import(?<=\bimport)\s[^;#]{0,200}?\bload\w*"))
+    # The name must be in the import statement itself: on its line, or in its parentheses.
+    triggers = (
+        *LOADER_TRIGGERS,
+        re.compile(r"import(?<=\bimport)(?:[ \t][^;#\n(]{0,200}?|\s*\([^)]{0,400}?)\bload\w*"),
+    )
 
     @classmethod
     def may_flag(cls, tree, text: str, project_function=None) -> bool:

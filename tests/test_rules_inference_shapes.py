@@ -715,3 +715,23 @@ def test_a_pretrained_builder_in_eval_mode_runs_for_inference_in_a_function_of_a
     assert flagged(no_eval, head=False) == []
     trains = textwrap.dedent(code) + "\ndef fit(model, x):\n    model(x).sum().backward()\n"
     assert flagged(trains, head=False) == []
+
+
+def test_an_attribute_named_like_the_output_is_not_the_output():
+    """`result.pred.sum().backward()` trains through an attribute; the variable `pred`
+    that holds the forward's output is only printed: that forward is inference."""
+    code = """
+        import torch
+        net = torch.load("model.pt")
+        teacher = torch.load("teacher.pt")
+        x = torch.randn(4, 2)
+        pred = net(x)
+        print(pred)
+        class Result:
+            pred = None
+        result = Result()
+        result.pred = teacher(x)
+        result.pred.sum().backward()
+        report(pred=result)
+    """
+    assert flagged(code, head=False) == ["pred = net(x)"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import libcst as cst
 
 from green_lint.semantic.model import SemanticModel
@@ -12,10 +14,15 @@ from green_lint.walk import walk
 class CallGraph:
     def __init__(self, model: SemanticModel) -> None:
         self.model = model
-        self._calls = [node for node in walk(model.module) if isinstance(node, cst.Call)]
         self._sites: dict[int, list[cst.Call]] = {}
         self._indexed = False
         self._argparse_defaults: dict[str, cst.BaseExpression | None] | None = None
+
+    @cached_property
+    def _calls(self) -> list[cst.Call]:
+        # Walked only for the questions about every call of the file (sites, argparse):
+        # `target` of one call needs none of it.
+        return [node for node in walk(self.model.module) if isinstance(node, cst.Call)]
 
     def sites(self, function: cst.FunctionDef) -> list[cst.Call]:
         """The calls in this file that run `function`: by its name where that name means it,
