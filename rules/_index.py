@@ -12,7 +12,7 @@ _PATTERN_6 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s|while(?<=\\bwhi
 _PATTERN_7 = re.compile('\\[(?<=[\\w\\]]\\[)\\s*[a-z_][\\w.]*(?:\\[[^\\[\\]\\n]*\\])?\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
 _PATTERN_8 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
 _PATTERN_9 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
-_PATTERN_10 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()\\s*[^\\n]*\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_10 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()[^\\n]*(?:\\n[^\\n]*)?\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
 _PATTERN_11 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
 _PATTERN_12 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)\\bload\\w*', 32)
 

@@ -13,7 +13,7 @@ from green_lint.context import RuleContext
 from green_lint.rules._data import block_statements, names_in, walk
 from green_lint.rules._data_nodes import is_number
 from green_lint.rules._numeric_arrays import Arrays
-from green_lint.rules._numeric_loop_scan import subscript_chain, subscript_root
+from green_lint.rules._numeric_loop_scan import array_label, subscript_chain, subscript_root
 from green_lint.rules._numeric_sequences import Sequences
 from green_lint.rules._numeric_tensors import tensor_rank
 from green_lint.rules._numeric_vocabulary import (
@@ -328,7 +328,7 @@ class AdviceScan:
                 while isinstance(root, cst.Subscript):
                     root = root.value
                 if self._is_array(root) or self.sequences.plausible(root):
-                    self.arrays_used.add(_label(root))
+                    self.arrays_used.add(array_label(root))
                     return True
                 if weak and isinstance(root, cst.Name | cst.Attribute) and not self.sequences.container(root):
                     return True
@@ -365,7 +365,7 @@ class AdviceScan:
             iterable = self.iterated[name]
             self._elements[name] = self._is_array(iterable)
             if self._elements[name]:
-                self.arrays_used.add(_label(iterable))
+                self.arrays_used.add(array_label(iterable))
         return self._elements[name]
 
     def _is_array(self, node: cst.BaseExpression) -> bool:
@@ -382,12 +382,6 @@ def _target_names(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, cst.Tuple | cst.List):
         return set().union(*(_target_names(e.value) for e in target.elements))
     return set()
-
-
-def _label(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-        return f"{node.value.value}.{node.attr.value}"
-    return node.value if isinstance(node, cst.Name) else "?"
 
 
 def _mentions_text(node: cst.CSTNode) -> bool:

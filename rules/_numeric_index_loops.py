@@ -23,7 +23,7 @@ from green_lint.context import RuleContext
 from green_lint.rules._data import block_statements, walk
 from green_lint.rules._data_nodes import is_number
 from green_lint.rules._numeric_arrays import Arrays
-from green_lint.rules._numeric_loop_scan import subscript_chain, subscript_root
+from green_lint.rules._numeric_loop_scan import array_label, subscript_chain, subscript_root
 from green_lint.rules._numeric_vocabulary import ARITHMETIC, is_builtin
 
 # Names of a loop (or of what it iterates) whose turns hold many indices at once.
@@ -179,7 +179,7 @@ class IndexLoop:
         ]
         if not any(self._is_index(index) or self._lookup_of_index(index) for index in indices):
             return False
-        self.arrays_used.add(_label(root))
+        self.arrays_used.add(array_label(root))
         return True
 
     def _reads_element(self, expr: cst.BaseExpression) -> bool:
@@ -230,9 +230,3 @@ def _attribute_root(node: cst.BaseExpression) -> cst.Attribute | None:
     while isinstance(node, cst.Subscript):
         node = node.value
     return node if isinstance(node, cst.Attribute) else None
-
-
-def _label(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-        return f"{node.value.value}.{node.attr.value}"
-    return node.value if isinstance(node, cst.Name) else "?"

@@ -348,6 +348,13 @@ def subscript_chain(node: cst.BaseExpression) -> list[cst.Subscript]:
     return chain
 
 
+def array_label(node: cst.BaseExpression) -> str:
+    """How a message names an array: `x`, `self.w`."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return f"{node.value.value}.{node.attr.value}"
+    return node.value if isinstance(node, cst.Name) else "?"
+
+
 def subscript_root(node: cst.BaseExpression) -> cst.Name | None:
     """`p` of `p[i]` and `p[i][j]`."""
     if not isinstance(node, cst.Subscript):

@@ -13,15 +13,16 @@ import re
 
 from green_lint.lines import split_lines
 
-# `sum(a[i] for i in range(n))`, also with the generator's `for` on the next line.
-_REDUCTION = re.compile(
+# `sum(a[i] for i in range(n))`, also with the generator's `for` on the next line: the
+# text trigger and the tree prefilter share it.
+REDUCTION = re.compile(
     r"(?:sum|min|max|any|all)\((?<=\b\w\w\w\()[^\n]*(?:\n[^\n]*)?\bfor\s+\w+\s+in\s+range\("
 )
 _LOOPS = (ast.For, ast.AsyncFor)
 
 
 def may_hold_element_loops(tree: ast.Module, text: str) -> bool:
-    if _REDUCTION.search(text):
+    if REDUCTION.search(text):
         return True
     lines: list[str] | None = None
     for node in _statements(tree.body):

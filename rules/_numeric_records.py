@@ -16,6 +16,7 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.rules._data import block_statements, names_in, walk
 from green_lint.rules._numeric_arrays import Arrays
+from green_lint.rules._numeric_loop_scan import array_label
 from green_lint.rules._numeric_vocabulary import ARITHMETIC, is_builtin
 
 EXPRESSIONS = (
@@ -71,7 +72,7 @@ class RecordLoop:
         for name, arg in zip(names, iterable.args, strict=True):
             self.records.add(name.value)
             if self.arrays.is_array_expr(arg.value, self.scope):
-                self.arrays_used.add(_label(arg.value))
+                self.arrays_used.add(array_label(arg.value))
         return bool(self.arrays_used)
 
     def _statement(self, node: cst.CSTNode) -> None:
@@ -115,9 +116,3 @@ class RecordLoop:
         return isinstance(call.func, cst.Name) and isinstance(
             self.context.semantic.definition(call.func), cst.FunctionDef
         )
-
-
-def _label(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-        return f"{node.value.value}.{node.attr.value}"
-    return node.value if isinstance(node, cst.Name) else "?"

@@ -11,7 +11,7 @@ from green_lint.context import RuleContext
 from green_lint.fixes import add_import
 from green_lint.names import statements_of
 from green_lint.rule import Fix
-from green_lint.rules._stopping_budget import is_set, shown_count
+from green_lint.rules._stopping_budget import budget_origin, is_set, shown_count
 from green_lint.rules._stopping_callbacks import NONE, callbacks_state
 from green_lint.rules._syntax import argument, keyword, walk
 from green_lint.rules._training_edits import with_element, with_keyword
@@ -36,8 +36,9 @@ def check_keras_fit(rule: NoEarlyStopping, node: cst.Call) -> None:
     method = node.func.attr.value
     positions = _POSITIONS[method]
     # Keras 1 spells the budget `nb_epoch`; its EarlyStopping has no `restore_best_weights`.
-    keras1 = keyword(node, "nb_epoch") is not None
-    epochs = keyword(node, "nb_epoch").value if keras1 else argument(node, positions["epochs"], "epochs")
+    old_budget = keyword(node, "nb_epoch")
+    keras1 = old_budget is not None
+    epochs = old_budget.value if keras1 else argument(node, positions["epochs"], "epochs")
     if epochs is None or not _receiver_is_keras(rule.context, node.func.value):
         return
     budget = rule.context.values.number(epochs)
@@ -60,7 +61,8 @@ def check_keras_fit(rule: NoEarlyStopping, node: cst.Call) -> None:
         callback = f'{name}(monitor="val_loss", patience=5, restore_best_weights=True)'
         kept = " and keeps the best weights"
     message = (
-        f"`{method}` trains all {shown_count(budget)} epochs with no EarlyStopping callback: add "
+        f"`{method}` trains all {shown_count(budget)} epochs{budget_origin(rule.context, epochs)} "
+        "with no EarlyStopping callback: add "
         f"`callbacks=[{callback}]`, which stops once the validation loss has not improved for 5 "
         f"epochs{kept}"
     )

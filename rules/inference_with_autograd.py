@@ -185,6 +185,8 @@ class InferenceWithAutograd(Rule):
         reaches a backward pass. One finding per function or module-level statement."""
         context = self.context
         tops: set[cst.CSTNode] = set()
+        if "volatile" not in context.text:
+            return tops  # no input is wrapped with `volatile=True`: nothing to walk
         for call, state in analysis.calls:
             func = state.func
             if state.grad_off is not None or func in reported or func in grad_free:

@@ -104,8 +104,8 @@ class NoEarlyStopping(Rule):
     parameter defaults together with the file's own call sites (when they differ, every
     value must reach the threshold and the message gives the range), `self.x` set in
     the class, and constants of the project's other modules the file imports
-    (`from config import EPOCHS`, `config.EPOCHS`, `CONFIG["epochs"]`, named in the
-    message); a budget that does not resolve to numbers is not flagged, nor are callbacks built where the rule
+    (`from config import EPOCHS`, `config.EPOCHS`, `CONFIG["epochs"]`; the messages of
+    hand-written loops and Keras `fit` name the module that sets it); a budget that does not resolve to numbers is not flagged, nor are callbacks built where the rule
     cannot see them (a function's return value, a parameter). An epoch loop nested in
     another loop (or in a function called from a loop) is taken for the inner steps of an
     epoch and not flagged, unless its variable or budget names an epoch or the outer loop

@@ -13,7 +13,7 @@ from green_lint.rules._numeric_arrays import Arrays
 from green_lint.rules._numeric_index_loops import INDEX_ADVICE, IndexLoop
 from green_lint.rules._numeric_loop_scan import LoopScan, is_small, while_counter
 from green_lint.rules._numeric_numba import CallSites, NumbaCheck
-from green_lint.rules._numeric_prefilter import may_hold_element_loops
+from green_lint.rules._numeric_prefilter import REDUCTION, may_hold_element_loops
 from green_lint.rules._numeric_records import RecordLoop
 from green_lint.rules._numeric_reductions import element_reduction
 from green_lint.rules._numeric_vocabulary import is_numba_decorator, is_range, numba_call_arguments
@@ -41,8 +41,7 @@ ELEMENT_USE = re.compile(
 )
 # `for x, y in zip(features, targets):`: a loop over records (accumulating with `+=`).
 ZIP_LOOP = re.compile(r"for(?<=\bfor)\s+\w+\s*,[\w\s,]*\bin\s+zip\(")
-# `sum(w[i] for i in range(n) if ...)`: a reduction over an index generator.
-REDUCTION = re.compile(r"(?:sum|min|max|any|all)\((?<=\b\w\w\w\()\s*[^\n]*\bfor\s+\w+\s+in\s+range\(")
+# The builtin reductions over an index generator: `sum(w[i] for i in range(n) if ...)`.
 REDUCER_NAMES = frozenset({"sum", "min", "max", "any", "all"})
 BOXED = (
     "each element is boxed into a Python object and each operation interpreted (a Python loop "
