@@ -14,10 +14,10 @@ _DATA_MODULES = ("tensorflow", "tensorflow_datasets", "keras", "tf_keras")
 _DEPTH = 4
 
 
-def take_call(node: cst.BaseExpression) -> cst.Call | None:
-    """The `X.take(N)` call a loop runs over, directly or through `enumerate(X.take(N)[,
-    start])`."""
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "enumerate":
+def take_call(context: RuleContext, node: cst.BaseExpression) -> cst.Call | None:
+    """The `X.take(N)` call a loop runs over, directly or through the builtin
+    `enumerate(X.take(N)[, start])`."""
+    if isinstance(node, cst.Call) and context.resolves_to(node.func, "builtins.enumerate"):
         args = positional(node)
         if not 1 <= len(args) <= 2 or has_star(node):
             return None
@@ -36,12 +36,10 @@ def take_call(node: cst.BaseExpression) -> cst.Call | None:
 
 def take_budget(context: RuleContext, node: cst.BaseExpression) -> float | None:
     """The number of steps of a loop over `dataset.take(N)` (N folded through the semantic
-    model), when the dataset is TensorFlow's: `enumerate` must be the builtin and the
-    receiver a `tf.data`/`tfds` dataset, or unknown in a file that imports TensorFlow."""
-    take = take_call(node)
+    model), when the dataset is TensorFlow's: a `tf.data`/`tfds` dataset, or one of unknown
+    origin in a file that imports TensorFlow."""
+    take = take_call(context, node)
     if take is None:
-        return None
-    if take is not node and not context.resolves_to(node.func, "builtins.enumerate"):
         return None
     origin = _data_origin(context, take.func.value, 0)
     if origin is False or (origin is None and not context.semantic.imports_module("tensorflow")):

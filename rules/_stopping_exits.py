@@ -12,7 +12,7 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
 from green_lint.rules._stopping_steps import words_of
-from green_lint.rules._syntax import DEFINITIONS, LOOPS, last_name, walk
+from green_lint.rules._syntax import DEFINITIONS, LOOPS, walk
 from green_lint.walk import children
 
 Loop = cst.For | cst.While
@@ -171,11 +171,7 @@ def _assigned_words(context, scope: cst.CSTNode) -> dict[str, set[str]]:
     return found
 
 
-# Exceptions an input pipeline raises once it has no more batches.
-_END_OF_DATA = frozenset(("OutOfRangeError", "StopIteration"))
-
-
-def ends_with_the_data(loop: Loop) -> bool:
+def ends_with_the_data(context, loop: Loop) -> bool:
     """Whether the loop itself (not a loop nested in it, such as the batch loop of an epoch)
     leaves from an `except OutOfRangeError` or `except StopIteration` handler: it stops
     when its input pipeline runs out (`dataset.repeat(3)` is three epochs), so its range is
@@ -183,12 +179,21 @@ def ends_with_the_data(loop: Loop) -> bool:
     for node in _this_loop(loop.body):
         if isinstance(node, cst.ExceptHandler) and node.type is not None:
             caught = node.type.elements if isinstance(node.type, cst.Tuple) else [node.type]
-            names = {last_name(item.value if isinstance(item, cst.Element) else item) for item in caught}
-            if names & _END_OF_DATA and any(
+            types = [item.value if isinstance(item, cst.Element) else item for item in caught]
+            if any(_end_of_data(context, item) for item in types) and any(
                 isinstance(n, cst.Break | cst.Return) for n in _this_loop(node.body)
             ):
                 return True
     return False
+
+
+def _end_of_data(context, node: cst.BaseExpression) -> bool:
+    """The exception an input pipeline raises once it has no more batches: the builtin
+    `StopIteration`, or TensorFlow's `OutOfRangeError` (`tf.errors.OutOfRangeError`)."""
+    if context.resolves_to(node, "builtins.StopIteration"):
+        return True
+    qualified = context.resolves_under(node, "tensorflow")
+    return qualified is not None and qualified.endswith(".OutOfRangeError")
 
 
 def _this_loop(root: cst.CSTNode):

@@ -147,7 +147,7 @@ class EpochLoops:
                 continue  # it repeats whole trainings (trials, seeds): their epoch loops decide
             if not epochs and not _names_episode(self.context, loop) and walks_the_data(self.context, loop):
                 continue
-            if ends_with_the_data(loop) or stops_early(self.context, loop, function or module):
+            if ends_with_the_data(self.context, loop) or stops_early(self.context, loop, function or module):
                 continue
             yield loop, budget
 
@@ -165,7 +165,7 @@ def loop_unit(context: RuleContext, loop: Loop) -> str:
         if any(stem in word for word in words):
             return unit
     # A turn over `dataset.take(N)` is one batch; a closure counter counts optimizer steps.
-    if isinstance(loop, cst.For) and take_call(loop.iter) is not None:
+    if isinstance(loop, cst.For) and take_call(context, loop.iter) is not None:
         return "steps"
     if _closure_counter(loop):
         return "steps"

@@ -506,3 +506,29 @@ while step < cfg["steps"]:
     (finding,) = lint(code)
     assert "500" in finding.message
     assert "closure" not in finding.message
+
+
+DATA_ENDED = """\
+import torch
+{definition}
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+batches = iter([torch.randn(4, 2) for _ in range(30)])
+for epoch in range(50):
+    try:
+        batch = next(batches)
+    except {caught}:
+        break
+    loss = model(batch).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def test_a_loop_ended_by_its_data_is_resolved_through_the_exceptions_imports():
+    assert rows(DATA_ENDED.format(definition="", caught="StopIteration")) == []
+    own = DATA_ENDED.format(
+        definition="class OutOfRangeError(Exception):\n    pass", caught="OutOfRangeError"
+    )
+    assert rows(own) == [7]  # the user's own exception says nothing about the data
