@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from green_lint import project as project_module
+from green_lint.project import modules as project_module
 from green_lint.engine import LintSettings, lint_source
 from green_lint.project import ProjectModules
 from green_lint.registry import select_rules

@@ -1,24 +1,19 @@
-"""The other modules of the project a file imports, as far as rules need them: the
-constants their module level defines (`EPOCHS = 200`, `DEVICE = "cuda"`, `CONFIG = {...}`,
-`class Config: epochs = 50`) and what their top-level functions call (`load_weights()`
-calls `torch.load`).
-
-A module is found the way Python would find it when the project runs: relative imports
-from the importing file's package; absolute ones from the importing file's folder (a
-script's own folder is on `sys.path`), from the folder above its top package, and from the
-roots the run was given (and their `src/`). A module is summarised from CPython's tree of
-its file on first use, once per process; dynamic imports, `getattr`, star imports and
-values computed at run time are not followed: the value is then unknown.
-"""
+"""A module of the project summarised from CPython's tree of its file, in the small form
+rules in other modules need: the constants its module level defines (`EPOCHS = 200`,
+`DEVICE = "cuda"`, `CONFIG = {...}`, `class Config: epochs = 50`), what it imports, its
+top-level functions and classes, what its top-level functions call (`load_weights()` calls
+`torch.load`), the defaults of its argparse options, and what it does with the names it
+imports (`uses`). A summary is plain data: it is cached per file content."""
 
 from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from green_lint.project.uses import Use, module_uses
 
 # Larger files are not read (a config module is small). Only regular files are read, and
 # only parsed, never run: a cloned repository's modules are data here.
@@ -32,92 +27,6 @@ class Constant:
     line: int
 
 
-class ProjectModules:
-    def __init__(self, roots: Sequence[Path] = ()) -> None:
-        self.roots = tuple(Path(root) for root in roots)
-        self._summaries: dict[Path, ModuleSummary] = {}
-        self._paths: dict[tuple, Path | None] = {}
-
-    # Pickled into pool workers: each process summarises the modules it meets itself.
-    def __getstate__(self) -> dict:
-        return {"roots": self.roots}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["roots"])
-
-    def constant(self, qualified: str, importer: Path | None) -> Constant | None:
-        """The constant `qualified` (`config.EPOCHS`, `.settings.CONFIG`,
-        `cfg.Config.epochs`) names, seen from the file `importer`."""
-        return self._find(qualified, importer, "constants")
-
-    def function(self, qualified: str, importer: Path | None) -> Function | None:
-        """The top-level function of a project module that `qualified` names, seen from
-        `importer`."""
-        return self._find(qualified, importer, "functions")
-
-    def _find(self, qualified: str, importer: Path | None, kind: str, depth: int = 0):
-        """What `qualified` names in the summaries' `kind` table: the longest prefix that is
-        a module of the project, then the rest in that module, or through its re-exports
-        (`from .config import EPOCHS` in a package's `__init__.py`)."""
-        if importer is None or depth > 4:
-            return None
-        level = len(qualified) - len(qualified.lstrip("."))
-        parts = qualified[level:].split(".")
-        for split in range(len(parts) - 1, -1 if level else 0, -1):
-            path = self.module_path(parts[:split], level, importer)
-            if path is None:
-                continue
-            summary, name = self._summary(path), ".".join(parts[split:])
-            found = getattr(summary, kind).get(name)
-            if found is None and name in summary.imports:
-                found = self._find(summary.imports[name], path, kind, depth + 1)
-            return found
-        return None
-
-    def module_path(self, parts: list[str], level: int, importer: Path) -> Path | None:
-        key = (tuple(parts), level, importer.parent)
-        if key not in self._paths:
-            self._paths[key] = self._find_module(parts, level, importer)
-        return self._paths[key]
-
-    def _find_module(self, parts: list[str], level: int, importer: Path) -> Path | None:
-        if level:
-            base = importer.parent
-            for _ in range(level - 1):
-                base = base.parent
-            return _module_file(base, parts)
-        for base in self._bases(importer):
-            found = _module_file(base, parts)
-            if found is not None:
-                return found
-        return None
-
-    def _bases(self, importer: Path) -> list[Path]:
-        top = importer.parent
-        while (top / "__init__.py").is_file() and top.parent != top:
-            top = top.parent
-        bases = [importer.parent, top]
-        for root in self.roots:
-            folder = root if root.is_dir() else root.parent
-            bases += [folder, folder / "src"]
-        return list(dict.fromkeys(bases))
-
-    def _summary(self, path: Path) -> ModuleSummary:
-        found = self._summaries.get(path)
-        if found is None:
-            found = self._summaries[path] = summarise(path)
-        return found
-
-
-def _module_file(base: Path, parts: list[str]) -> Path | None:
-    folder = base.joinpath(*parts)
-    if parts and folder.with_suffix(".py").is_file():
-        return folder.with_suffix(".py")
-    if (folder / "__init__.py").is_file():
-        return folder / "__init__.py"
-    return None
-
-
 @dataclass(frozen=True)
 class ModuleSummary:
     # Names the module level binds once to a literal, and its classes' literal attributes.
@@ -125,23 +34,41 @@ class ModuleSummary:
     # Names its module level imports once, with the qualified name they stand for
     # (`.config.EPOCHS` for `from .config import EPOCHS`): re-exports.
     imports: dict[str, str]
-    # Its top-level functions.
+    # Its top-level functions, and the line of each top-level class.
     functions: dict[str, Function] = field(default_factory=dict)
+    classes: dict[str, int] = field(default_factory=dict)
+    # Calls of the names it imports, wherever they are (see `uses.py`).
+    uses: tuple[Use, ...] = ()
+    # `parser.add_argument("--epochs", default=100)`: {"epochs": Constant(100, ...)}.
+    argument_defaults: dict[str, Constant] = field(default_factory=dict)
+
+
+EMPTY = ModuleSummary({}, {})
 
 
 def summarise(path: Path) -> ModuleSummary:
+    """The summary of the module in `path` (empty when it cannot be read or parsed)."""
+    try:
+        if path.stat().st_size > MAX_MODULE_BYTES:
+            return EMPTY
+        return summarise_source(path, path.read_bytes())
+    except OSError:
+        return EMPTY
+
+
+def summarise_source(path: Path, data: bytes) -> ModuleSummary:
     """The constants of the module in `path`: names its module level binds once, to a
     literal (numbers, strings, booleans, None, and tuples, lists and dicts of them, `-x`,
     arithmetic of numbers), the literal attributes of its classes (`Config.epochs`), and
     what it imports once (to follow re-exports)."""
+    if len(data) > MAX_MODULE_BYTES:
+        return EMPTY
     try:
-        if path.stat().st_size > MAX_MODULE_BYTES:
-            return ModuleSummary({}, {})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(path.read_bytes())
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return ModuleSummary({}, {})
+            tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return EMPTY
     counts = _binding_counts(tree)
     constants = {
         name: Constant(value, path, line)
@@ -162,7 +89,57 @@ def summarise(path: Path) -> ModuleSummary:
                 else:
                     head = alias.name.split(".")[0]
                     aliases[head] = head
-    return ModuleSummary(constants, imports, _functions(tree, path, aliases))
+    classes = {statement.name: statement.lineno for statement in tree.body if isinstance(statement, ast.ClassDef)}
+    try:
+        uses = module_uses(tree, {**_imports_anywhere(tree), **aliases})
+    except RecursionError:
+        uses = ()
+    return ModuleSummary(
+        constants, imports, _functions(tree, path, aliases), classes, uses, _argument_defaults(tree, path)
+    )
+
+
+def _imports_anywhere(tree: ast.Module) -> dict[str, str]:
+    """What each imported name stands for, wherever the import is (`def main(): from
+    .utils import evaluate`): for the uses, where a superset is safe."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            for alias in node.names:
+                if alias.name != "*":
+                    found[alias.asname or alias.name] = imported_name(node, alias)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                head = alias.name.split(".")[0]
+                found[alias.asname or head] = alias.name if alias.asname else head
+    return found
+
+
+def _argument_defaults(tree: ast.Module, path: Path) -> dict[str, Constant]:
+    """The literal defaults of the module's `add_argument("--name", default=...)` calls,
+    by destination (`--num-epochs` is `num_epochs`; `dest=` wins)."""
+    found: dict[str, Constant] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr != "add_argument":
+            continue
+        keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
+        options = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+        dest = keywords.get("dest")
+        if isinstance(dest, ast.Constant) and isinstance(dest.value, str):
+            name = dest.value
+        else:
+            longs = [option for option in options if option.startswith("--")] or options
+            if not longs:
+                continue
+            name = longs[0].lstrip("-").replace("-", "_")
+        if "default" not in keywords:
+            continue
+        value = _fold(keywords["default"])
+        if value is not _UNKNOWN:
+            found[name] = Constant(value, path, node.lineno)
+    return found
 
 
 def _literal_assignments(body: list[ast.stmt], prefix: str):

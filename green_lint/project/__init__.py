@@ -1,0 +1,9 @@
+"""The project a file belongs to: its other modules, found as Python would find them, each
+summarised in a small form (`summary.py`), and the calls other modules make of a file's
+functions (`ProjectModules.callers`)."""
+
+from green_lint.project.modules import Caller, ProjectModules
+from green_lint.project.summary import Constant, Function, ModuleSummary, imported_name, summarise
+from green_lint.project.uses import Use
+
+__all__ = ["Caller", "Constant", "Function", "ModuleSummary", "ProjectModules", "Use", "imported_name", "summarise"]
