@@ -18,7 +18,7 @@ from green_lint.statement_lines import first_lines
 from green_lint.walk import path_to
 
 if TYPE_CHECKING:
-    from green_lint.project import ProjectModules
+    from green_lint.project import Caller, ProjectModules
     from green_lint.rule import Report
 
 AnalysisT = TypeVar("AnalysisT")
@@ -103,6 +103,23 @@ class RuleContext:
                 raise LookupError(f"{kind.__name__} is not declared in the `needs` of any running rule")
             found = self._analyses[kind] = kind(self)
         return found
+
+    # -- the project's other modules ----------------------------------------------------
+    def project_callers(self, definition: cst.FunctionDef | cst.ClassDef) -> list[Caller]:
+        """The calls, in the project's other modules, of a top-level function or class of
+        this file (none when the project is not followed or the def is nested)."""
+        if self.project is None or self.source_path is None:
+            return []
+        if not any(statement is definition for statement in self.module.body):
+            return []
+        return self.project.callers(definition.name.value, self.source_path)
+
+    def project_place(self, caller: Caller) -> str:
+        """How a message names a caller in another file: `train.py:88`, relative to the
+        folder of this file's project."""
+        from green_lint.project import where_in_project
+
+        return f"{where_in_project(caller.path, self.source_path)}:{caller.use.line}"
 
     # -- tree --------------------------------------------------------------------------
     @property

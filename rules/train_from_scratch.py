@@ -200,3 +200,24 @@ class TrainFromScratch(Rule):
             trained, loaded = evidence(self.context, flow, follower, lightning)
             if trained and not loaded:
                 self.report(build.call, build.message, fix=build.fix)
+            elif not (trained or loaded):
+                self._trained_in_another_module(build, follower)
+
+    def _trained_in_another_module(self, build: Build, follower: Follower) -> None:
+        """A model the file returns from a top-level function, or holds in a class, that
+        another module of the project calls and trains without giving it weights."""
+        holders = [
+            statement
+            for statement in self.context.module.body
+            if (isinstance(statement, cst.FunctionDef) and ("fn", id(statement)) in follower.keys)
+            or (isinstance(statement, cst.ClassDef) and id(statement) in follower.classes)
+        ]
+        callers = [caller for holder in holders for caller in self.context.project_callers(holder)]
+        if any(caller.use.loaded for caller in callers):
+            return
+        trainer = next((caller for caller in callers if caller.use.trained), None)
+        if trainer is not None:
+            place = self.context.project_place(trainer)
+            self.report(
+                build.call, build.message.replace("trained here", f"trained in `{place}`", 1), fix=build.fix
+            )

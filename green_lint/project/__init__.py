@@ -2,8 +2,18 @@
 summarised in a small form (`summary.py`), and the calls other modules make of a file's
 functions (`ProjectModules.callers`)."""
 
-from green_lint.project.modules import Caller, ProjectModules
+from green_lint.project.modules import Caller, ProjectModules, where_in_project
 from green_lint.project.summary import Constant, Function, ModuleSummary, imported_name, summarise
 from green_lint.project.uses import Use
 
-__all__ = ["Caller", "Constant", "Function", "ModuleSummary", "ProjectModules", "Use", "imported_name", "summarise"]
+__all__ = [
+    "Caller",
+    "Constant",
+    "Function",
+    "ModuleSummary",
+    "ProjectModules",
+    "Use",
+    "imported_name",
+    "summarise",
+    "where_in_project",
+]

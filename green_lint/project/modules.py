@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from green_lint.project.files import ProjectFiles
 from green_lint.project.summary import Constant, Function, ModuleSummary, summarise
@@ -151,6 +150,12 @@ def _module_file(base: Path, parts: list[str]) -> Path | None:
     return None
 
 
+def where_in_project(path: Path, seen_from: Path) -> str:
+    """`path` relative to the project folder of `seen_from` (as it is when outside it)."""
+    try:
+        return Path(_real(path)).relative_to(_real(_top_folder(seen_from))).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _top_folder(path: Path) -> Path:

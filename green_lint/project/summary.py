@@ -89,7 +89,9 @@ def summarise_source(path: Path, data: bytes) -> ModuleSummary:
                 else:
                     head = alias.name.split(".")[0]
                     aliases[head] = head
-    classes = {statement.name: statement.lineno for statement in tree.body if isinstance(statement, ast.ClassDef)}
+    classes = {
+        statement.name: statement.lineno for statement in tree.body if isinstance(statement, ast.ClassDef)
+    }
     try:
         uses = module_uses(tree, {**_imports_anywhere(tree), **aliases})
     except RecursionError:
@@ -125,7 +127,9 @@ def _argument_defaults(tree: ast.Module, path: Path) -> dict[str, Constant]:
         if node.func.attr != "add_argument":
             continue
         keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
-        options = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+        options = [
+            arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+        ]
         dest = keywords.get("dest")
         if isinstance(dest, ast.Constant) and isinstance(dest.value, str):
             name = dest.value

@@ -92,6 +92,16 @@ class Use:
     parsed_arguments: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _CallFacts:
+    call: ast.Call
+    grad_off: bool  # autograd is off around it
+    bound: frozenset[str]  # the names its result is assigned to
+    in_backward: bool  # it is inside the receiver of `.backward()`
+    # The argument of an enclosing call that holds it (`fit(Net())`): that call, that argument.
+    argument: tuple[ast.Call, ast.expr] | None
+
+
 @dataclass(eq=False)
 class _ScopeFacts:
     node: _Scope
@@ -100,8 +110,7 @@ class _ScopeFacts:
     grad_off_decorated: bool = False
     # (names a statement binds, names its value reads), in order.
     assignments: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
-    # (call, autograd off around it, names its result is bound to, inside `.backward()`'s receiver)
-    calls: list[tuple[ast.Call, bool, frozenset[str], bool]] = field(default_factory=list)
+    calls: list[_CallFacts] = field(default_factory=list)
     functions: dict[str, _ScopeFacts] = field(default_factory=dict)
 
 
@@ -114,22 +123,23 @@ def module_uses(tree: ast.Module, imports: dict[str, str]) -> tuple[Use, ...]:
     parsed = collector.parsed_names
     uses = []
     for scope in collector.scopes:
-        for call, grad_off, bound, in_backward in scope.calls:
+        for facts in scope.calls:
+            call = facts.call
             callee = collector.qualified(call.func)
             if callee is None or callee.lstrip(".").split(".")[0] in NOT_PROJECT:
                 continue
             head = _dotted(call.func).split(".")[0]
             if head not in imports:
                 continue
-            trained, loaded, backward = _fate(collector, scope, bound)
+            trained, loaded, backward = _fate(collector, scope, facts)
             uses.append(
                 Use(
                     callee,
                     call.lineno,
-                    grad_off or scope in always_off,
+                    facts.grad_off or scope in always_off,
                     trained,
                     loaded,
-                    backward or in_backward,
+                    backward or facts.in_backward,
                     _parsed_arguments(call, parsed),
                 )
             )
@@ -137,8 +147,12 @@ def module_uses(tree: ast.Module, imports: dict[str, str]) -> tuple[Use, ...]:
 
 
 def _parsed_arguments(call: ast.Call, parsed: set[str]) -> tuple[str, ...]:
-    found = [str(index) for index, arg in enumerate(call.args) if isinstance(arg, ast.Name) and arg.id in parsed]
-    found += [kw.arg for kw in call.keywords if kw.arg and isinstance(kw.value, ast.Name) and kw.value.id in parsed]
+    found = [
+        str(index) for index, arg in enumerate(call.args) if isinstance(arg, ast.Name) and arg.id in parsed
+    ]
+    found += [
+        kw.arg for kw in call.keywords if kw.arg and isinstance(kw.value, ast.Name) and kw.value.id in parsed
+    ]
     return tuple(found)
 
 
@@ -166,15 +180,25 @@ class _Collector:
         return qualified in SET_GRAD and bool(node.args) and _is_constant(node.args[0], False)
 
     # -- walking -------------------------------------------------------------------------
-    def scope(self, node: _Scope, parent: _ScopeFacts | None, parameters: list[str], grad_off: bool) -> _ScopeFacts:
+    def scope(
+        self, node: _Scope, parent: _ScopeFacts | None, parameters: list[str], grad_off: bool
+    ) -> _ScopeFacts:
         facts = _ScopeFacts(node, parent, parameters, grad_off)
         self.scopes.append(facts)
         self._by_node[id(node)] = facts
         for statement in node.body:
-            self._walk(statement, facts, grad_off, frozenset(), False)
+            self._walk(statement, facts, grad_off)
         return facts
 
-    def _walk(self, node: ast.AST, scope: _ScopeFacts, grad_off: bool, bound: frozenset[str], in_backward: bool):
+    def _walk(
+        self,
+        node: ast.AST,
+        scope: _ScopeFacts,
+        grad_off: bool,
+        bound: frozenset[str] = frozenset(),
+        in_backward: bool = False,
+        argument: tuple[ast.Call, ast.expr] | None = None,
+    ) -> None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             off = any(self.grad_off_expression(d) for d in node.decorator_list)
             arguments = node.args
@@ -187,11 +211,13 @@ class _Collector:
         if isinstance(node, ast.With | ast.AsyncWith):
             off = grad_off or any(self.grad_off_expression(item.context_expr) for item in node.items)
             for item in node.items:
-                self._walk(item.context_expr, scope, grad_off, bound, in_backward)
+                self._walk(item.context_expr, scope, grad_off)
             for statement in node.body:
-                self._walk(statement, scope, off, frozenset(), False)
+                self._walk(statement, scope, off)
             return
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.AsyncFor | ast.NamedExpr):
+        if isinstance(
+            node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.AsyncFor | ast.NamedExpr
+        ):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.iter if isinstance(node, ast.For | ast.AsyncFor) else node.value
             if value is not None:
@@ -199,22 +225,22 @@ class _Collector:
                 scope.assignments.append((names, _reads(value)))
                 if _is_parse_args(value):
                     self.parsed_names.update(names)
-                self._walk(value, scope, grad_off, names, in_backward)
+                self._walk(value, scope, grad_off, names)
             for target in targets:
-                self._walk(target, scope, grad_off, frozenset(), False)
+                self._walk(target, scope, grad_off)
             for statement in getattr(node, "body", ()) + getattr(node, "orelse", ()):
-                self._walk(statement, scope, grad_off, frozenset(), False)
+                self._walk(statement, scope, grad_off)
             return
         if isinstance(node, ast.Call):
-            scope.calls.append((node, grad_off, bound, in_backward))
+            scope.calls.append(_CallFacts(node, grad_off, bound, in_backward, argument))
             func = node.func
             backward = isinstance(func, ast.Attribute) and func.attr == "backward"
-            self._walk(func, scope, grad_off, bound, in_backward or backward)
-            for argument in (*node.args, *(keyword.value for keyword in node.keywords)):
-                self._walk(argument, scope, grad_off, bound, in_backward)
+            self._walk(func, scope, grad_off, bound, in_backward or backward, argument)
+            for value in (*node.args, *(keyword.value for keyword in node.keywords)):
+                self._walk(value, scope, grad_off, bound, in_backward, (node, value))
             return
         for child in ast.iter_child_nodes(node):
-            self._walk(child, scope, grad_off, bound, in_backward)
+            self._walk(child, scope, grad_off, bound, in_backward, argument)
 
     # -- questions -----------------------------------------------------------------------
     def visible_function(self, scope: _ScopeFacts, name: str) -> _ScopeFacts | None:
@@ -229,11 +255,11 @@ class _Collector:
         called (by name) only from places where it is off."""
         sites: dict[int, list[tuple[_ScopeFacts, bool]]] = {}
         for scope in self.scopes:
-            for call, grad_off, _bound, _in_backward in scope.calls:
-                if isinstance(call.func, ast.Name):
-                    target = self.visible_function(scope, call.func.id)
+            for facts in scope.calls:
+                if isinstance(facts.call.func, ast.Name):
+                    target = self.visible_function(scope, facts.call.func.id)
                     if target is not None:
-                        sites.setdefault(id(target), []).append((scope, grad_off))
+                        sites.setdefault(id(target), []).append((scope, facts.grad_off))
         off = {scope for scope in self.scopes if scope.grad_off_decorated}
         changed = True
         while changed:
@@ -246,16 +272,18 @@ class _Collector:
         return off
 
 
-def _fate(collector: _Collector, scope: _ScopeFacts, bound: frozenset[str]) -> tuple[bool, bool, bool]:
-    """(trained, loaded, backward) for a value bound to `bound` in `scope`, followed
-    through the scope's assignments and into the module's functions it is passed to."""
+def _fate(collector: _Collector, scope: _ScopeFacts, use: _CallFacts) -> tuple[bool, bool, bool]:
+    """(trained, loaded, backward) for the value a call returns: the names it is bound to
+    and the argument it is passed as, followed through the scope's assignments and into
+    the module's functions it is passed to."""
     trained = loaded = backward = False
-    pending = [(scope, set(bound))]
+    held = use.argument[1] if use.argument is not None else None
+    pending = [(scope, set(use.bound))]
     seen: set[tuple[int, str]] = set()
-    while pending and bound:
+    while pending:
         where, names = pending.pop()
         names = {name for name in names if (id(where), name) not in seen}
-        if not names:
+        if not names and held is None:
             continue
         seen.update((id(where), name) for name in names)
         changed = True
@@ -266,26 +294,29 @@ def _fate(collector: _Collector, scope: _ScopeFacts, bound: frozenset[str]) -> t
                     names |= targets
                     changed = True
         seen.update((id(where), name) for name in names)
-        for call, _off, _bound, _in_backward in where.calls:
+        for facts in where.calls:
+            call = facts.call
             func = call.func
             receiver = func.value if isinstance(func, ast.Attribute) else None
             attr = func.attr if isinstance(func, ast.Attribute) else None
             if receiver is not None and _reads(receiver) & names:
-                if attr in FIT_METHODS or (attr == "train" and (not call.args or _is_constant(call.args[0], True))):
+                if attr in FIT_METHODS or (
+                    attr == "train" and (not call.args or _is_constant(call.args[0], True))
+                ):
                     trained = True
                 elif attr in LOAD_METHODS:
                     loaded = True
                 elif attr == "backward":
                     backward = True
-            holding = [arg for arg in call.args if _reads(arg) & names]
-            holding_keywords = [kw for kw in call.keywords if _reads(kw.value) & names]
+            holding = [arg for arg in call.args if arg is held or _reads(arg) & names]
+            holding_keywords = [kw for kw in call.keywords if kw.value is held or _reads(kw.value) & names]
             if not (holding or holding_keywords):
                 continue
             qualified = collector.qualified(func) or ""
             name = qualified.rsplit(".", 1)[-1]
-            if attr == "fit" or (qualified.startswith(OPTIMIZERS) and not qualified.startswith(NOT_OPTIMIZERS)):
-                trained = True
-            elif name.endswith("Trainer") and any(kw.arg == "model" for kw in holding_keywords):
+            optimizer = qualified.startswith(OPTIMIZERS) and not qualified.startswith(NOT_OPTIMIZERS)
+            trainer = name.endswith("Trainer") and any(kw.arg == "model" for kw in holding_keywords)
+            if attr == "fit" or optimizer or trainer:
                 trained = True
             elif LOAD_NAME.search(name.lower()):
                 loaded = True
@@ -300,6 +331,7 @@ def _fate(collector: _Collector, scope: _ScopeFacts, bound: frozenset[str]) -> t
                             params.add(target.parameters[index])
                     params.update(kw.arg for kw in holding_keywords if kw.arg in target.parameters)
                     pending.append((target, params))
+        held = None  # the argument is the calling scope's own
     return trained, loaded, backward
 
 
