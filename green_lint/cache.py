@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from green_lint import __version__
-from green_lint.findings import Edit, Finding, Position, TextFix, fix_to_json
+from green_lint.discovery import display_path
+from green_lint.findings import Edit, Finding, Position, RelatedLocation, TextFix, fix_to_json
 
 FORMAT = 1
 KEY_FILE = "cache-key"
@@ -342,6 +343,16 @@ def _finding_to_data(finding: Finding) -> dict[str, Any]:
         "source_location": _position_to_data(finding.source_location),
         "source_end_location": _position_to_data(finding.source_end_location),
         "source_fix": fix_to_json(finding.source_fix),
+        # Absolute, as the finding's own name is rewritten on a hit: the next run may
+        # start in another folder.
+        "related": [
+            {
+                "filename": os.path.abspath(related.filename),
+                "location": asdict(related.location),
+                "message": related.message,
+            }
+            for related in finding.related
+        ],
     }
 
 
@@ -369,7 +380,24 @@ def _finding_from_data(data: Any) -> Finding:
         source_location=_optional(_position, data.get("source_location")),
         source_end_location=_optional(_position, data.get("source_end_location")),
         source_fix=_optional(_fix, data.get("source_fix")),
+        related=_related(data.get("related", [])),
     )
+
+
+def _related(data: Any) -> tuple[RelatedLocation, ...]:
+    if not isinstance(data, list):
+        raise _Invalid
+    related = []
+    for item in data:
+        if not isinstance(item, dict):
+            raise _Invalid
+        filename = _string(item, "filename")
+        related.append(
+            RelatedLocation(
+                display_path(Path(filename)), _position(item.get("location")), _string(item, "message")
+            )
+        )
+    return tuple(related)
 
 
 def _position_to_data(position: Position | None) -> dict[str, int] | None:

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from green_lint.findings import Edit, Finding, Position, TextFix
+from green_lint.discovery import display_path
+from green_lint.findings import Edit, Finding, Position, RelatedLocation, TextFix
 from green_lint.lines import LINE_BREAK, advance, split_lines
 from green_lint.rule import Report, Rule
 from green_lint.source import SourceError, SourceFile
@@ -357,7 +358,13 @@ def _finding_from_report(source: SourceFile, context, report: Report) -> Finding
         start = Position(code_range.start.line, code_range.start.column + 1)
         end = Position(end_range.end.line, end_range.end.column + 1)
     text_fix = _text_fix(context, report) if report.fix is not None else None
-    return _source_finding(source, type(rule), report.message, start, end, text_fix, report.severity)
+    finding = _source_finding(source, type(rule), report.message, start, end, text_fix, report.severity)
+    # Named as the finding's own file is, so the outputs treat both paths alike.
+    finding.related = tuple(
+        RelatedLocation(display_path(path), Position(line, 1), message)
+        for path, line, message in report.related
+    )
+    return finding
 
 
 def _source_finding(

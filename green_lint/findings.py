@@ -36,6 +36,16 @@ class TextFix:
     edits: tuple[Edit, ...]
 
 
+@dataclass(frozen=True)
+class RelatedLocation:
+    """Another place the finding's message points to, often in another file (SARIF's
+    relatedLocations): where a function flagged here is called from, say."""
+
+    filename: str
+    location: Position
+    message: str
+
+
 @dataclass
 class Finding:
     code: str
@@ -55,6 +65,8 @@ class Finding:
     source_location: Position | None = field(default=None, compare=False)
     source_end_location: Position | None = field(default=None, compare=False)
     source_fix: TextFix | None = field(default=None, compare=False)
+    # Other places the message names (shown by the full and SARIF outputs, not in JSON).
+    related: tuple[RelatedLocation, ...] = field(default=(), compare=False)
 
     def sort_key(self) -> tuple:
         return (self.filename, self.cell or 0, self.location, self.code)

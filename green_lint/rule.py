@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import libcst as cst
 
     from green_lint.context import RuleContext
@@ -69,6 +71,9 @@ class Report:
     # For rules that read text rather than a tree (requirements files): explicit
     # 1-based (row, column) start and end; `node` is None then.
     span: tuple[tuple[int, int], tuple[int, int]] | None = None
+    # Other places the message names, often in other files of the project: (absolute
+    # path, 1-based line, short message) each; SARIF shows them as related locations.
+    related: tuple[tuple[Path, int, str], ...] = ()
 
 
 class Rule:
@@ -145,9 +150,18 @@ class Rule:
         fix: Fix | None = None,
         severity: str | None = None,
         end_node: cst.CSTNode | None = None,
+        related: tuple[tuple[Path, int, str], ...] = (),
     ) -> None:
         self.context.add_report(
-            Report(rule=self, node=node, message=message, fix=fix, severity=severity, end_node=end_node)
+            Report(
+                rule=self,
+                node=node,
+                message=message,
+                fix=fix,
+                severity=severity,
+                end_node=end_node,
+                related=tuple(related),
+            )
         )
 
     def report_span(self, start: tuple[int, int], end: tuple[int, int], message: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from green_lint.findings import Edit, Finding, Position, TextFix
+from green_lint.findings import Edit, Finding, Position, RelatedLocation, TextFix
 from green_lint.output import FORMATS, render
 from green_lint.output.report import RunReport
 from green_lint.rule import Rule
@@ -205,9 +205,21 @@ def render_sarif(report: RunReport) -> dict:
 
 def test_sarif_is_valid(tmp_path, mixed_findings):
     notebook = make_finding("nb.ipynb", row=2, cell=3, rule=FakeInfoRule)
-    sarif = render_sarif(make_report([*mixed_findings, notebook], tmp_path))
+    cross_file = make_finding("src/b.py", row=2, column=5)
+    cross_file.related = (
+        RelatedLocation("src/a.py", Position(3, 1), "defined here"),
+        RelatedLocation(str(tmp_path.parent / "outside.py"), Position(7, 1), "called here"),
+    )
+    sarif = render_sarif(make_report([*mixed_findings, notebook, cross_file], tmp_path))
     schema = json.loads(SARIF_SCHEMA.read_text())
     jsonschema.Draft7Validator(schema).validate(sarif)
+    assert [len(result.get("relatedLocations", ())) for result in sarif["runs"][0]["results"]] == [
+        0,
+        0,
+        0,
+        0,
+        2,
+    ]
     assert sarif["version"] == "2.1.0"
     assert sarif["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
 

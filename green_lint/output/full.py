@@ -23,6 +23,13 @@ def _finding_block(report: RunReport, finding: Finding) -> str:
     if report.show_fixes and finding.fix is not None:
         indent = " " * _gutter_width(finding)
         lines.append(f"{indent} {paint('= help', BOLD, CYAN, color=report.color)}: {finding.fix.message}")
+    if finding.related:
+        indent = " " * _gutter_width(finding)
+        note = paint("= note", BOLD, CYAN, color=report.color)
+        lines += [
+            f"{indent} {note}: {related.filename}:{related.location.row}: {related.message}"
+            for related in finding.related
+        ]
     return "\n".join(lines)
 
 

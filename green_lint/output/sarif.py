@@ -74,7 +74,24 @@ def _result(
             "partialFingerprints": {"primaryLocationLineHash": fingerprint},
         }
     )
+    if finding.related:
+        result["relatedLocations"] = _related_locations(report, finding)
     return result
+
+
+def _related_locations(report: RunReport, finding: Finding) -> list[dict[str, Any]]:
+    """The other places the message names (a caller in another file, say), numbered from 1."""
+    return [
+        {
+            "id": index,
+            "physicalLocation": {
+                "artifactLocation": _artifact_location(report.relative_path(related.filename)),
+                "region": {"startLine": related.location.row},
+            },
+            "message": {"text": related.message},
+        }
+        for index, related in enumerate(finding.related, start=1)
+    ]
 
 
 def _physical_location(report: RunReport, finding: Finding) -> dict[str, Any]:
