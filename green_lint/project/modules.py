@@ -134,6 +134,9 @@ class ProjectModules:
             bases += [folder, folder / "src"]
         return list(dict.fromkeys(bases))
 
+    def summary(self, path: Path) -> ModuleSummary:
+        return self._summary(path)
+
     def _summary(self, path: Path) -> ModuleSummary:
         found = self._summaries.get(path)
         if found is None:

@@ -147,12 +147,11 @@ def module_uses(tree: ast.Module, imports: dict[str, str]) -> tuple[Use, ...]:
 
 
 def _parsed_arguments(call: ast.Call, parsed: set[str]) -> tuple[str, ...]:
-    found = [
-        str(index) for index, arg in enumerate(call.args) if isinstance(arg, ast.Name) and arg.id in parsed
-    ]
-    found += [
-        kw.arg for kw in call.keywords if kw.arg and isinstance(kw.value, ast.Name) and kw.value.id in parsed
-    ]
+    def holds_parsed(value: ast.expr) -> bool:
+        return (isinstance(value, ast.Name) and value.id in parsed) or _is_parse_args(value)
+
+    found = [str(index) for index, arg in enumerate(call.args) if holds_parsed(arg)]
+    found += [kw.arg for kw in call.keywords if kw.arg and holds_parsed(kw.value)]
     return tuple(found)
 
 

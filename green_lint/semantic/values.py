@@ -233,9 +233,43 @@ class Values:
 
     def imported_constant(self, node: cst.BaseExpression) -> Any:
         """The constant of another module of the project that a name or attribute
-        imported here stands for (`.value`, `.path`, `.line`), or None."""
+        imported here stands for (`.value`, `.path`, `.line`), or that another module
+        gives a parameter of this one (`args.epochs`, see `_default_from_callers`); None."""
         qualified = self._imported_name(node)
-        return self._project.constant(qualified, self._importer) if qualified is not None else None
+        if qualified is not None:
+            found = self._project.constant(qualified, self._importer)
+            if found is not None:
+                return found
+        return self._default_from_callers(node)
+
+    def _default_from_callers(self, node: cst.BaseExpression) -> Any:
+        """`args.epochs` where `args` is a parameter of a top-level function that the
+        project's other modules call with what `parser.parse_args()` returned: the
+        `default=` their `add_argument("--epochs", ...)` gives, when they all agree (None
+        when one gives none, or they differ: which one runs is not known)."""
+        if self._project is None or self._importer is None:
+            return None
+        if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)):
+            return None
+        found = self.model.lookup(node.value.value, node.value)
+        if found is None or not found[1] or any(binding.kind != "parameter" for binding in found[1]):
+            return None
+        function = found[0].node
+        if not any(statement is function for statement in self.model.module.body):
+            return None
+        positional = [*function.params.posonly_params, *function.params.params]
+        index = next((i for i, param in enumerate(positional) if param is found[1][0].site), None)
+        defaults = []
+        for caller in self._project.callers(function.name.value, self._importer):
+            passed = caller.use.parsed_arguments
+            if str(index) in passed or node.value.value in passed:
+                default = self._project.summary(caller.path).argument_defaults.get(node.attr.value)
+                if default is None:
+                    return None
+                defaults.append(default)
+        if not defaults or any(default.value != defaults[0].value for default in defaults):
+            return None
+        return defaults[0]
 
     def imported_function(self, node: cst.BaseExpression) -> Any:
         """The top-level function of another module of the project that a name or
