@@ -2,7 +2,7 @@
 summarised in a small form (`summary.py`), and the calls other modules make of a file's
 functions (`ProjectModules.callers`)."""
 
-from green_lint.project.modules import Caller, ProjectModules, where_in_project
+from green_lint.project.modules import Caller, ProjectClass, ProjectModules, where_in_project
 from green_lint.project.summary import Constant, Function, ModuleSummary, imported_name, summarise
 from green_lint.project.uses import Use
 

@@ -25,6 +25,16 @@ from green_lint.project.uses import Use
 
 
 @dataclass(frozen=True)
+class ProjectClass:
+    """A top-level class of a project module, as a rule in another module needs it."""
+
+    name: str
+    path: Path
+    line: int
+    mode_dependent: bool  # dropout, batch norm...: what it computes depends on train/eval mode
+
+
+@dataclass(frozen=True)
 class Caller:
     """A call, in another module of the project, of a function or class of this one."""
 
@@ -58,6 +68,23 @@ class ProjectModules:
         `importer`."""
         found = self._locate(qualified, importer, "functions")
         return found[0] if found else None
+
+    def project_class(self, qualified: str, importer: Path | None) -> ProjectClass | None:
+        """The top-level class of a project module that `qualified` names, seen from
+        `importer`."""
+        found = self._locate(qualified, importer, "classes")
+        if found is None:
+            return None
+        name = qualified.rsplit(".", 1)[-1]
+        line, path = found
+        # Through a re-export the class may have another name in its own module.
+        summary = self._summary(path)
+        own = (
+            name
+            if name in summary.classes
+            else next((n for n, at in summary.classes.items() if at == line), name)
+        )
+        return ProjectClass(own, path, line, own in summary.mode_dependent_classes)
 
     def callers(self, name: str, defined_in: Path) -> list[Caller]:
         """The calls, in the project's other modules, of the top-level function or class

@@ -8,6 +8,7 @@ imports (`uses`). A summary is plain data: it is cached per file content."""
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,10 @@ class ModuleSummary:
     uses: tuple[Use, ...] = ()
     # `parser.add_argument("--epochs", default=100)`: {"epochs": Constant(100, ...)}.
     argument_defaults: dict[str, Constant] = field(default_factory=dict)
+    # Its top-level classes whose computation depends on train/eval mode: they use dropout,
+    # batch or instance norm, transformer layers, or read `self.training` (or derive from
+    # such a class of the module).
+    mode_dependent_classes: frozenset[str] = frozenset()
 
 
 EMPTY = ModuleSummary({}, {})
@@ -97,8 +102,42 @@ def summarise_source(path: Path, data: bytes) -> ModuleSummary:
     except RecursionError:
         uses = ()
     return ModuleSummary(
-        constants, imports, _functions(tree, path, aliases), classes, uses, _argument_defaults(tree, path)
+        constants,
+        imports,
+        _functions(tree, path, aliases),
+        classes,
+        uses,
+        _argument_defaults(tree, path),
+        _mode_dependent_classes(tree),
     )
+
+
+_MODE_WORDS = re.compile(r"Dropout|dropout|BatchNorm|batch_norm|InstanceNorm|instance_norm|RReLU|Transformer")
+
+
+def _mode_dependent_classes(tree: ast.Module) -> frozenset[str]:
+    classes = [statement for statement in tree.body if isinstance(statement, ast.ClassDef)]
+    found = set()
+    for cls in classes:
+        for node in ast.walk(cls):
+            word = (
+                node.attr
+                if isinstance(node, ast.Attribute)
+                else node.id
+                if isinstance(node, ast.Name)
+                else ""
+            )
+            if _MODE_WORDS.search(word) or word == "training":
+                found.add(cls.name)
+                break
+    changed = True
+    while changed:
+        changed = False
+        for cls in classes:
+            if cls.name not in found and any(_dotted(base) in found for base in cls.bases):
+                found.add(cls.name)
+                changed = True
+    return frozenset(found)
 
 
 def _imports_anywhere(tree: ast.Module) -> dict[str, str]:

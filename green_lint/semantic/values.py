@@ -277,6 +277,12 @@ class Values:
         qualified = self._imported_name(node)
         return self._project.function(qualified, self._importer) if qualified is not None else None
 
+    def imported_class(self, node: cst.BaseExpression) -> Any:
+        """The top-level class of another module of the project that a name or attribute
+        imported here stands for (a `project.ProjectClass`), or None."""
+        qualified = self._imported_name(node)
+        return self._project.project_class(qualified, self._importer) if qualified is not None else None
+
     def _imported_name(self, node: cst.BaseExpression) -> str | None:
         if self._project is None or not isinstance(node, cst.Name | cst.Attribute):
             return None
