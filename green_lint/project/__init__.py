@@ -11,6 +11,7 @@ __all__ = [
     "Constant",
     "Function",
     "ModuleSummary",
+    "ProjectClass",
     "ProjectModules",
     "Use",
     "imported_name",
