@@ -162,9 +162,10 @@ class InferenceWithAutograd(Rule):
             info = analysis.functions[func]
             if not is_inference_function(models, info) or forwards.used_for_training(func, needs_grad):
                 continue
-            callers = self._other_files(analysis, func)
-            if callers is None:
+            other_files = self._other_files(analysis, func)
+            if other_files is None:
                 continue
+            callers, related = other_files
             reported.add(func)
             target = context.code_for(forward[0])
             self.report(
@@ -175,6 +176,7 @@ class InferenceWithAutograd(Rule):
                 "`torch.inference_mode()`, faster still when the outputs never re-enter "
                 "autograd).",
                 fix=function_fix(self.context, info),
+                related=related,
             )
         reported_tops = self._module_loops(analysis, forwards, needs_grad, volatile_tops)
         self._outputs_never_backpropagated(
@@ -259,13 +261,14 @@ class InferenceWithAutograd(Rule):
                     forwards, call, func, forward[1]
                 ):
                     continue
-                callers = self._other_files(analysis, func)
-                if callers is None:
+                other_files = self._other_files(analysis, func)
+                if other_files is None:
                     continue
+                callers, related = other_files
                 reported.add(func)
                 where, fix = f"`{info.name}()`", self._function_fix_if_safe(analysis, forwards, info)
             else:
-                callers = ""
+                callers, related = "", ()
                 statement = block_statement(state.top, call, positions)
                 top = positions.get(id(statement))
                 if top is None or not self._inference_output(forwards, call, context.module, forward[1]):
@@ -291,23 +294,26 @@ class InferenceWithAutograd(Rule):
                 f"every activation for nothing.{callers} Wrap it in `with torch.no_grad():` (or "
                 "`torch.inference_mode()`).",
                 fix=fix,
+                related=related,
             )
 
-    def _other_files(self, analysis: Analysis, func: cst.FunctionDef) -> str | None:
+    def _other_files(self, analysis: Analysis, func: cst.FunctionDef) -> tuple[str, tuple] | None:
         """What the calls of `func` in the project's other modules add to its finding: None
         (no finding) when each runs it with autograd off or back-propagates through what
         it returns and the file never calls it itself; else the place of one that runs it
-        with autograd on, for the message ("" when no other module calls it)."""
+        with autograd on for the message ("" when no other module calls it), and the
+        places of all those, as related locations."""
         callers = self.context.project_callers(func)
         if any(caller.use.backward for caller in callers):
             return None
         open_callers = [caller for caller in callers if not caller.use.grad_off]
         if not open_callers:
-            return None if callers and not analysis.call_sites(func) else ""
+            return None if callers and not analysis.call_sites(func) else ("", ())
         others = len(open_callers) - 1
         also = f" and {others} other place{'s' if others > 1 else ''}" if others else ""
         place = self.context.project_place(open_callers[0])
-        return f" It is called with autograd on from `{place}`{also}."
+        related = tuple((c.path, c.use.line, "called here with autograd on") for c in open_callers)
+        return f" It is called with autograd on from `{place}`{also}.", related
 
     def _inference_output(self, forwards: Forwards, call, scope, model: ModelInfo) -> bool:
         """Whether nothing backpropagates through the forward's output: it never reaches

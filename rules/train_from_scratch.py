@@ -219,5 +219,8 @@ class TrainFromScratch(Rule):
         if trainer is not None:
             place = self.context.project_place(trainer)
             self.report(
-                build.call, build.message.replace("trained here", f"trained in `{place}`", 1), fix=build.fix
+                build.call,
+                build.message.replace("trained here", f"trained in `{place}`", 1),
+                fix=build.fix,
+                related=[(trainer.path, trainer.use.line, "trained here")],
             )

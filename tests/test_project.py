@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from green_lint.engine import LintSettings, lint_source
-from green_lint.project import ProjectModules
+from green_lint.project import ProjectModules, summarise
 from green_lint.project import modules as project_module
 from green_lint.registry import select_rules
 from green_lint.source import load_source
@@ -177,3 +177,71 @@ def test_gl302_reads_a_file_only_when_an_imported_loader_loads_on_every_call(tmp
     assert may_flag("from serving import load_weights\nfor i in range(3):\n    load_weights()\n")
     assert not may_flag("from data import load_rows\nfor i in range(3):\n    load_rows('a.csv')\n")
     assert not may_flag("from sklearn.datasets import load_iris\nload_iris()\n")
+
+
+def _lint(path: Path, codes: list[str], roots: list[Path]):
+    settings = LintSettings(rules=select_rules(codes), project=ProjectModules(roots))
+    return lint_source(load_source(path, path.name, path.read_bytes()), settings)
+
+
+def test_a_cross_file_finding_names_its_callers_and_points_at_them():
+    case = PROJECTS / "validate_elsewhere"
+    (finding,) = _lint(case / "pkg" / "evaluation.py", ["GL301"], [case])
+    assert "It is called with autograd on from `train.py:17` and 1 other place." in finding.message
+    assert [(Path(r.filename).name, r.location.row, r.message) for r in finding.related] == [
+        ("train.py", 17, "called here with autograd on"),
+        ("train.py", 20, "called here with autograd on"),
+    ]
+    case = PROJECTS / "model_trained_elsewhere"
+    findings = _lint(case / "src" / "vision" / "models.py", ["GL101"], [case])
+    assert ["trained in `vision/train.py:20`" in f.message for f in findings] == [True, False]
+    assert [r.location.row for f in findings for r in f.related] == [20, 22]
+
+
+def test_uses_record_autograd_and_what_becomes_of_the_returned_value(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "lib.py": "def build(): pass\ndef score(m, x): pass\ndef loss(m, x): pass\n",
+            "main.py": (
+                "import torch\nfrom lib import build, score, loss\n"
+                "net = build().to('cpu')\n"  # trained through the alias
+                "opt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+                "other = build()\n"
+                "other.load_state_dict(torch.load('w.pt'))\n"  # given weights
+                "with torch.no_grad():\n    score(net, 1)\n"  # autograd off
+                "@torch.no_grad()\ndef report():\n    return score(net, 2)\n"
+                "def helper():\n    return score(net, 3)\n"
+                "with torch.no_grad():\n    helper()\n"  # every caller has it off
+                "total = loss(net, 4) * 2\ntotal.backward()\n"  # back-propagated
+                "score(net, 5)\n"
+                "def fit(model):\n    torch.optim.Adam(model.parameters())\n"
+                "fit(build())\n"  # trained in the function it is passed to
+            ),
+        },
+    )
+    uses = {use.line: use for use in summarise(tmp_path / "main.py").uses}
+    assert uses[3].trained and not uses[3].loaded
+    assert uses[5].loaded and not uses[5].trained
+    assert [uses[line].grad_off for line in (8, 11, 13, 18)] == [True, True, True, False]
+    assert uses[16].backward and not uses[18].backward
+    assert uses[21].trained
+
+
+def test_callers_are_found_through_re_exports_and_only_for_the_same_definition(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from .metrics import evaluate\n",
+            "pkg/metrics.py": "def evaluate(model):\n    return model\n",
+            "other.py": "def evaluate(model):\n    return model\n",
+            "a.py": "from pkg import evaluate\nevaluate(1)\n",
+            "b.py": "import pkg.metrics\npkg.metrics.evaluate(2)\n",
+            "c.py": "from other import evaluate\nevaluate(3)\n",  # another function of that name
+            "d.py": "def evaluate(m):\n    return m\nevaluate(4)\n",  # its own
+        },
+    )
+    modules = ProjectModules([tmp_path])
+    found = modules.callers("evaluate", tmp_path / "pkg" / "metrics.py")
+    assert sorted((caller.path.name, caller.use.line) for caller in found) == [("a.py", 2), ("b.py", 2)]
+    assert [c.path.name for c in modules.callers("evaluate", tmp_path / "other.py")] == ["c.py"]
