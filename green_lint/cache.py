@@ -39,7 +39,8 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 
 Warn = Callable[[str], None]
-CachedFile = tuple[str, list[Finding]]  # (content digest, findings)
+# (content digest, findings, what they depend on in other files: `ProjectModules.still_holds`)
+CachedFile = tuple[str, list[Finding], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,9 @@ class LintCache:
         changed = False
         for key, entry in fresh:
             known = self.entries.get(key)
-            # By digest, not identity: entries come back from pool workers as copies.
-            if entry is not None and (known is None or known[0] != entry[0]):
+            # By value, not identity: entries come back from pool workers as copies. The
+            # same digest may come with new findings when a file it depends on changed.
+            if entry is not None and (known is None or known[0] != entry[0] or known[2:] != entry[2:]):
                 self.entries[key] = entry
                 changed = True
         for key in [key for key in self.entries if not os.path.exists(key.rpartition("|")[0])]:
@@ -171,40 +173,52 @@ class LintCache:
         if changed:
             self._write()
 
-    # -- the file ------------------------------------------------------------------------
-
-    def _mac(self, payload: bytes) -> str:
-        label = f"green-lint-cache/{FORMAT}/{__version__}/{self.name}\0".encode()
-        return hmac.new(self._key, label + payload, hashlib.sha256).hexdigest()
-
     def _read(self) -> Any:
-        folders = (*self.location.below, __version__)
-        try:
-            data = _read_regular(self.location.trusted, folders, self.name)
-        except FileNotFoundError:
-            return None
-        except _Unsafe as problem:
-            self._warn(f"cache not used: {problem}")
-            return None
-        except OSError as error:
-            self._warn(f"cannot read the cache in {self.location.path}: {_reason(error)}")
-            return None
-        mac, _, payload = data.partition(b"\n")
-        if not hmac.compare_digest(mac, self._mac(payload).encode()):
-            return None  # written on another machine, by another user, or edited
-        try:
-            return json.loads(payload)
-        except ValueError:
-            return None
+        return read_signed(self.location, self.name, self._key, self._warn)
 
     def _write(self) -> None:
-        payload = json.dumps(_entries_to_data(self.entries), separators=(",", ":")).encode()
-        try:
-            _write_file(self.location, self.name, self._mac(payload).encode() + b"\n" + payload)
-        except _Unsafe as problem:
-            self._warn(f"cache not written: {problem}")
-        except OSError as error:
-            self._warn(f"cannot write the cache in {self.location.path}: {_reason(error)}")
+        write_signed(self.location, self.name, self._key, _entries_to_data(self.entries), self._warn)
+
+
+# -- signed JSON files -------------------------------------------------------------------
+
+
+def _mac(key: bytes, name: str, payload: bytes) -> str:
+    label = f"green-lint-cache/{FORMAT}/{__version__}/{name}\0".encode()
+    return hmac.new(key, label + payload, hashlib.sha256).hexdigest()
+
+
+def read_signed(location: CacheLocation, name: str, key: bytes, warn: Warn) -> Any:
+    """The JSON data of the cache file `name`, or None when it is missing, unsafe, or not
+    signed with `key` (written on another machine, by another user, or edited)."""
+    folders = (*location.below, __version__)
+    try:
+        data = _read_regular(location.trusted, folders, name)
+    except FileNotFoundError:
+        return None
+    except _Unsafe as problem:
+        warn(f"cache not used: {problem}")
+        return None
+    except OSError as error:
+        warn(f"cannot read the cache in {location.path}: {_reason(error)}")
+        return None
+    mac, _, payload = data.partition(b"\n")
+    if not hmac.compare_digest(mac, _mac(key, name, payload).encode()):
+        return None
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+def write_signed(location: CacheLocation, name: str, key: bytes, data: Any, warn: Warn) -> None:
+    payload = json.dumps(data, separators=(",", ":")).encode()
+    try:
+        _write_file(location, name, _mac(key, name, payload).encode() + b"\n" + payload)
+    except _Unsafe as problem:
+        warn(f"cache not written: {problem}")
+    except OSError as error:
+        warn(f"cannot write the cache in {location.path}: {_reason(error)}")
 
 
 def entry_key(path: Path, ignored_codes: Iterable[str]) -> str:
@@ -313,8 +327,8 @@ def _entries_to_data(entries: dict[str, CachedFile]) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "files": {
-            key: {"digest": digest, "findings": [_finding_to_data(f) for f in findings]}
-            for key, (digest, findings) in entries.items()
+            key: {"digest": digest, "findings": [_finding_to_data(f) for f in findings], "depends": depends}
+            for key, (digest, findings, depends) in entries.items()
         },
     }
 
@@ -329,7 +343,10 @@ def _entries_from_data(data: Any) -> dict[str, CachedFile]:
             findings = value.get("findings")
             if not isinstance(findings, list):
                 raise _Invalid
-            entries[key] = (digest, [_finding_from_data(item) for item in findings])
+            depends = value.get("depends", {})
+            if not isinstance(depends, dict):
+                raise _Invalid
+            entries[key] = (digest, [_finding_from_data(item) for item in findings], depends)
         except (_Invalid, AttributeError):
             continue  # this entry is a miss; the others still serve
     return entries

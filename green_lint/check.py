@@ -16,6 +16,7 @@ from green_lint.errors import UsageProblem
 from green_lint.output import FORMATS as OUTPUT_FORMATS
 from green_lint.output import STATISTICS_FORMATS
 from green_lint.project import ProjectModules
+from green_lint.project.store import SummaryFile
 from green_lint.registry import SelectionError, all_rules, check_codes, select_rules
 from green_lint.runner import Job, RunOptions, run
 
@@ -64,7 +65,8 @@ def run_check(request: CheckRequest) -> int:
         raise UsageProblem(str(error)) from None
     output_format = _output_format(request.output_format or config.output_format or "full")
     _check_combinations(request, output_format)
-    settings = _lint_settings(request, config)
+    cache = None if request.no_cache else _cache_location(request, config)
+    settings = _lint_settings(request, config, cache)
     changed = None
     if request.diff_base is not None:
         from green_lint.changed_lines import changed_since
@@ -82,7 +84,6 @@ def run_check(request: CheckRequest) -> int:
             return _report(request, output_format, settings, [], config, [])
         return 0
     mode = "diff" if request.diff else "fix" if request.fix else "check"
-    cache = None if request.no_cache else _cache_location(request, config)
     roots = tuple(path.resolve() for path in request.paths)
     results = run(jobs, settings, RunOptions(mode, request.unsafe_fixes, request.jobs, cache, roots), _warn)
     for warning in (warning for result in results for warning in result.warnings):
@@ -146,7 +147,7 @@ def _output_format(name: str) -> str:
     raise UsageProblem(f"unknown output format {name!r}{hint}")
 
 
-def _lint_settings(request: CheckRequest, config) -> LintSettings:
+def _lint_settings(request: CheckRequest, config, cache=None) -> LintSettings:
     preview = config.preview if request.preview is None else request.preview
     try:
         rules = select_rules(
@@ -159,8 +160,10 @@ def _lint_settings(request: CheckRequest, config) -> LintSettings:
         raise UsageProblem(str(error)) from None
     # The project's own modules are looked for from each file, from the given paths and
     # from the configuration's root (a pre-commit run names one file of a whole project).
+    # Their summaries are kept in the cache folder between runs.
     roots = [path.resolve() for path in request.paths] + [Path(config.root).resolve()]
-    return LintSettings(rules=rules, rule_options=config.rules, project=ProjectModules(roots))
+    store = SummaryFile(cache) if cache is not None else None
+    return LintSettings(rules=rules, rule_options=config.rules, project=ProjectModules(roots, store))
 
 
 def _per_file_ignores(request: CheckRequest, config) -> dict[str, list[str]]:

@@ -51,6 +51,8 @@ class FileResult:
     # Source texts for code frames: display path (or "path:cellN") -> text.
     frames: dict[str, str] = field(default_factory=dict)
     cache_entry: CachedFile | None = None
+    # Module summaries made while linting it (for the project's summary store).
+    summaries: dict = field(default_factory=dict)
 
 
 def run(
@@ -76,6 +78,8 @@ def run(
                 for job, r in zip(jobs, results, strict=True)
             ]
         )
+        if settings.project is not None:
+            settings.project.save_summaries([r.summaries for r in results])
     return results
 
 
@@ -140,6 +144,7 @@ def process_file(
         settings = LintSettings(
             rules=[rule for rule in settings.rules if not _ignored(rule.code, job.ignored_codes)],
             rule_options=settings.rule_options,
+            project=settings.project,
         )
     try:
         data = job.path.read_bytes()
@@ -148,7 +153,8 @@ def process_file(
         result.findings = source_error_findings(job.display_path, problem, settings)
         return result
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if cached is not None and cached[0] == digest:
+    project = settings.project
+    if cached is not None and cached[0] == digest and _still_holds(project, cached[2]):
         # The same file may have been linted from another folder, under another name.
         result.findings = [
             finding if finding.filename == job.display_path else replace(finding, filename=job.display_path)
@@ -162,12 +168,17 @@ def process_file(
         source = load_source(job.path, job.display_path, data)
     except SourceError as error:
         result.findings = source_error_findings(job.display_path, error, settings)
-        result.cache_entry = (digest, result.findings)
+        result.cache_entry = (digest, result.findings, {})
         return result
     try:
         if options.mode == "check":
+            if project is not None:
+                project.start_recording()
             result.findings = lint_source(source, settings)
-            result.cache_entry = (digest, result.findings)
+            depends = project.stop_recording() if project is not None else {}
+            result.cache_entry = (digest, result.findings, depends)
+            if project is not None:
+                result.summaries = project.take_fresh()
         else:
             _fix_file(job, source, data, settings, options, result)
     except Exception as error:  # a rule crashed: report it, keep linting the other files
@@ -182,6 +193,12 @@ def process_file(
     if result.findings and not result.frames:  # a fix sets the frames of the fixed text
         result.frames = _frames(source)
     return result
+
+
+def _still_holds(project, depends) -> bool:
+    """Whether the other files a cached lint read are unchanged (findings that depend on
+    other files cannot be trusted when the project is not followed)."""
+    return project.still_holds(depends) if project is not None else not depends
 
 
 def _ignored(code: str, ignored: frozenset[str]) -> bool:

@@ -116,7 +116,7 @@ def test_entries_are_checked_field_by_field(tmp_path, monkeypatch):
     a_key = cache.entry_key(tmp_path / "a.py", ())
     data["files"][a_key]["findings"][0]["location"] = {"row": "4", "column": 10}
     payload = json.dumps(data).encode()
-    path.write_bytes(store._mac(payload).encode() + b"\n" + payload)
+    path.write_bytes(cache._mac(key, path.name, payload).encode() + b"\n" + payload)
     linted = []
     original = runner.lint_source
     monkeypatch.setattr(

@@ -108,8 +108,10 @@ def test_names_bound_more_than_once_or_computed_are_not_constants(tmp_path):
 def test_a_module_is_summarised_once_per_process_and_not_pickled(tmp_path, monkeypatch):
     _write(tmp_path, {"cfg.py": "EPOCHS = 30\n", "main.py": ""})
     calls: list[Path] = []
-    real = project_module.summarise
-    monkeypatch.setattr(project_module, "summarise", lambda path: calls.append(path) or real(path))
+    real = project_module.summarise_source
+    monkeypatch.setattr(
+        project_module, "summarise_source", lambda path, data: calls.append(path) or real(path, data)
+    )
     modules = ProjectModules([tmp_path])
     for _ in range(3):
         assert modules.constant("cfg.EPOCHS", tmp_path / "main.py").value == 30

@@ -13,14 +13,24 @@ values computed at run time are not followed: the value is then unknown.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from green_lint.project.files import ProjectFiles
-from green_lint.project.summary import Constant, Function, ModuleSummary, summarise
+from green_lint.project.store import SummaryFile, SummaryStore
+from green_lint.project.summary import (
+    EMPTY,
+    MAX_MODULE_BYTES,
+    Constant,
+    Function,
+    ModuleSummary,
+    summarise_source,
+)
 from green_lint.project.uses import Use
 
 
@@ -42,20 +52,84 @@ class Caller:
     use: Use
 
 
+@dataclass
+class _Record:
+    """What a lint read of other files: each module summarised (path -> content digest),
+    and each search for a name's callers (name, folders) -> the files that mention it."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    mentions: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
+
+    def merge(self, other: _Record) -> None:
+        self.files.update(other.files)
+        self.mentions.update(other.mentions)
+
+    def to_data(self) -> dict[str, Any]:
+        if not (self.files or self.mentions):
+            return {}
+        mentions = [[name, list(folders), paths] for (name, folders), paths in self.mentions.items()]
+        return {"files": self.files, "mentions": mentions}
+
+
 class ProjectModules:
-    def __init__(self, roots: Sequence[Path] = ()) -> None:
+    def __init__(self, roots: Sequence[Path] = (), store_file: SummaryFile | None = None) -> None:
         self.roots = tuple(Path(root) for root in roots)
-        self._summaries: dict[Path, ModuleSummary] = {}
+        self.store_file = store_file
+        self._store: SummaryStore | None = None
+        self._summaries: dict[Path, tuple[ModuleSummary, str]] = {}
+        self._digests: dict[str, str] = {}
         self._paths: dict[tuple, Path | None] = {}
         self._files = ProjectFiles()
-        self._callers: dict[tuple[str, str], list[Caller]] = {}
+        self._callers: dict[tuple[str, str], tuple[list[Caller], _Record]] = {}
+        self._recording: _Record | None = None
 
-    # Pickled into pool workers: each process summarises the modules it meets itself.
+    # Pickled into pool workers: each process summarises the modules it meets itself (or
+    # reads them from the store), and hands back the summaries it made (`take_fresh`).
     def __getstate__(self) -> dict:
-        return {"roots": self.roots}
+        return {"roots": self.roots, "store_file": self.store_file}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["roots"])
+        self.__init__(state["roots"], state["store_file"])
+
+    # -- what a file's findings depend on ------------------------------------------------
+    def start_recording(self) -> None:
+        self._recording = _Record()
+
+    def stop_recording(self) -> dict[str, Any]:
+        """What the lint since `start_recording` read of other files, as cache data."""
+        record, self._recording = self._recording, None
+        return record.to_data() if record is not None else {}
+
+    def still_holds(self, depends: Any) -> bool:
+        """Whether the other files a cached lint read are as they were (`stop_recording`)."""
+        if not depends:
+            return True
+        try:
+            for path, digest in depends.get("files", {}).items():
+                if self._digest(path) != digest:
+                    return False
+            for name, folders, paths in depends.get("mentions", []):
+                found = self._files.mentioning(name, [Path(folder) for folder in folders])
+                if [str(path) for path in found] != paths:
+                    return False
+        except (AttributeError, TypeError, ValueError):
+            return False
+        return True
+
+    # -- summaries kept between runs -------------------------------------------------------
+    def take_fresh(self) -> dict[str, Any]:
+        """The summaries this process made since the last call, as store data."""
+        return self._store.take_fresh() if self._store is not None else {}
+
+    def save_summaries(self, fresh: Sequence[dict[str, Any]]) -> None:
+        """Write the summaries the run made (here and in pool workers) to the store."""
+        if self.store_file is None:
+            return
+        made = {**self.take_fresh()}
+        for entries in fresh:
+            made.update(entries)
+        if made:
+            self.store_file.save(made)
 
     def constant(self, qualified: str, importer: Path | None) -> Constant | None:
         """The constant `qualified` (`config.EPOCHS`, `.settings.CONFIG`,
@@ -92,8 +166,16 @@ class ProjectModules:
         top package and the roots of the run; only files that mention `name` are read."""
         key = (name, _real(defined_in))
         if key not in self._callers:
-            self._callers[key] = self._find_callers(name, defined_in)
-        return self._callers[key]
+            outer, self._recording = self._recording, _Record()
+            try:
+                found = self._find_callers(name, defined_in)
+            finally:
+                record, self._recording = self._recording, outer
+            self._callers[key] = (found, record)
+        found, record = self._callers[key]
+        if self._recording is not None:
+            self._recording.merge(record)
+        return found
 
     def _find_callers(self, name: str, defined_in: Path) -> list[Caller]:
         target = _real(defined_in)
@@ -101,7 +183,11 @@ class ProjectModules:
             root if root.is_dir() else _top_folder(root) for root in self.roots
         ]
         found = []
-        for path in self._files.mentioning(name, folders):
+        mentioning = self._files.mentioning(name, folders)
+        if self._recording is not None:
+            key = (name, tuple(str(folder) for folder in folders))
+            self._recording.mentions[key] = [str(path) for path in mentioning]
+        for path in mentioning:
             if _real(path) == target:
                 continue
             for use in self._summary(path).uses:
@@ -167,8 +253,32 @@ class ProjectModules:
     def _summary(self, path: Path) -> ModuleSummary:
         found = self._summaries.get(path)
         if found is None:
-            found = self._summaries[path] = summarise(path)
-        return found
+            found = self._summaries[path] = self._read_summary(path)
+        if self._recording is not None:
+            self._recording.files[str(path)] = found[1]
+        return found[0]
+
+    def _read_summary(self, path: Path) -> tuple[ModuleSummary, str]:
+        data = _read_module(str(path))
+        if data is None:
+            return EMPTY, ""
+        digest = self._digests[str(path)] = _digest(data)
+        if self._store is None and self.store_file is not None:
+            self._store = self.store_file.load()
+        if self._store is not None:
+            kept = self._store.get(path, digest)
+            if kept is not None:
+                return kept, digest
+        summary = summarise_source(path, data)
+        if self._store is not None:
+            self._store.put(path, digest, summary)
+        return summary, digest
+
+    def _digest(self, path: str) -> str:
+        if path not in self._digests:
+            data = _read_module(path)
+            self._digests[path] = "" if data is None else _digest(data)
+        return self._digests[path]
 
 
 def _module_file(base: Path, parts: list[str]) -> Path | None:
@@ -178,6 +288,21 @@ def _module_file(base: Path, parts: list[str]) -> Path | None:
     if (folder / "__init__.py").is_file():
         return folder / "__init__.py"
     return None
+
+
+def _read_module(path: str) -> bytes | None:
+    """The bytes of a module file; None when it is not a regular file, too large or unreadable."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > MAX_MODULE_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read(MAX_MODULE_BYTES + 1)
+    except OSError:
+        return None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def where_in_project(path: Path, seen_from: Path) -> str:
