@@ -1,7 +1,8 @@
 """Which expressions build a torch module, and what kind: an `nn.Module` subclass of the
-file, a `torch.nn` layer, `torch.load`/`torch.jit.load`/`torch.hub.load`, a torchvision or
-timm builder, a transformers model class, or `.to()`/`.eval()`/`torch.compile` of one of
-those. Precision first: anything else is not a model.
+file, a class of another module of the project that uses dropout or batch norm, a
+`torch.nn` layer, `torch.load`/`torch.jit.load`/`torch.hub.load`, a torchvision or timm
+builder, a transformers model class, or `.to()`/`.eval()`/`torch.compile` of one of those.
+Precision first: anything else is not a model.
 """
 
 from __future__ import annotations
@@ -9,12 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
 from green_lint.rules._syntax import argument
+
+if TYPE_CHECKING:
+    from green_lint.project import ProjectClass
 
 MODULE_BASE_CLASSES = (
     "torch.nn.Module",
@@ -65,13 +70,18 @@ NOT_MODEL_CLASS = re.compile(r"Tokenizer|Processor|Config|FeatureExtractor|Pipel
 class ModelInfo:
     """What a name that holds a torch module was built from."""
 
-    # "class" (an nn.Module subclass of the file), "layer" (torch.nn), "load" (torch.load,
-    # torch.jit.load, torch.hub.load), "builder" (torchvision/timm/transformers from_config),
-    # "pretrained" (transformers from_pretrained: already in eval mode), "parameter".
+    # "class" (an nn.Module subclass of the file, or a class of another module of the
+    # project whose computation depends on train/eval mode), "layer" (torch.nn), "load"
+    # (torch.load, torch.jit.load, torch.hub.load), "builder" (torchvision/timm/transformers
+    # from_config), "pretrained" (transformers from_pretrained: already in eval mode),
+    # "parameter".
     kind: str
     node: cst.CSTNode | None = None
-    # The class name for "class", the layer name for "layer".
+    # The class name for a "class" of the file ("" for one of another module: no class of
+    # the file), the layer name for "layer".
     detail: str = ""
+    # For a "class" of another module of the project: where it is defined.
+    defined_in: ProjectClass | None = None
 
 
 def module_classes(context: RuleContext) -> dict[str, cst.ClassDef]:
@@ -161,4 +171,23 @@ def model_value(
     last = owner.rsplit(".", 1)[-1] if owner is not None else ""
     if owner is not None and re.search(r"(Model|For[A-Z]\w*)$", owner) and not NOT_MODEL_CLASS.search(last):
         return ModelInfo("builder", value)
+    defined_in = _mode_dependent_project_class(context, func)
+    if defined_in is not None:
+        return ModelInfo("class", value, "", defined_in)
     return None
+
+
+def _mode_dependent_project_class(context: RuleContext, func: cst.BaseExpression) -> ProjectClass | None:
+    """The class of another module of the project that `func` (`Net`, `models.Net`) is
+    imported as, when what it computes depends on train/eval mode (dropout, batch norm...):
+    the other module's summary says so. Any other class of the project is left to the
+    evidence of its use (`_torch_model_evidence`): the summary does not tell a torch module
+    from a plain class. Only CapWords names are looked up (as `constructor_name` does): the
+    many lowercase calls of a file (`F.relu`, `np.zeros`) are not classes."""
+    if context.project is None or not isinstance(func, cst.Name | cst.Attribute):
+        return None
+    written = func.value if isinstance(func, cst.Name) else func.attr.value
+    if not written[:1].isupper():
+        return None
+    found = context.values.imported_class(func)
+    return found if found is not None and found.mode_dependent else None

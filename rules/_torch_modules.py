@@ -338,7 +338,8 @@ class TorchModules:
                 return True
             return any(re.search(rf"\b{name}\b", text) for name in self._mode_dependent_class_names())
         if info.kind == "class":
-            return info.detail in self._mode_dependent_class_names()
+            # A class of another module is a model here only when it is mode-dependent.
+            return info.defined_in is not None or info.detail in self._mode_dependent_class_names()
         return False
 
     def _mode_dependent_class_names(self) -> set[str]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.names import statements_of
+from green_lint.project import where_in_project
 from green_lint.rule import Rule
 from green_lint.rules._graph_flow import FlowIndex
 from green_lint.rules._torch import is_inference_function, is_model_code
 from green_lint.rules._torch_call_graph import Analysis
 from green_lint.rules._torch_eval_mode import is_eval_call
 from green_lint.rules._torch_forwards import Forwards
-from green_lint.rules._torch_model_values import MODULE_CHAIN_METHODS
+from green_lint.rules._torch_model_values import MODULE_CHAIN_METHODS, ModelInfo
 from green_lint.rules._torch_modules import TorchModules, model_key
 
 
@@ -35,7 +36,11 @@ class MissingEvalMode(Rule):
     builders. Models from transformers' `from_pretrained` (already in eval mode), plain
     layers such as `nn.Linear`, function parameters (the caller may have switched them),
     and the `dropout=` of a one-layer `nn.RNN`/`nn.LSTM`/`nn.GRU` (it acts between stacked
-    layers only) are not.
+    layers only) are not. A class imported from another module of the project
+    (`from models import Net`) counts when that module's code uses dropout, batch norm,
+    instance norm, transformer layers or `self.training`; read from its words only, it is
+    flagged where autograd is off (under `torch.no_grad()`...), and the message names the
+    file that defines it.
 
     ## Why it wastes energy
     A module starts in training mode. Without `.eval()`, dropout keeps dropping
@@ -127,9 +132,13 @@ class MissingEvalMode(Rule):
                 continue  # a module's own submodule: `.eval()` on the outer module switches it
             inference = via_method or state.grad_off is not None or analysis.module_disables_grad
             if function_info is not None:
+                inference = inference or func in grad_free
+            # A class of another module is known mode-dependent from the words of its code
+            # only (a `dropout_p` that feeds a one-layer GRU counts): it is flagged where the
+            # file itself says the call is inference (autograd off), not on a function's name.
+            if function_info is not None and info.defined_in is None:
                 inference = (
                     inference
-                    or func in grad_free
                     or is_inference_function(models, function_info)
                     or _sampling_helper(forwards, call, function_info, needs_grad)
                 )
@@ -137,13 +146,28 @@ class MissingEvalMode(Rule):
                 continue
             reported.add(place)
             code = context.code_for(target)
+            defined, related = _defined_elsewhere(context, info)
             self.report(
                 call,
-                f"`{code}` runs inference but nothing in the file calls `{code}.eval()`: dropout "
-                "stays active and batch norm uses (and updates) the statistics of each batch, so "
-                "the predictions are wrong and the work is wasted. Call `.eval()` before "
-                "inference (and `.train()` to resume training).",
+                f"`{code}`{defined} runs inference but nothing in the file calls `{code}.eval()`: "
+                "dropout stays active and batch norm uses (and updates) the statistics of each "
+                "batch, so the predictions are wrong and the work is wasted. Call `.eval()` "
+                "before inference (and `.train()` to resume training).",
+                related=related,
             )
+
+
+def _defined_elsewhere(context, info: ModelInfo) -> tuple[str, tuple]:
+    """For a model whose class another module of the project defines: the words that name
+    that module in the message, and the related location of the class."""
+    project_class = info.defined_in
+    if project_class is None or context.source_path is None:
+        return "", ()
+    where = f"{where_in_project(project_class.path, context.source_path)}:{project_class.line}"
+    return (
+        f" (a `{project_class.name}`, defined in `{where}`, which uses dropout or batch norm)",
+        ((project_class.path, project_class.line, f"`{project_class.name}` is defined here"),),
+    )
 
 
 def _inference_method(forwards: Forwards, call: cst.Call, state, grad_free):
