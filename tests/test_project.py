@@ -247,3 +247,23 @@ def test_callers_are_found_through_re_exports_and_only_for_the_same_definition(t
     found = modules.callers("evaluate", tmp_path / "pkg" / "metrics.py")
     assert sorted((caller.path.name, caller.use.line) for caller in found) == [("a.py", 2), ("b.py", 2)]
     assert [c.path.name for c in modules.callers("evaluate", tmp_path / "other.py")] == ["c.py"]
+
+
+def test_classes_that_depend_on_train_or_eval_mode(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "models.py": (
+                "from torch import nn\nimport torch.nn.functional as F\n"
+                "class A(nn.Module):\n    def __init__(self):\n        self.d = nn.Dropout(0.1)\n"
+                "class B(nn.Module):\n    def forward(self, x):\n        return F.dropout(x, training=self.training)\n"
+                "class C(A):\n    pass\n"
+                "class D(nn.Module):\n    def __init__(self, dropout_p=0.1):\n"
+                "        self.gru = nn.GRU(4, 4, dropout=dropout_p)\n"  # one layer: inert
+                "class E(nn.Module):\n    def __init__(self):\n        self.lstm = nn.LSTM(4, 4, num_layers=2, dropout=0.2)\n"
+                "class F2(nn.Module):\n    def __init__(self):\n        self.n = nn.BatchNorm2d(3)\n"
+                "class G(nn.Module):\n    def __init__(self):\n        self.fc = nn.Linear(2, 2)\n"
+            ),
+        },
+    )
+    assert summarise(tmp_path / "models.py").mode_dependent_classes == {"A", "B", "C", "E", "F2"}

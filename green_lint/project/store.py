@@ -20,7 +20,8 @@ from green_lint.cache import CacheLocation, read_signed, secret_key, write_signe
 from green_lint.project.summary import Call, Constant, Function, ModuleSummary
 from green_lint.project.uses import Use
 
-FORMAT = 1
+# Bump when what a summary holds, or how it is read, changes: older entries are then misses.
+FORMAT = 2
 STORE_NAME = "project-summaries.json"
 
 

@@ -112,24 +112,18 @@ def summarise_source(path: Path, data: bytes) -> ModuleSummary:
     )
 
 
-_MODE_WORDS = re.compile(r"Dropout|dropout|BatchNorm|batch_norm|InstanceNorm|instance_norm|RReLU|Transformer")
+# Layers (and functions) whose output depends on train/eval mode, by the name they are
+# called by; a recurrent layer's `dropout=` acts only between stacked layers.
+_MODE_LAYERS = re.compile(
+    r"^(\w*Dropout\d?d?|dropout\d?d?|alpha_dropout|\w*BatchNorm\d?d?|batch_norm|\w*InstanceNorm\d?d?|"
+    r"instance_norm|RReLU|rrelu|Transformer\w*)$"
+)
+_RECURRENT = frozenset({"RNN", "LSTM", "GRU"})
 
 
 def _mode_dependent_classes(tree: ast.Module) -> frozenset[str]:
     classes = [statement for statement in tree.body if isinstance(statement, ast.ClassDef)]
-    found = set()
-    for cls in classes:
-        for node in ast.walk(cls):
-            word = (
-                node.attr
-                if isinstance(node, ast.Attribute)
-                else node.id
-                if isinstance(node, ast.Name)
-                else ""
-            )
-            if _MODE_WORDS.search(word) or word == "training":
-                found.add(cls.name)
-                break
+    found = {cls.name for cls in classes if any(_switches_mode(node) for node in ast.walk(cls))}
     changed = True
     while changed:
         changed = False
@@ -138,6 +132,24 @@ def _mode_dependent_classes(tree: ast.Module) -> frozenset[str]:
                 found.add(cls.name)
                 changed = True
     return frozenset(found)
+
+
+def _switches_mode(node: ast.AST) -> bool:
+    if isinstance(node, ast.Attribute) and node.attr == "training":
+        return True
+    if not isinstance(node, ast.Call):
+        return False
+    name = _dotted(node.func)
+    name = name.rsplit(".", 1)[-1] if name else ""
+    if name in _RECURRENT:
+        layers = (
+            node.args[2]
+            if len(node.args) > 2
+            else next((keyword.value for keyword in node.keywords if keyword.arg == "num_layers"), None)
+        )
+        stacked = layers is not None and not (isinstance(layers, ast.Constant) and layers.value == 1)
+        return stacked and any(keyword.arg == "dropout" for keyword in node.keywords)
+    return bool(_MODE_LAYERS.match(name))
 
 
 def _imports_anywhere(tree: ast.Module) -> dict[str, str]:
