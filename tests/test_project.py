@@ -267,3 +267,25 @@ def test_classes_that_depend_on_train_or_eval_mode(tmp_path):
         },
     )
     assert summarise(tmp_path / "models.py").mode_dependent_classes == {"A", "B", "C", "E", "F2"}
+
+
+def test_star_imports_are_followed_both_ways(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "models.py": "from torch import nn\nEPOCHS = 40\nclass Net(nn.Module):\n    pass\n",
+            "datasets.py": "class Images:\n    pass\n",
+            "pkg/__init__.py": "from .inner import *\n",
+            "pkg/inner.py": "def evaluate(model):\n    return model\n",
+            "train.py": "from models import *\nfrom datasets import *\nfrom pkg import evaluate\nnet = Net()\n",
+            "run.py": "from pkg.inner import *\nimport torch\nwith torch.no_grad():\n    evaluate(1)\n",
+        },
+    )
+    modules = ProjectModules([tmp_path])
+    train = tmp_path / "train.py"
+    assert modules.project_class("models.Net", train).path == tmp_path / "models.py"
+    assert modules.function("pkg.evaluate", train).path == tmp_path / "pkg" / "inner.py"
+    callers = modules.callers("evaluate", tmp_path / "pkg" / "inner.py")
+    assert sorted((c.path.name, c.use.grad_off) for c in callers) == [("run.py", True)]
+    uses = summarise(train).uses
+    assert sorted(use.callee for use in uses) == ["datasets.Net", "models.Net"]  # one per star

@@ -1,14 +1,17 @@
-"""The other modules of the project a file imports, as far as rules need them: the
-constants their module level defines (`EPOCHS = 200`, `DEVICE = "cuda"`, `CONFIG = {...}`,
-`class Config: epochs = 50`) and what their top-level functions call (`load_weights()`
-calls `torch.load`).
+"""The other modules of the project, as far as rules need them: the constants, functions
+and classes a module imports from them (`EPOCHS = 200` in config.py, `load_weights()` that
+calls `torch.load`, a `Net` with dropout), and the calls other modules make of a module's
+own functions and classes (`callers`: who calls `evaluate`, under which grad mode, and
+what becomes of what it returns).
 
 A module is found the way Python would find it when the project runs: relative imports
 from the importing file's package; absolute ones from the importing file's folder (a
 script's own folder is on `sys.path`), from the folder above its top package, and from the
-roots the run was given (and their `src/`). A module is summarised from CPython's tree of
-its file on first use, once per process; dynamic imports, `getattr`, star imports and
-values computed at run time are not followed: the value is then unknown.
+roots the run was given (and their `src/`); names through re-exports and star imports
+(`from .models import *`). A module is summarised from CPython's tree of its file on first
+use, once per process, or read from the summary store by its content digest. Dynamic
+imports, `getattr`, registries and values computed at run time are not followed: the value
+is then unknown, and when a name has several candidates the rules stay silent.
 """
 
 from __future__ import annotations
@@ -219,6 +222,11 @@ class ProjectModules:
                 return found, path
             if name in summary.imports:
                 return self._locate(summary.imports[name], path, kind, depth + 1)
+            for star in summary.star_imports:  # `from .models import *` in a package
+                joiner = "" if star.endswith(".") else "."
+                found = self._locate(f"{star}{joiner}{name}", path, kind, depth + 1)
+                if found is not None:
+                    return found
             return None
         return None
 

@@ -21,7 +21,7 @@ from green_lint.project.summary import Call, Constant, Function, ModuleSummary
 from green_lint.project.uses import Use
 
 # Bump when what a summary holds, or how it is read, changes: older entries are then misses.
-FORMAT = 2
+FORMAT = 3
 STORE_NAME = "project-summaries.json"
 
 
@@ -118,6 +118,7 @@ def summary_to_data(summary: ModuleSummary) -> dict[str, Any]:
         ],
         "argument_defaults": {name: [repr(c.value), c.line] for name, c in summary.argument_defaults.items()},
         "mode_dependent_classes": sorted(summary.mode_dependent_classes),
+        "star_imports": list(summary.star_imports),
     }
 
 
@@ -159,6 +160,7 @@ def summary_from_data(data: dict[str, Any], path: Path) -> ModuleSummary:
         uses,
         constants(data["argument_defaults"]),
         frozenset(map(_text, data["mode_dependent_classes"])),
+        tuple(map(_text, data["star_imports"])),
     )
 
 

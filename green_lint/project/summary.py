@@ -46,6 +46,8 @@ class ModuleSummary:
     # batch or instance norm, transformer layers, or read `self.training` (or derive from
     # such a class of the module).
     mode_dependent_classes: frozenset[str] = frozenset()
+    # The modules its module level star-imports (`.models` for `from .models import *`).
+    star_imports: tuple[str, ...] = ()
 
 
 EMPTY = ModuleSummary({}, {})
@@ -97,8 +99,13 @@ def summarise_source(path: Path, data: bytes) -> ModuleSummary:
     classes = {
         statement.name: statement.lineno for statement in tree.body if isinstance(statement, ast.ClassDef)
     }
+    stars = tuple(
+        "." * node.level + (node.module or "")
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
+    )
     try:
-        uses = module_uses(tree, {**_imports_anywhere(tree), **aliases})
+        uses = module_uses(tree, {**_imports_anywhere(tree), **aliases}, stars)
     except RecursionError:
         uses = ()
     return ModuleSummary(
@@ -109,6 +116,7 @@ def summarise_source(path: Path, data: bytes) -> ModuleSummary:
         uses,
         _argument_defaults(tree, path),
         _mode_dependent_classes(tree),
+        stars,
     )
 
 

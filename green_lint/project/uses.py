@@ -12,8 +12,8 @@ into a third module.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
-import sys
 from dataclasses import dataclass, field
 
 OPTIMIZERS = (
@@ -39,38 +39,19 @@ LOAD_METHODS = frozenset(
 )
 LOAD_NAME = re.compile(r"(^|_)(load|restore)")
 BACKWARD = frozenset({"torch.autograd.backward", "torch.autograd.grad"})
-# Libraries no project module is named after: calls into them are not recorded.
-NOT_PROJECT = frozenset(sys.stdlib_module_names) | frozenset(
+# Modules whose calls are not recorded: the standard library's busiest and the large ML
+# libraries, which no project module shadows in practice. Generic names (`datasets`,
+# `test`, `utils`, `models`) stay: projects name their own modules so, and Python finds
+# the script's own folder first.
+NOT_PROJECT = frozenset(
     {
-        "torch",
-        "torchvision",
-        "torchaudio",
-        "torchtext",
-        "numpy",
-        "pandas",
-        "polars",
-        "scipy",
-        "sklearn",
-        "tensorflow",
-        "keras",
-        "jax",
-        "flax",
-        "transformers",
-        "datasets",
-        "timm",
-        "lightning",
-        "pytorch_lightning",
-        "matplotlib",
-        "seaborn",
-        "cv2",
-        "PIL",
-        "tqdm",
-        "xgboost",
-        "lightgbm",
-        "catboost",
-        "optuna",
-        "wandb",
-        "mlflow",
+        *("os", "sys", "re", "json", "math", "random", "time", "collections", "itertools"),
+        *("functools", "pathlib", "logging", "subprocess", "shutil", "pickle", "copy", "argparse"),
+        *("typing", "glob", "csv", "datetime", "warnings", "io", "string", "struct", "threading"),
+        *("torch", "torchvision", "torchaudio", "torchtext", "numpy", "pandas", "polars", "scipy"),
+        *("sklearn", "tensorflow", "keras", "jax", "flax", "transformers", "timm", "lightning"),
+        *("pytorch_lightning", "matplotlib", "seaborn", "cv2", "PIL", "tqdm", "xgboost"),
+        *("lightgbm", "catboost", "optuna", "wandb", "mlflow"),
     }
 )
 
@@ -114,36 +95,63 @@ class _ScopeFacts:
     functions: dict[str, _ScopeFacts] = field(default_factory=dict)
 
 
-def module_uses(tree: ast.Module, imports: dict[str, str]) -> tuple[Use, ...]:
+def module_uses(tree: ast.Module, imports: dict[str, str], stars: tuple[str, ...] = ()) -> tuple[Use, ...]:
     """The uses of imported names in `tree`; `imports` maps a local name to what it stands
-    for (`evaluate` -> `.utils.evaluate`, `np` -> `numpy`)."""
+    for (`evaluate` -> `.utils.evaluate`, `np` -> `numpy`). A name the module never binds
+    may come from one of its star imports (`stars`: `models` for `from models import *`):
+    a call of it is recorded once per star module, and the project's modules tell which
+    one defines it."""
     collector = _Collector(imports)
     collector.scope(tree, None, [], False)
     always_off = collector.grad_off_functions()
     parsed = collector.parsed_names
+    bound = _bound_names(tree) if stars else set()
     uses = []
     for scope in collector.scopes:
         for facts in scope.calls:
             call = facts.call
-            callee = collector.qualified(call.func)
-            if callee is None or callee.lstrip(".").split(".")[0] in NOT_PROJECT:
+            dotted = _dotted(call.func)
+            if dotted is None:
                 continue
-            head = _dotted(call.func).split(".")[0]
-            if head not in imports:
+            head = dotted.split(".")[0]
+            if head in imports:
+                callees = [collector.qualified(call.func)]
+            elif stars and head not in bound:
+                callees = [f"{star}{'' if star.endswith('.') else '.'}{dotted}" for star in stars]
+            else:
+                continue
+            callees = [callee for callee in callees if callee.lstrip(".").split(".")[0] not in NOT_PROJECT]
+            if not callees:
                 continue
             trained, loaded, backward = _fate(collector, scope, facts)
-            uses.append(
-                Use(
-                    callee,
-                    call.lineno,
-                    facts.grad_off or scope in always_off,
-                    trained,
-                    loaded,
-                    backward or facts.in_backward,
-                    _parsed_arguments(call, parsed),
+            for callee in callees:
+                uses.append(
+                    Use(
+                        callee,
+                        call.lineno,
+                        facts.grad_off or scope in always_off,
+                        trained,
+                        loaded,
+                        backward or facts.in_backward,
+                        _parsed_arguments(call, parsed),
+                    )
                 )
-            )
     return tuple(uses)
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Every name the module binds anywhere (a superset of what a star import cannot give)."""
+    found = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, ast.alias):
+            found.add(node.asname or node.name.split(".")[0])
+    return found
 
 
 def _parsed_arguments(call: ast.Call, parsed: set[str]) -> tuple[str, ...]:

@@ -235,12 +235,8 @@ class Values:
         """The constant of another module of the project that a name or attribute
         imported here stands for (`.value`, `.path`, `.line`), or that another module
         gives a parameter of this one (`args.epochs`, see `_default_from_callers`); None."""
-        qualified = self._imported_name(node)
-        if qualified is not None:
-            found = self._project.constant(qualified, self._importer)
-            if found is not None:
-                return found
-        return self._default_from_callers(node)
+        found = self._from_imports(node, "constant")
+        return found if found is not None else self._default_from_callers(node)
 
     def _default_from_callers(self, node: cst.BaseExpression) -> Any:
         """`args.epochs` where `args` is a parameter of a top-level function that the
@@ -274,19 +270,22 @@ class Values:
     def imported_function(self, node: cst.BaseExpression) -> Any:
         """The top-level function of another module of the project that a name or
         attribute imported here stands for (a `project.Function`), or None."""
-        qualified = self._imported_name(node)
-        return self._project.function(qualified, self._importer) if qualified is not None else None
+        return self._from_imports(node, "function")
 
     def imported_class(self, node: cst.BaseExpression) -> Any:
         """The top-level class of another module of the project that a name or attribute
         imported here stands for (a `project.ProjectClass`), or None."""
-        qualified = self._imported_name(node)
-        return self._project.project_class(qualified, self._importer) if qualified is not None else None
+        return self._from_imports(node, "project_class")
 
-    def _imported_name(self, node: cst.BaseExpression) -> str | None:
+    def _from_imports(self, node: cst.BaseExpression, kind: str) -> Any:
+        """What the project's `kind` lookup finds for what `node` is imported as: the one
+        candidate that resolves (a name from `from models import *` may come from any of
+        the file's star imports; the project's modules say which defines it)."""
         if self._project is None or not isinstance(node, cst.Name | cst.Attribute):
             return None
-        return self.model.qualified_name(node)
+        lookup = getattr(self._project, kind)
+        found = [item for name in self.model.candidates(node) if (item := lookup(name, self._importer))]
+        return found[0] if len(found) == 1 else None
 
     def _project_entry(self, node: cst.Subscript, depth: int) -> Any:
         """`CONFIG["epochs"]` of a dict another module of the project defines."""
