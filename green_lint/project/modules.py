@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from green_lint.project.files import ProjectFiles
+from green_lint.project.functions import Function
 from green_lint.project.store import SummaryFile, SummaryStore
 from green_lint.project.summary import (
     EMPTY,
     MAX_MODULE_BYTES,
     Constant,
-    Function,
     ModuleSummary,
     summarise_source,
 )
@@ -45,6 +45,7 @@ class ProjectClass:
     path: Path
     line: int
     mode_dependent: bool  # dropout, batch norm...: what it computes depends on train/eval mode
+    training_methods: frozenset[str] = frozenset()  # its methods that run a training step
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,13 @@ class ProjectModules:
             if name in summary.classes
             else next((n for n, at in summary.classes.items() if at == line), name)
         )
-        return ProjectClass(own, path, line, own in summary.mode_dependent_classes)
+        return ProjectClass(
+            own,
+            path,
+            line,
+            own in summary.mode_dependent_classes,
+            summary.training_methods.get(own, frozenset()),
+        )
 
     def callers(self, name: str, defined_in: Path) -> list[Caller]:
         """The calls, in the project's other modules, of the top-level function or class

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from green_lint.cache import CacheLocation, read_signed, secret_key, write_signed
-from green_lint.project.summary import Call, Constant, Function, ModuleSummary
+from green_lint.project.functions import Call, Function
+from green_lint.project.summary import Constant, ModuleSummary
 from green_lint.project.uses import Use
 
 # Bump when what a summary holds, or how it is read, changes: older entries are then misses.
-FORMAT = 3
+FORMAT = 4
 STORE_NAME = "project-summaries.json"
 
 
@@ -108,10 +109,12 @@ def summary_to_data(summary: ModuleSummary) -> dict[str, Any]:
                 list(f.decorators),
                 [[call.callee, sorted(call.reads), call.line] for call in f.calls],
                 f.declares_global,
+                f.trains,
             ]
             for name, f in summary.functions.items()
         },
         "classes": summary.classes,
+        "training_methods": {cls: sorted(methods) for cls, methods in summary.training_methods.items()},
         "uses": [
             [u.callee, u.line, u.grad_off, u.trained, u.loaded, u.backward, list(u.parsed_arguments)]
             for u in summary.uses
@@ -130,7 +133,7 @@ def summary_from_data(data: dict[str, Any], path: Path) -> ModuleSummary:
         }
 
     functions = {}
-    for name, (line, parameters, decorators, calls, declares_global) in data["functions"].items():
+    for name, (line, parameters, decorators, calls, declares_global, trains) in data["functions"].items():
         functions[_text(name)] = Function(
             _text(name),
             path,
@@ -139,6 +142,7 @@ def summary_from_data(data: dict[str, Any], path: Path) -> ModuleSummary:
             tuple(map(_text, decorators)),
             tuple(Call(_text(c), frozenset(map(_text, reads)), _int(at)) for c, reads, at in calls),
             _flag(declares_global),
+            _flag(trains),
         )
     uses = tuple(
         Use(
@@ -157,6 +161,7 @@ def summary_from_data(data: dict[str, Any], path: Path) -> ModuleSummary:
         {_text(k): _text(v) for k, v in data["imports"].items()},
         functions,
         {_text(k): _int(v) for k, v in data["classes"].items()},
+        {_text(k): frozenset(map(_text, v)) for k, v in data["training_methods"].items()},
         uses,
         constants(data["argument_defaults"]),
         frozenset(map(_text, data["mode_dependent_classes"])),

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from green_lint.project.functions import Function, dotted_name, module_functions
+from green_lint.project.training import training_definitions
 from green_lint.project.uses import Use, module_uses
 
 # Larger files are not read (a config module is small). Only regular files are read, and
@@ -38,6 +40,8 @@ class ModuleSummary:
     # Its top-level functions, and the line of each top-level class.
     functions: dict[str, Function] = field(default_factory=dict)
     classes: dict[str, int] = field(default_factory=dict)
+    # The methods of its classes that run a training step (`training.py`).
+    training_methods: dict[str, frozenset[str]] = field(default_factory=dict)
     # Calls of the names it imports, wherever they are (see `uses.py`).
     uses: tuple[Use, ...] = ()
     # `parser.add_argument("--epochs", default=100)`: {"epochs": Constant(100, ...)}.
@@ -82,6 +86,7 @@ def summarise_source(path: Path, data: bytes) -> ModuleSummary:
         for name, value, line in _literal_assignments(tree.body, "")
         if counts.get(name.rsplit(".", 1)[-1], 0) == 1
     }
+    constants.update(dict(_instance_attributes(tree, constants, counts)))
     imports, aliases = {}, {}
     for statement in tree.body:
         if isinstance(statement, ast.ImportFrom) and statement.module != "__future__":
@@ -108,11 +113,13 @@ def summarise_source(path: Path, data: bytes) -> ModuleSummary:
         uses = module_uses(tree, {**_imports_anywhere(tree), **aliases}, stars)
     except RecursionError:
         uses = ()
+    training_functions, training_methods = training_definitions(tree)
     return ModuleSummary(
         constants,
         imports,
-        _functions(tree, path, aliases),
+        module_functions(tree, path, aliases, training_functions),
         classes,
+        training_methods,
         uses,
         _argument_defaults(tree, path),
         _mode_dependent_classes(tree),
@@ -136,7 +143,7 @@ def _mode_dependent_classes(tree: ast.Module) -> frozenset[str]:
     while changed:
         changed = False
         for cls in classes:
-            if cls.name not in found and any(_dotted(base) in found for base in cls.bases):
+            if cls.name not in found and any(dotted_name(base) in found for base in cls.bases):
                 found.add(cls.name)
                 changed = True
     return frozenset(found)
@@ -147,7 +154,7 @@ def _switches_mode(node: ast.AST) -> bool:
         return True
     if not isinstance(node, ast.Call):
         return False
-    name = _dotted(node.func)
+    name = dotted_name(node.func)
     name = name.rsplit(".", 1)[-1] if name else ""
     if name in _RECURRENT:
         layers = (
@@ -222,6 +229,37 @@ def _literal_assignments(body: list[ast.stmt], prefix: str):
                 yield prefix + target.id, folded, statement.lineno
 
 
+def _instance_attributes(tree: ast.Module, constants: dict[str, Constant], counts: dict[str, int]):
+    """`opt = Config()` at module level: the instance starts with its class's literal
+    attributes (`opt.epoch` is `Config.epoch`), unless a method of the class assigns that
+    attribute itself (`self.epoch = ...`)."""
+    classes = {statement.name: statement for statement in tree.body if isinstance(statement, ast.ClassDef)}
+    for statement in tree.body:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            continue
+        target, value = statement.targets[0], statement.value
+        if not (
+            isinstance(target, ast.Name) and counts.get(target.id, 0) == 1 and isinstance(value, ast.Call)
+        ):
+            continue
+        cls = classes.get(value.func.id) if isinstance(value.func, ast.Name) else None
+        if cls is None or value.args or value.keywords:
+            continue
+        assigned = {
+            node.attr
+            for node in ast.walk(cls)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        }
+        prefix = cls.name + "."
+        for name, constant in list(constants.items()):
+            attribute = name[len(prefix) :]
+            if name.startswith(prefix) and attribute not in assigned:
+                yield f"{target.id}.{attribute}", constant
+
+
 def imported_name(statement: ast.ImportFrom, alias: ast.alias) -> str:
     """The qualified name `from <module> import <alias>` binds, relative ones with their
     leading dots (`.config.EPOCHS`), as the semantic model spells them."""
@@ -274,96 +312,3 @@ def _fold(node: ast.expr) -> Any:
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True)
-class Call:
-    """A call a function makes: what it calls (qualified through the module's imports:
-    `torch.load`, `transformers.AutoModel.from_pretrained`; a plain name otherwise) and
-    the names its arguments read."""
-
-    callee: str
-    reads: frozenset[str]
-    line: int
-
-
-@dataclass(frozen=True)
-class Function:
-    """A top-level function of a project module, as a rule in another module needs it."""
-
-    name: str
-    path: Path
-    line: int
-    parameters: tuple[str, ...]
-    decorators: tuple[str, ...]  # their dotted names, as written
-    calls: tuple[Call, ...]  # in its own body (not in nested functions)
-    declares_global: bool  # `global x` in it: it may keep what it makes beyond the call
-
-
-def _functions(tree: ast.Module, path: Path, imports: dict[str, str]) -> dict[str, Function]:
-    found = {}
-    for statement in tree.body:
-        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-            arguments = statement.args
-            parameters = [
-                arg.arg for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
-            ] + [arg.arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
-            calls, declares_global = [], False
-            for node in _own_nodes(statement):
-                if isinstance(node, ast.Global | ast.Nonlocal):
-                    declares_global = True
-                elif isinstance(node, ast.Call):
-                    callee = _qualified(node.func, imports)
-                    if callee is not None:
-                        reads = {
-                            inner.id
-                            for argument in (*node.args, *(keyword.value for keyword in node.keywords))
-                            for inner in ast.walk(argument)
-                            if isinstance(inner, ast.Name)
-                        }
-                        calls.append(Call(callee, frozenset(reads), node.lineno))
-            decorators = tuple(
-                name
-                for decorator in statement.decorator_list
-                if (name := _dotted(decorator.func if isinstance(decorator, ast.Call) else decorator))
-            )
-            found[statement.name] = Function(
-                statement.name,
-                path,
-                statement.lineno,
-                tuple(parameters),
-                decorators,
-                tuple(calls),
-                declares_global,
-            )
-    return found
-
-
-def _own_nodes(function: ast.AST):
-    """The nodes of a function's body, not entering nested functions, classes or lambdas."""
-    pending = list(ast.iter_child_nodes(function))
-    while pending:
-        node = pending.pop()
-        yield node
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            pending.extend(ast.iter_child_nodes(node))
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def _qualified(node: ast.AST, imports: dict[str, str]) -> str | None:
-    dotted = _dotted(node)
-    if dotted is None:
-        return None
-    head, _, rest = dotted.partition(".")
-    base = imports.get(head, head)
-    return f"{base}.{rest}" if rest else base

@@ -236,7 +236,53 @@ class Values:
         imported here stands for (`.value`, `.path`, `.line`), or that another module
         gives a parameter of this one (`args.epochs`, see `_default_from_callers`); None."""
         found = self._from_imports(node, "constant")
-        return found if found is not None else self._default_from_callers(node)
+        if found is None:
+            found = self._default_from_callers(node)
+        return found if found is not None else self._default_from_imported_parser(node)
+
+    def _default_from_imported_parser(self, node: cst.BaseExpression) -> Any:
+        """`opt.n_epochs` where `opt` holds parsed options and the parser is built in
+        another module of the project, by a function this file imports (`from opts import
+        parse_opts`, whose body calls `parse_args()`): that module's `default=` for it,
+        when the imported parsers agree."""
+        if self._project is None or not (
+            isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+        ):
+            return None
+        parsers = []
+        for bindings in self.model.module_scope.bindings.values():
+            for binding in bindings:
+                if binding.kind != "import" or binding.qualified is None:
+                    continue
+                function = self._project.function(binding.qualified, self._importer)
+                if function is not None and any(
+                    call.callee.rsplit(".", 1)[-1] in ("parse_args", "parse_known_args")
+                    for call in function.calls
+                ):
+                    parsers.append((binding.name, function))
+        if not parsers or not self._holds_options(node.value, {name for name, _ in parsers}):
+            return None
+        if self.calls.argparse_default(node.attr.value) is not None:
+            return None  # the file's own parser has the option
+        defaults = [self._project.summary(f.path).argument_defaults.get(node.attr.value) for _, f in parsers]
+        defaults = [default for default in defaults if default is not None]
+        if not defaults or any(default.value != defaults[0].value for default in defaults):
+            return None
+        return defaults[0]
+
+    def _holds_options(self, receiver: cst.Name, parsers: set[str]) -> bool:
+        """`receiver` is what `parse_args()` (or an imported parser function) returned, or
+        a parameter given the options from outside."""
+        if self._is_parsed_args(receiver, 0):
+            return True
+        assigned = [binding for binding in self.reaching(receiver) if binding.kind == "assignment"]
+        return bool(assigned) and all(
+            isinstance(binding.value, cst.Call)
+            and isinstance(binding.value.func, cst.Name)
+            and binding.value.func.value in parsers
+            and not binding.element
+            for binding in assigned
+        )
 
     def _default_from_callers(self, node: cst.BaseExpression) -> Any:
         """`args.epochs` where `args` is a parameter of a top-level function that the
