@@ -107,9 +107,10 @@ def materialise(files, clones: Path, into: Path) -> tuple[dict[str, tuple], list
 
 
 def materialise_modules(written: dict[str, tuple], clones: Path, into: Path) -> None:
-    """Write the other Python modules of each labelled commit beside its labelled files,
-    without overwriting them, so that what a file imports from its project can be followed
-    (a budget in `config.py`); only the labelled files are linted."""
+    """Write the other Python modules and notebooks of each labelled commit beside its
+    labelled files, without overwriting them, so that what a file imports from its project
+    (a budget in `config.py`) and who calls its functions (a notebook passing 20 epochs)
+    can be followed; only the labelled files are linted."""
     for repo, commit in sorted({(key[0], key[1]) for key in written.values()}):
         git_dir = git_dir_for(clones, repo)
         listed = subprocess.run(
@@ -120,7 +121,7 @@ def materialise_modules(written: dict[str, tuple], clones: Path, into: Path) -> 
         )
         for path in listed.stdout.splitlines():
             target = into / repo.replace("/", "__") / path
-            if not path.endswith(".py") or target.exists():
+            if not path.endswith((".py", ".ipynb")) or target.exists():
                 continue
             shown = subprocess.run(
                 ["git", f"--git-dir={git_dir}", "show", f"{commit}:{path}"], capture_output=True, check=False
@@ -131,17 +132,39 @@ def materialise_modules(written: dict[str, tuple], clones: Path, into: Path) -> 
 
 
 def lint(into: Path, command: list[str], paths: list[str]) -> list[dict]:
-    (into / "green-lint.toml").write_text("respect-gitignore = false\nexclude = []\n")
-    result = subprocess.run(
-        [*command, "--no-cache", "--select", "GL", "--ignore", "GL304", "--output-format", "json", *paths],
-        cwd=into,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode not in (0, 1):
-        sys.exit(f"green-lint failed ({result.returncode}): {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    """Lint each repository's labelled files in a run of its own, from its folder, as its
+    user would (the project is that repository, not the whole corpus)."""
+    by_repo: dict[str, list[str]] = defaultdict(list)
+    for path in paths:
+        repo, _, inside = path.partition("/")
+        by_repo[repo].append(inside)
+    findings = []
+    for repo, inside in sorted(by_repo.items()):
+        folder = into / repo
+        (folder / "green-lint.toml").write_text("respect-gitignore = false\nexclude = []\n")
+        result = subprocess.run(
+            [
+                *command,
+                "--no-cache",
+                "--select",
+                "GL",
+                "--ignore",
+                "GL304",
+                "--output-format",
+                "json",
+                *inside,
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode not in (0, 1):
+            sys.exit(f"green-lint failed on {repo} ({result.returncode}): {result.stderr.strip()}")
+        for finding in json.loads(result.stdout):
+            finding["filename"] = f"{repo}/{finding['filename']}"
+            findings.append(finding)
+    return findings
 
 
 def score(files, written, findings, tolerance: int):

@@ -117,9 +117,9 @@ class RuleContext:
     def project_place(self, caller: Caller) -> str:
         """How a message names a caller in another file: `train.py:88`, relative to the
         folder of this file's project."""
-        from green_lint.project import where_in_project
+        from green_lint.project.modules import caller_place
 
-        return f"{where_in_project(caller.path, self.source_path)}:{caller.use.line}"
+        return caller_place(caller, self.source_path)
 
     # -- tree --------------------------------------------------------------------------
     @property

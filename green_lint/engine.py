@@ -29,6 +29,8 @@ from green_lint.suppressions import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from green_lint.project import ProjectModules
 
 
@@ -103,6 +105,14 @@ def _run_rules(
     triggered = [
         rule for rule in rules if not rule.triggers or any(_hit(t, text, searched) for t in rule.triggers)
     ]
+    # Rules whose text hit only a trigger for what they find through other modules.
+    across_files = [
+        rule
+        for rule in rules
+        if project is not None
+        and rule not in triggered
+        and any(_hit(t, text, searched) for t in rule.project_triggers)
+    ]
     parse_error_rules = [rule for rule in rules if rule.handles_parse_errors]
     if source.kind not in ("python", "notebook"):
         return _run_text_rules(source, triggered, rule_options)
@@ -123,6 +133,9 @@ def _run_rules(
         if not (rule.handles_parse_errors or rule.reports_unchecked_files)
         and rule.may_flag(python_module, text, project_function)
     ]
+    if across_files:
+        lookup = _ProjectLookup(project, source.path)
+        visitors += [rule for rule in across_files if rule.may_flag_across_files(python_module, lookup)]
     if not visitors:
         return []
 
@@ -525,6 +538,20 @@ def _common_prefix(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+class _ProjectLookup:
+    """The project's other modules as a file's prefilter sees them: by qualified names as
+    imported in that file."""
+
+    def __init__(self, project: ProjectModules, path: Path | None) -> None:
+        self._project, self._path = project, path
+
+    def function(self, qualified: str):
+        return self._project.function(qualified, self._path)
+
+    def project_class(self, qualified: str):
+        return self._project.project_class(qualified, self._path)
 
 
 def _project_function(project: ProjectModules | None, source: SourceFile):

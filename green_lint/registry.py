@@ -44,6 +44,7 @@ class RuleSpec:
     preview: bool
     default_enabled: bool
     triggers: tuple[str | tuple[str | re.Pattern, ...] | re.Pattern, ...]
+    project_triggers: tuple[str | tuple[str | re.Pattern, ...] | re.Pattern, ...]
     options: Mapping[str, Any]
     file_kinds: tuple[str, ...]
     handles_parse_errors: bool
@@ -60,6 +61,9 @@ class RuleSpec:
 
     def may_flag(self, tree, text: str, project_function=None) -> bool:
         return self.load().may_flag(tree, text, project_function)
+
+    def may_flag_across_files(self, tree, project) -> bool:
+        return self.load().may_flag_across_files(tree, project)
 
     def docs(self) -> str:
         return self.load().docs()

@@ -94,6 +94,10 @@ class Rule:
     # parsing, if no rule remains) otherwise. Each trigger is a substring, a tuple of
     # substrings that must all appear, or a compiled regex; one hit suffices. Empty: always.
     triggers: ClassVar[tuple[str | tuple[str, ...] | re.Pattern, ...]] = ()
+    # Triggers (of the same kinds) for what the rule finds only through the project's other
+    # modules: when the project is followed and one hits (and none of `triggers` does),
+    # the rule runs on the file if `may_flag_across_files` says so.
+    project_triggers: ClassVar[tuple[str | tuple[str, ...] | re.Pattern, ...]] = ()
     # Per-rule options with their defaults, set under [tool.green-lint.rules.CODE].
     options: ClassVar[Mapping[str, Any]] = {}
     # Whether the engine reports files that cannot be parsed or decoded through this rule.
@@ -135,6 +139,14 @@ class Rule:
         `project_function` gives the summary of a top-level function of another module of
         the project by its qualified name as imported here (None when not followed)."""
         return True
+
+    @classmethod
+    def may_flag_across_files(cls, tree: ast.Module, project: Any) -> bool:
+        """For a file that hit only a `project_triggers` entry: whether, judging by
+        CPython's tree of it and the project's other modules (`project.function(q)`,
+        `project.project_class(q)` for a name as imported here), the rule can flag anything.
+        A necessary condition, like `may_flag`."""
+        return False
 
     @classmethod
     def parse_error_message(cls, text: str, message: str, row: int, column: int) -> str:

@@ -7,14 +7,15 @@ _PATTERN_1 = re.compile('epochs\\s*=\\s*1\\b', 32)
 _PATTERN_2 = re.compile('[-+]=?\\s*\\(?\\s*(?:\\w+\\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)\\w*\\s*\\*', 32)
 _PATTERN_3 = re.compile('[-+]=?[^\\n]*\\*\\s*\\(?\\s*\\w*grad', 32)
 _PATTERN_4 = re.compile('=\\s*[\\w.]+\\([^\\n]*\\b(?:lr|learn(?:ing)?_?rate)\\)', 32)
-_PATTERN_5 = re.compile('\\n([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\A([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\2[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\2[ \\t]+for\\s|for(?<=\\bfor)\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|product\\((?<=\\bproduct\\()', 32)
-_PATTERN_6 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
-_PATTERN_7 = re.compile('\\[(?<=[\\w\\]]\\[)\\s*[a-z_][\\w.]*(?:\\[[^\\[\\]\\n]*\\])?\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
-_PATTERN_8 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
-_PATTERN_9 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
-_PATTERN_10 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()[^\\n]*(?:\\n[^\\n]*)?\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
-_PATTERN_11 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
-_PATTERN_12 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)\\bload\\w*', 32)
+_PATTERN_5 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)(?i:train)', 32)
+_PATTERN_6 = re.compile('\\n([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\A([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\2[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\2[ \\t]+for\\s|for(?<=\\bfor)\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|product\\((?<=\\bproduct\\()', 32)
+_PATTERN_7 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
+_PATTERN_8 = re.compile('\\[(?<=[\\w\\]]\\[)\\s*[a-z_][\\w.]*(?:\\[[^\\[\\]\\n]*\\])?\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
+_PATTERN_9 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
+_PATTERN_10 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_11 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()[^\\n]*(?:\\n[^\\n]*)?\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_12 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
+_PATTERN_13 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)\\bload\\w*', 32)
 
 MODULES = ('dataframe_grow_in_loop', 'dataframe_row_loop', 'eager_cpu_inference', 'exhaustive_grid_search', 'file_not_checked', 'inference_with_autograd', 'load_in_loop', 'missing_eval_mode', 'no_early_stopping', 'no_mixed_precision', 'outdated_ml_dependency', 'python_numeric_loop', 'search_without_pruning', 'syntax_error', 'train_from_scratch', 'uncached_model_load', 'unused_noqa', )
 
@@ -28,6 +29,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': True,
@@ -45,6 +47,7 @@ RULES = (
         'preview': False,
         'default_enabled': False,
         'triggers': (),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -62,6 +65,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (),
+        'project_triggers': (),
         'options': {'max-file-bytes': 2000000, 'max-line-bytes': 200000},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -79,6 +83,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': ('torchvision', 'timm', 'hub.load', ('applications', 'keras', ), ('transformers', 'Config', ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -96,6 +101,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), ('tensorflow', _PATTERN_0, ), ('nb_epoch', 'keras', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_1, _PATTERN_2, ('grad', _PATTERN_3, ), ('lr)', _PATTERN_4, ), ('rate)', _PATTERN_4, ), ),
+        'project_triggers': (_PATTERN_5, ),
         'options': {'min-epochs': 10, 'min-rounds': 100},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -112,7 +118,8 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_5, ), ('train(', _PATTERN_5, ), ('backward(', _PATTERN_5, ), ('cross_val', _PATTERN_5, ), ('.cv(', _PATTERN_5, ), ('Trainer(', _PATTERN_5, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
+        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_6, ), ('train(', _PATTERN_6, ), ('backward(', _PATTERN_6, ), ('cross_val', _PATTERN_6, ), ('.cv(', _PATTERN_6, ), ('Trainer(', _PATTERN_6, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -130,6 +137,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': ('create_study', 'load_study', 'Tuner', 'tune.run', 'ray.tune', ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -147,6 +155,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': ('cuda', ('mps', 'torch', ), ('xpu', 'torch', ), ('accelerator', 'torch', ), ('device(', 'torch', ), ('gpus', 'lightning', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -164,6 +173,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (('pandas', 'iterrows', ), ('pandas', 'itertuples', ), ('pandas', 'apply(', ), ('pandas', '.loc[', ), ('pandas', '.iloc[', ), ('pandas', '.at[', ), ('pandas', '.iat[', ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -181,6 +191,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (('pandas', 'concat', ), ('pandas', '.append(', ), ('pandas', '.loc[', ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -197,7 +208,8 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('numpy', _PATTERN_6, _PATTERN_7, ), ('numpy', _PATTERN_6, 'math.', ), ('numpy', _PATTERN_8, '+=', ), ('torch', _PATTERN_9, _PATTERN_7, ), ('numpy', _PATTERN_10, ), ('.predict', _PATTERN_10, ), ('.predict', _PATTERN_11, _PATTERN_7, ), ),
+        'triggers': (('numpy', _PATTERN_7, _PATTERN_8, ), ('numpy', _PATTERN_7, 'math.', ), ('numpy', _PATTERN_9, '+=', ), ('torch', _PATTERN_10, _PATTERN_8, ), ('numpy', _PATTERN_11, ), ('.predict', _PATTERN_11, ), ('.predict', _PATTERN_12, _PATTERN_8, ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -215,6 +227,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (('for ', 'read_', ), ('for ', 'load(', ), ('for ', 'loadtxt', ), ('for ', 'genfromtxt', ), ('for ', 'fromfile', ), ('for ', 'loadmat', ), ('for ', 'load_npz', ), ('for ', '.read(', ), ('for ', 'readlines(', ), ('for ', 'open(', ), ('while ', 'read_', ), ('while ', 'load(', ), ('while ', 'loadtxt', ), ('while ', 'genfromtxt', ), ('while ', 'fromfile', ), ('while ', 'loadmat', ), ('while ', 'load_npz', ), ('while ', '.read(', ), ('while ', 'readlines(', ), ('while ', 'open(', ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -232,6 +245,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (('torch', 'eval', ), ('torch', 'valid', ), ('torch', 'test', ), ('torch', 'predict', ), ('torch', 'infer', ), ('torch', 'generate', ), ('torch', 'nn', ), ('torch', 'load(', ), ('torch', 'from_pretrained', ), ('torch', 'parameters(', ), ('transformers', 'from_pretrained', ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -248,7 +262,8 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('load(', 'torch', ), ('load(', 'joblib', ), ('load(', 'pickle', ), ('load(', 'dill', ), ('load(', 'tensorflow', ), ('load(', 'spacy', ), ('load_model', ), ('pipeline', 'from transformers', ), ('pipeline', 'import transformers', ), ('from_pretrained', ), ('InferenceSession', ), ('SentenceTransformer', ), ('CrossEncoder', ), _PATTERN_12, ),
+        'triggers': (('load(', 'torch', ), ('load(', 'joblib', ), ('load(', 'pickle', ), ('load(', 'dill', ), ('load(', 'tensorflow', ), ('load(', 'spacy', ), ('load_model', ), ('pipeline', 'from transformers', ), ('pipeline', 'import transformers', ), ('from_pretrained', ), ('InferenceSession', ), ('SentenceTransformer', ), ('CrossEncoder', ), _PATTERN_13, ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -266,6 +281,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (('torch', 'no_grad', ), ('torch', 'inference_mode', ), ('torch', 'eval', ), ('torch', 'valid', ), ('torch', 'test', ), ('torch', 'predict', ), ('torch', 'infer', ), ('torch', 'generate', ), ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -283,6 +299,7 @@ RULES = (
         'preview': True,
         'default_enabled': True,
         'triggers': ('torch', ),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -300,6 +317,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (),
+        'project_triggers': (),
         'options': {},
         'file_kinds': ('requirements', ),
         'handles_parse_errors': False,

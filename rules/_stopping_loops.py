@@ -14,6 +14,7 @@ from green_lint.context import RuleContext
 from green_lint.names import statements_of
 from green_lint.rules._stopping_budget import number_bounds
 from green_lint.rules._stopping_datasets import take_budget, take_call
+from green_lint.rules._stopping_elsewhere import budget_from_callers, parameter_budget
 from green_lint.rules._stopping_exits import ends_with_the_data, stops_early, walks_the_data
 from green_lint.rules._stopping_steps import TrainingSteps, loop_words, names_epoch, words_of
 from green_lint.rules._syntax import LOOPS, calls_in, has_star, positional, walk
@@ -21,6 +22,8 @@ from green_lint.rules._syntax import LOOPS, calls_in, has_star, positional, walk
 Loop = cst.For | cst.While
 # A budget: the fewest and the most turns (they differ when call sites pass different values).
 Bounds = tuple[float, float]
+# A counter named as where a run starts: `start_epoch`, `opt.begin_epoch`, `initial_epoch`.
+_START_NAME = re.compile(r"(^|_)(start|begin|initial|init|resume|first)(_|$)")
 
 
 class EpochLoops:
@@ -31,7 +34,11 @@ class EpochLoops:
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
+        # (loop, budget, its def, whether its names say epochs); a budget (min_epochs, -1)
+        # waits for the callers in other modules.
         self._loops: list[tuple[Loop, Bounds, cst.FunctionDef | None, bool]] = []
+        # Where a budget from the callers comes from, for the message.
+        self.origins: dict[int, str] = {}
 
     def add(self, node: Loop, min_epochs: float) -> None:
         """Record `node` when it runs at least `min_epochs` epochs of an outer loop."""
@@ -43,8 +50,10 @@ class EpochLoops:
         else:
             stop = self._while_budget(node)
             budget = None if stop is None else (stop, stop)
-        # Every value the budget may have (a default and the call sites) must be large.
-        if budget is None or budget[0] < min_epochs:
+        # Every value the budget may have (a default and the call sites) must be large. A
+        # budget that other modules give a parameter is read later, for training loops only.
+        pending = budget is None and isinstance(node, cst.For) and parameter_budget(self.context, node.iter)
+        if not pending and (budget is None or budget[0] < min_epochs):
             return
         epochs = names_epoch(self.context, node)
         for ancestor in self.context.ancestors():
@@ -53,7 +62,7 @@ class EpochLoops:
             if isinstance(ancestor, LOOPS) and not epochs and not _sweep(self.context, ancestor):
                 return
         function = self.context.enclosing(cst.FunctionDef)
-        self._loops.append((node, budget, function, epochs))
+        self._loops.append((node, budget or (min_epochs, -1), function, epochs))
 
     def _range_budget(self, node: cst.BaseExpression) -> Bounds | None:
         if not isinstance(node, cst.Call) or has_star(node):
@@ -75,8 +84,21 @@ class EpochLoops:
 
     def _range_of(self, args) -> Bounds | None:
         """The number of turns of `range(*args)`, as (fewest, most) over the values the
-        bounds may have; a step must be one known number."""
+        bounds may have; a step must be one known number. `range(start, start + 200)` runs
+        200 turns whatever `start` is; a start counter that a resumed run takes from its
+        checkpoint (`start_epoch`, `opt.begin_epoch`) counts as the values it is known to
+        take, 0 when none is: a fresh run's budget."""
+        if len(args) == 2:
+            start, stop = args[0].value, args[1].value
+            if (
+                isinstance(stop, cst.BinaryOperation)
+                and isinstance(stop.operator, cst.Add)
+                and stop.left.deep_equals(start)
+            ):
+                return number_bounds(self.context, stop.right)
         bounds = [number_bounds(self.context, arg.value) for arg in args]
+        if len(args) >= 2 and bounds[0] is None and bounds[1] is not None:
+            bounds[0] = self._resumed_start(args[0].value, args[1].value)
         if not 1 <= len(bounds) <= 3 or None in bounds:
             return None
         if len(bounds) == 1:
@@ -89,6 +111,29 @@ class EpochLoops:
             return None
         turns = [len(range(int(start_low), int(stop), int(step[0]))) for stop in (stop_low, stop_high)]
         return min(turns), max(turns)
+
+    def _resumed_start(self, node: cst.BaseExpression, stop: cst.BaseExpression) -> Bounds | None:
+        """The known starts of a counter named as where the run starts (`start_epoch`,
+        `begin_epoch`, `initial_epoch`), its unknown values being a checkpoint's; when no
+        value is known, a fresh run's: 1 for a count to `n + 1`, else 0."""
+        if not isinstance(node, cst.Name | cst.Attribute):
+            return None
+        if not any(_START_NAME.search(word) for word in words_of(self.context, node)):
+            return None
+        known = [
+            v
+            for v in self.context.values.constants(node)
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        ]
+        if known:
+            return min(known), max(known)
+        one_based = (
+            isinstance(stop, cst.BinaryOperation)
+            and isinstance(stop.operator, cst.Add)
+            and isinstance(stop.right, cst.Integer)
+            and stop.right.value == "1"
+        )
+        return (1, 1) if one_based else (0, 0)
 
     def _is_range(self, func: cst.BaseExpression) -> bool:
         if self.context.resolves_to(func, "builtins.range"):
@@ -141,6 +186,11 @@ class EpochLoops:
         for loop, budget, function, epochs in self._loops:
             if function is not None and not epochs and steps.called_in_loop(function):
                 continue
+            if budget[1] < 0:  # pending: given by the callers in other modules
+                found = budget_from_callers(self.context, loop.iter)
+                if found is None or found[0][0] < budget[0] or not steps.trains(loop):
+                    continue
+                budget, self.origins[id(loop)] = found
             if not steps.trains(loop):
                 continue
             if not epochs and not steps.trains(loop, within_runs=False):

@@ -40,6 +40,8 @@ _RATE_WORDS = re.compile(r"^(lr|eta|step_?size)$|^lr_|_lr$|learn(ing)?_?rate")
 # Calls that multiply their arguments: `np.multiply(learning_rate, update)`.
 _PRODUCTS = frozenset(("numpy.multiply", "torch.mul", "torch.multiply"))
 _FUNCTION_DEPTH = 3
+# Methods that return the object they are called on (moved, or switched to a mode).
+_SAME_MODEL_METHODS = frozenset(("cuda", "cpu", "to", "train", "eval", "float", "double", "half"))
 # The names TensorFlow 1 code gives the op a session runs to take one training step.
 _TRAIN_OP = re.compile(r"(?i)train(ing)?(_?(op|step))?|(opt|optim|optimizer|update)_?op")
 
@@ -101,7 +103,7 @@ class TrainingSteps:
                 name = last_name(node.func)
                 if name is None:
                     continue
-                if self._single_step(node, name):
+                if self._single_step(node, name) or self._trains_in_another_module(node):
                     return True
                 if self._torch and "backward" in name:
                     backward = True
@@ -123,6 +125,34 @@ class TrainingSteps:
         # A hand-written update trains where nothing runs autograd: next to `backward()`
         # without an optimizer it moves an input (an adversarial perturbation).
         return update and not backward
+
+    def _trains_in_another_module(self, call: cst.Call) -> bool:
+        """A call of a function, or of a method of a class, that another module of the
+        project defines and that runs a training step there: `train_one_epoch(...)` from
+        engine.py, `trainer.train_step(...)` with `trainer = Trainer(...).cuda()` built
+        from trainer.py's class."""
+        if self.context.project is None:
+            return False
+        values = self.context.values
+        function = values.imported_function(call.func)
+        if function is not None:
+            return function.trains
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return False
+        receivers = values.expressions(func.value) if isinstance(func.value, cst.Name | cst.Attribute) else []
+        for value in receivers:
+            while (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value in _SAME_MODEL_METHODS
+            ):
+                value = value.func.value
+            if isinstance(value, cst.Call):
+                project_class = values.imported_class(value.func)
+                if project_class is not None and func.attr.value in project_class.training_methods:
+                    return True
+        return False
 
     def _callees(self, call: cst.Call) -> list[cst.FunctionDef]:
         """The file's defs `call` may run: the one the semantic model resolves it to, else,

@@ -24,6 +24,7 @@ from green_lint.rules._stopping_boosting import (
     check_xgb_train,
 )
 from green_lint.rules._stopping_budget import budget_origin, shown_budget
+from green_lint.rules._stopping_elsewhere import IMPORTS_TRAINING, imports_training_code
 from green_lint.rules._stopping_estimator import check_estimator_train
 from green_lint.rules._stopping_keras import KERAS_MODULES, check_keras_fit
 from green_lint.rules._stopping_lightning import LIGHTNING_TRAINERS, check_lightning
@@ -213,6 +214,13 @@ class NoEarlyStopping(Rule):
         ("grad", re.compile(r"[-+]=?[^\n]*\*\s*\(?\s*\w*grad")),
         *((word, _RATE_ARGUMENT) for word in ("lr)", "rate)")),
     )
+    # A loop that trains through a function or class of another module of the project:
+    # the file imports something named for training (`train_epoch`, `Trainer`).
+    project_triggers = (IMPORTS_TRAINING,)
+
+    @classmethod
+    def may_flag_across_files(cls, tree, project) -> bool:
+        return imports_training_code(tree, project)
 
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)
@@ -320,7 +328,7 @@ class NoEarlyStopping(Rule):
                     "by more than a tolerance.",
                 )
             header = loop.iter if isinstance(loop, cst.For) else loop.test
-            origin = budget_origin(self.context, header)
+            origin = self._epoch_loops.origins.get(id(loop)) or budget_origin(self.context, header)
             self.report(
                 loop,
                 f"This loop trains all {shown_budget(budget)} {unit}{origin} with {why}: {advice}",

@@ -1,4 +1,4 @@
-"""The Python files of a project, and those that mention a name: where the calls of a
+"""The Python files (and notebooks) of a project, and those that mention a name: where the calls of a
 function of one module may be. Listed once per process; a file is read only to look for
 the name, and never run."""
 
@@ -12,7 +12,7 @@ from green_lint.discovery import DEFAULT_EXCLUDE
 
 # A project larger than this is not searched further (a monorepo named by mistake).
 MAX_PROJECT_FILES = 20_000
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 8_000_000
 _SKIPPED_FOLDERS = frozenset(DEFAULT_EXCLUDE) | {"env", ".eggs", ".git", ".idea", ".vscode"}
 
 
@@ -22,7 +22,7 @@ class ProjectFiles:
         self._mentions: dict[tuple[tuple[str, ...], bytes], list[Path]] = {}
 
     def mentioning(self, name: str, folders: Iterable[Path]) -> list[Path]:
-        """The `.py` files under `folders` whose text contains `name`."""
+        """The `.py` files and notebooks under `folders` whose text contains `name`."""
         roots = _outermost(os.path.realpath(folder) for folder in folders)
         key = (roots, name.encode())
         if key not in self._mentions:
@@ -61,7 +61,7 @@ def _python_files(root: str) -> list[str]:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name not in _SKIPPED_FOLDERS and not entry.name.startswith("."):
                         pending.append(entry.path)
-                elif entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
+                elif entry.name.endswith((".py", ".ipynb")) and entry.is_file(follow_symlinks=False):
                     found.append(entry.path)
             except OSError:
                 continue

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from green_lint.findings import Position
 from green_lint.project.files import ProjectFiles
 from green_lint.project.functions import Function
 from green_lint.project.store import SummaryFile, SummaryStore
@@ -35,6 +36,9 @@ from green_lint.project.summary import (
     summarise_source,
 )
 from green_lint.project.uses import Use
+
+# A notebook's outputs (plots) can weigh megabytes: it is read up to this size.
+MAX_NOTEBOOK_BYTES = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -256,10 +260,12 @@ class ProjectModules:
         return None
 
     def _bases(self, importer: Path) -> list[Path]:
+        # A file named on the command line (a pre-commit run) is no place to import from
+        # for the other files: only folders are (the config's root among them).
         bases = [importer.parent, _top_folder(importer)]
         for root in self.roots:
-            folder = root if root.is_dir() else root.parent
-            bases += [folder, folder / "src"]
+            if root.is_dir():
+                bases += [root, root / "src"]
         return list(dict.fromkeys(bases))
 
     def summary(self, path: Path) -> ModuleSummary:
@@ -284,7 +290,7 @@ class ProjectModules:
             kept = self._store.get(path, digest)
             if kept is not None:
                 return kept, digest
-        summary = summarise_source(path, data)
+        summary = summarise_source(path, data) if path.suffix != ".ipynb" else _summarise_notebook(path, data)
         if self._store is not None:
             self._store.put(path, digest, summary)
         return summary, digest
@@ -306,14 +312,46 @@ def _module_file(base: Path, parts: list[str]) -> Path | None:
 
 
 def _read_module(path: str) -> bytes | None:
-    """The bytes of a module file; None when it is not a regular file, too large or unreadable."""
+    """The bytes of a module file (or notebook); None when it is not a regular file, too
+    large or unreadable."""
+    limit = MAX_NOTEBOOK_BYTES if path.endswith(".ipynb") else MAX_MODULE_BYTES
     try:
-        if not os.path.isfile(path) or os.path.getsize(path) > MAX_MODULE_BYTES:
+        if not os.path.isfile(path) or os.path.getsize(path) > limit:
             return None
         with open(path, "rb") as handle:
-            return handle.read(MAX_MODULE_BYTES + 1)
+            return handle.read(limit + 1)
     except OSError:
         return None
+
+
+def _notebook(path: Path, data: bytes):
+    from green_lint.notebook import load_notebook
+    from green_lint.source import SourceError
+
+    try:
+        return load_notebook(path, path.name, data)
+    except SourceError:
+        return None
+
+
+def _summarise_notebook(path: Path, data: bytes) -> ModuleSummary:
+    """A notebook calls the project's functions from its code cells (joined, magics
+    neutralised): its uses, with lines of the joined text (`caller_place` maps them back)."""
+    notebook = _notebook(path, data)
+    return summarise_source(path, notebook.text.encode()) if notebook is not None else EMPTY
+
+
+def caller_place(caller: Caller, seen_from: Path) -> str:
+    """`train.py:88`, or `resnet.ipynb:cell14:1` for a call in a notebook, relative to the
+    project folder of `seen_from`."""
+    where, line = where_in_project(caller.path, seen_from), caller.use.line
+    if caller.path.suffix == ".ipynb":
+        data = _read_module(str(caller.path))
+        notebook = _notebook(caller.path, data) if data is not None else None
+        if notebook is not None:
+            cell, position = notebook.to_cell(Position(line, 1))
+            return f"{where}:cell{cell}:{position.row}"
+    return f"{where}:{line}"
 
 
 def _digest(data: bytes) -> str:

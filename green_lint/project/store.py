@@ -22,7 +22,7 @@ from green_lint.project.summary import Constant, ModuleSummary
 from green_lint.project.uses import Use
 
 # Bump when what a summary holds, or how it is read, changes: older entries are then misses.
-FORMAT = 4
+FORMAT = 6
 STORE_NAME = "project-summaries.json"
 
 
@@ -116,7 +116,18 @@ def summary_to_data(summary: ModuleSummary) -> dict[str, Any]:
         "classes": summary.classes,
         "training_methods": {cls: sorted(methods) for cls, methods in summary.training_methods.items()},
         "uses": [
-            [u.callee, u.line, u.grad_off, u.trained, u.loaded, u.backward, list(u.parsed_arguments)]
+            [
+                u.callee,
+                u.line,
+                u.grad_off,
+                u.trained,
+                u.loaded,
+                u.backward,
+                list(u.parsed_arguments),
+                [list(pair) for pair in u.literals],
+                list(u.arguments),
+                u.starred,
+            ]
             for u in summary.uses
         ],
         "argument_defaults": {name: [repr(c.value), c.line] for name, c in summary.argument_defaults.items()},
@@ -153,8 +164,11 @@ def summary_from_data(data: dict[str, Any], path: Path) -> ModuleSummary:
             _flag(loaded),
             _flag(back),
             tuple(map(_text, parsed)),
+            tuple((_text(key), _text(literal)) for key, literal in literals),
+            tuple(map(_text, arguments)),
+            _flag(starred),
         )
-        for callee, line, off, trained, loaded, back, parsed in data["uses"]
+        for callee, line, off, trained, loaded, back, parsed, literals, arguments, starred in data["uses"]
     )
     return ModuleSummary(
         constants(data["constants"]),

@@ -71,6 +71,17 @@ class Use:
     backward: bool  # ... reaches a `backward()`
     # The arguments bound to `parser.parse_args()`: their positions ("0") or keywords.
     parsed_arguments: tuple[str, ...] = ()
+    # The arguments written as literals (numbers, strings, booleans, None): their positions
+    # or keywords with the literal's `repr` (`(("2", "20"),)` for `train(net, data, 20)`).
+    literals: tuple[tuple[str, str], ...] = ()
+    # The positions and keywords of every argument, and whether `*args`/`**kwargs` is passed.
+    arguments: tuple[str, ...] = ()
+    starred: bool = False
+
+    def passes(self, index: int | None, name: str) -> bool:
+        """Whether the call gives the parameter at `index` (positional) named `name` (or
+        may, through `*args` / `**kwargs`)."""
+        return self.starred or name in self.arguments or (index is not None and str(index) in self.arguments)
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,13 @@ def module_uses(tree: ast.Module, imports: dict[str, str], stars: tuple[str, ...
                         loaded,
                         backward or facts.in_backward,
                         _parsed_arguments(call, parsed),
+                        _literal_arguments(call),
+                        tuple(
+                            [str(i) for i in range(len(call.args))]
+                            + [kw.arg for kw in call.keywords if kw.arg]
+                        ),
+                        any(isinstance(arg, ast.Starred) for arg in call.args)
+                        or any(kw.arg is None for kw in call.keywords),
                     )
                 )
     return tuple(uses)
@@ -152,6 +170,22 @@ def _bound_names(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.alias):
             found.add(node.asname or node.name.split(".")[0])
     return found
+
+
+def _literal_arguments(call: ast.Call) -> tuple[tuple[str, str], ...]:
+    passed = [(str(index), arg) for index, arg in enumerate(call.args)]
+    passed += [(kw.arg, kw.value) for kw in call.keywords if kw.arg]
+    found = []
+    for key, value in passed:
+        if (
+            isinstance(value, ast.UnaryOp)
+            and isinstance(value.op, ast.USub)
+            and isinstance(value.operand, ast.Constant)
+        ):
+            found.append((key, repr(-value.operand.value)))
+        elif isinstance(value, ast.Constant) and isinstance(value.value, int | float | str | bool | None):
+            found.append((key, repr(value.value)))
+    return tuple(found)
 
 
 def _parsed_arguments(call: ast.Call, parsed: set[str]) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ of the project's other modules this file imports (`from config import EPOCHS`)."
 
 from __future__ import annotations
 
+import ast
 import operator
 from collections.abc import Callable
 from pathlib import Path
@@ -240,6 +241,43 @@ class Values:
             found = self._default_from_callers(node)
         return found if found is not None else self._default_from_imported_parser(node)
 
+    def values_from_callers(self, name: cst.Name) -> list[tuple[Any, Any]] | None:
+        """What the project's other modules give the parameter `name` of a top-level
+        function of this file: (value, caller) for each of their calls, the parameter's
+        default where a call leaves it out. None when no other module calls the function,
+        or one passes something other than a literal (or `*args`)."""
+        parameter = self._top_level_parameter(name)
+        if parameter is None:
+            return None
+        function, index, default = parameter
+        found = []
+        for caller in self._project.callers(function.name.value, self._importer):
+            literals = dict(caller.use.literals)
+            literal = literals.get(str(index)) if index is not None else None
+            literal = literal if literal is not None else literals.get(name.value)
+            if literal is not None:
+                found.append((ast.literal_eval(literal), caller))
+            elif default is not None and not caller.use.passes(index, name.value):
+                found.append((self.fold(default), caller))
+            else:
+                return None
+        return found or None
+
+    def _top_level_parameter(self, name: cst.Name) -> tuple[cst.FunctionDef, int | None, Any] | None:
+        """(the def, the parameter's position, its default) when `name` is read where only
+        a parameter of a top-level function of this file binds it."""
+        if self._project is None or self._importer is None:
+            return None
+        found = self.model.lookup(name.value, name)
+        if found is None or not found[1] or any(binding.kind != "parameter" for binding in found[1]):
+            return None
+        function = found[0].node
+        if not any(statement is function for statement in self.model.module.body):
+            return None
+        positional = [*function.params.posonly_params, *function.params.params]
+        index = next((i for i, param in enumerate(positional) if param is found[1][0].site), None)
+        return function, index, found[1][0].value
+
     def _default_from_imported_parser(self, node: cst.BaseExpression) -> Any:
         """`opt.n_epochs` where `opt` holds parsed options and the parser is built in
         another module of the project, by a function this file imports (`from opts import
@@ -289,18 +327,12 @@ class Values:
         project's other modules call with what `parser.parse_args()` returned: the
         `default=` their `add_argument("--epochs", ...)` gives, when they all agree (None
         when one gives none, or they differ: which one runs is not known)."""
-        if self._project is None or self._importer is None:
-            return None
         if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)):
             return None
-        found = self.model.lookup(node.value.value, node.value)
-        if found is None or not found[1] or any(binding.kind != "parameter" for binding in found[1]):
+        parameter = self._top_level_parameter(node.value)
+        if parameter is None:
             return None
-        function = found[0].node
-        if not any(statement is function for statement in self.model.module.body):
-            return None
-        positional = [*function.params.posonly_params, *function.params.params]
-        index = next((i for i, param in enumerate(positional) if param is found[1][0].site), None)
+        function, index, _default = parameter
         defaults = []
         for caller in self._project.callers(function.name.value, self._importer):
             passed = caller.use.parsed_arguments
