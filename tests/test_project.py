@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 from pathlib import Path
@@ -289,3 +290,38 @@ def test_star_imports_are_followed_both_ways(tmp_path):
     assert sorted((c.path.name, c.use.grad_off) for c in callers) == [("run.py", True)]
     uses = summarise(train).uses
     assert sorted(use.callee for use in uses) == ["datasets.Net", "models.Net"]  # one per star
+
+
+def test_a_notebook_that_calls_a_function_of_the_project_gives_its_budget(tmp_path):
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Train"]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": 1,
+                "outputs": [],
+                "source": ["%matplotlib inline\n", "from utils import train\n", "\n", "train(net, data, 30)"],
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    _write(
+        tmp_path,
+        {
+            "utils.py": (
+                "import torch\n\ndef train(net, data, num_epochs):\n"
+                "    opt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+                "    for epoch in range(num_epochs):\n"
+                "        opt.zero_grad()\n        net(data).sum().backward()\n        opt.step()\n"
+            ),
+            "chapter/lesson.ipynb": json.dumps(notebook),
+            "chapter/utils.py": "",  # the notebook's own folder comes first: not this one
+        },
+    )
+    assert _lint(tmp_path / "utils.py", ["GL102"], [tmp_path]) == []
+    (tmp_path / "chapter" / "utils.py").unlink()
+    (finding,) = _lint(tmp_path / "utils.py", ["GL102"], [tmp_path])
+    assert "all 30 epochs (`num_epochs` is 30 in the call from `chapter/lesson.ipynb:cell2:4`)" in finding.message
