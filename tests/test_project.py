@@ -324,4 +324,7 @@ def test_a_notebook_that_calls_a_function_of_the_project_gives_its_budget(tmp_pa
     assert _lint(tmp_path / "utils.py", ["GL102"], [tmp_path]) == []
     (tmp_path / "chapter" / "utils.py").unlink()
     (finding,) = _lint(tmp_path / "utils.py", ["GL102"], [tmp_path])
-    assert "all 30 epochs (`num_epochs` is 30 in the call from `chapter/lesson.ipynb:cell2:4`)" in finding.message
+    assert (
+        "all 30 epochs (`num_epochs` is 30 in the call from `chapter/lesson.ipynb:cell2:4`)"
+        in finding.message
+    )
