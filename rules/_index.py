@@ -101,7 +101,7 @@ RULES = (
         'preview': False,
         'default_enabled': True,
         'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), ('tensorflow', _PATTERN_0, ), ('nb_epoch', 'keras', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_1, _PATTERN_2, ('grad', _PATTERN_3, ), ('lr)', _PATTERN_4, ), ('rate)', _PATTERN_4, ), ),
-        'project_triggers': (_PATTERN_5, ),
+        'project_triggers': (('torch', _PATTERN_5, ), ),
         'options': {'min-epochs': 10, 'min-rounds': 100},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,

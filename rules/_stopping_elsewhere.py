@@ -14,8 +14,11 @@ import libcst as cst
 from green_lint.context import RuleContext
 from green_lint.project import imported_name
 from green_lint.rules._syntax import positional
+from green_lint.walk import walk
 
-# An import statement naming something for training (the name or its module).
+# An import statement naming something for training (the name or its module); the rule
+# looks further only in files that also use torch (the step it looks for is PyTorch's).
+_TRAIN_WORD = re.compile(r"(?i)train")
 IMPORTS_TRAINING = re.compile(r"import(?<=\bimport)(?:[ \t][^;#\n(]{0,200}?|\s*\([^)]{0,400}?)(?i:train)")
 
 
@@ -29,7 +32,7 @@ def imports_training_code(tree: ast.Module, project: Any) -> bool:
                 if alias.name == "*":
                     continue
                 qualified = imported_name(node, alias)
-                if _trains(project, qualified):
+                if _TRAIN_WORD.search(qualified) and _trains(project, qualified):
                     return True
                 modules[alias.asname or alias.name] = qualified
         elif isinstance(node, ast.Import):
@@ -39,7 +42,11 @@ def imports_training_code(tree: ast.Module, project: Any) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             receiver = node.func.value
-            if isinstance(receiver, ast.Name) and receiver.id in modules:
+            if (
+                isinstance(receiver, ast.Name)
+                and receiver.id in modules
+                and _TRAIN_WORD.search(node.func.attr)
+            ):
                 function = project.function(f"{modules[receiver.id]}.{node.func.attr}")
                 if function is not None and function.trains:
                     return True
@@ -69,6 +76,23 @@ def parameter_budget(context: RuleContext, loop: cst.BaseExpression) -> cst.Name
     if not bindings or any(binding.kind != "parameter" for binding in bindings):
         return None
     return stop
+
+
+def may_come_from_other_modules(context: RuleContext, loop: cst.BaseExpression) -> bool:
+    """Whether the budget of `range(...)` (the loop's iterable) may be set in another
+    module of the project: a bound reads a parameter, or an attribute of a name
+    (`args.epochs`, `opt.n_epochs`)."""
+    if context.project is None or not isinstance(loop, cst.Call):
+        return False
+    if not (isinstance(loop.func, cst.Name) and loop.func.value == "range"):
+        return False
+    if parameter_budget(context, loop) is not None:
+        return True
+    return any(
+        isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+        for arg in loop.args
+        for node in walk(arg.value)
+    )
 
 
 def budget_from_callers(

@@ -12,9 +12,9 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
-from green_lint.rules._stopping_budget import number_bounds
+from green_lint.rules._stopping_budget import budget_origin, number_bounds
 from green_lint.rules._stopping_datasets import take_budget, take_call
-from green_lint.rules._stopping_elsewhere import budget_from_callers, parameter_budget
+from green_lint.rules._stopping_elsewhere import budget_from_callers, may_come_from_other_modules
 from green_lint.rules._stopping_exits import ends_with_the_data, stops_early, walks_the_data
 from green_lint.rules._stopping_steps import TrainingSteps, loop_words, names_epoch, words_of
 from green_lint.rules._syntax import LOOPS, calls_in, has_star, positional, walk
@@ -52,7 +52,11 @@ class EpochLoops:
             budget = None if stop is None else (stop, stop)
         # Every value the budget may have (a default and the call sites) must be large. A
         # budget that other modules give a parameter is read later, for training loops only.
-        pending = budget is None and isinstance(node, cst.For) and parameter_budget(self.context, node.iter)
+        pending = (
+            budget is None
+            and isinstance(node, cst.For)
+            and may_come_from_other_modules(self.context, node.iter)
+        )
         if not pending and (budget is None or budget[0] < min_epochs):
             return
         epochs = names_epoch(self.context, node)
@@ -63,6 +67,16 @@ class EpochLoops:
                 return
         function = self.context.enclosing(cst.FunctionDef)
         self._loops.append((node, budget or (min_epochs, -1), function, epochs))
+
+    def _budget_across_files(self, loop: cst.For) -> tuple[Bounds, str] | None:
+        """The budget of a training loop read from the project's other modules: the
+        parsers behind `args.epochs`, or the numbers callers pass a parameter; with the
+        words of the message that say where."""
+        with self.context.values.across_files():
+            bounds = self._range_budget(loop.iter)
+            if bounds is not None:
+                return bounds, budget_origin(self.context, loop.iter)
+        return budget_from_callers(self.context, loop.iter)
 
     def _range_budget(self, node: cst.BaseExpression) -> Bounds | None:
         if not isinstance(node, cst.Call) or has_star(node):
@@ -186,9 +200,11 @@ class EpochLoops:
         for loop, budget, function, epochs in self._loops:
             if function is not None and not epochs and steps.called_in_loop(function):
                 continue
-            if budget[1] < 0:  # pending: given by the callers in other modules
-                found = budget_from_callers(self.context, loop.iter)
-                if found is None or found[0][0] < budget[0] or not steps.trains(loop):
+            if budget[1] < 0:  # pending: maybe given by the project's other modules
+                if not steps.trains(loop):
+                    continue
+                found = self._budget_across_files(loop)
+                if found is None or found[0][0] < budget[0]:
                     continue
                 budget, self.origins[id(loop)] = found
             if not steps.trains(loop):

@@ -131,7 +131,7 @@ class TrainingSteps:
         project defines and that runs a training step there: `train_one_epoch(...)` from
         engine.py, `trainer.train_step(...)` with `trainer = Trainer(...).cuda()` built
         from trainer.py's class."""
-        if self.context.project is None:
+        if self.context.project is None or not self._torch:
             return False
         values = self.context.values
         function = values.imported_function(call.func)

@@ -52,6 +52,12 @@ class InferenceWithAutograd(Rule):
     a loss), and module-level demonstrations of freshly built layers in a file that
     neither trains them nor loads weights into them.
 
+    Across files: an inference function of one module (`evaluate` in `utils.py`) is
+    judged with its callers in the project's other modules: not flagged when each of them
+    calls it with autograd off (or back-propagates through what it returns) and the file
+    itself does not call it; flagged otherwise, with one caller named in the message and
+    all of them given as related locations.
+
     ## Why it wastes energy
     With autograd on, every operation of the forward pass records a node of the graph
     and keeps its inputs alive for a backward pass that never comes: more memory, more

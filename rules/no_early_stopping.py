@@ -105,8 +105,15 @@ class NoEarlyStopping(Rule):
     parameter defaults together with the file's own call sites (when they differ, every
     value must reach the threshold and the message gives the range), `self.x` set in
     the class, and constants of the project's other modules the file imports
-    (`from config import EPOCHS`, `config.EPOCHS`, `CONFIG["epochs"]`; the messages of
-    hand-written loops and Keras `fit` name the module that sets it); a budget that does not resolve to numbers is not flagged, nor are callbacks built where the rule
+    (`from config import EPOCHS`, `config.EPOCHS`, `CONFIG["epochs"]`, a config object
+    `opt = Config()`; the messages of hand-written loops and Keras `fit` name the module
+    that sets it), the `argparse` default of the module that calls `train(args)` or of
+    the parser function the file imports (`opt = parse_opts()`), and the numbers the
+    project's other modules and notebooks pass a parameter (`train(net, data, 20)`). A
+    hand-written loop trains when its turn runs a training step, in the file or in a
+    function or class method of another module of the project (`train_one_epoch(...)`,
+    `trainer.train_step(...)`); `range(start_epoch, N)` counts from where a fresh run
+    starts when a checkpoint may move the start. A budget that does not resolve to numbers is not flagged, nor are callbacks built where the rule
     cannot see them (a function's return value, a parameter). An epoch loop nested in
     another loop (or in a function called from a loop) is taken for the inner steps of an
     epoch and not flagged, unless its variable or budget names an epoch or the outer loop
@@ -216,7 +223,7 @@ class NoEarlyStopping(Rule):
     )
     # A loop that trains through a function or class of another module of the project:
     # the file imports something named for training (`train_epoch`, `Trainer`).
-    project_triggers = (IMPORTS_TRAINING,)
+    project_triggers = (("torch", IMPORTS_TRAINING),)
 
     @classmethod
     def may_flag_across_files(cls, tree, project) -> bool:

@@ -67,6 +67,11 @@ class TrainFromScratch(Rule):
     Unit tests build random models on purpose (no download): silence them with
     `per-file-ignores`.
 
+    Across files: a model the file returns from a top-level function (`build_model()`)
+    or holds in a class (`self.backbone = resnet50()`) is followed into the project's
+    other modules that call it: flagged at the build, naming the module that trains it,
+    when one trains it and none gives it weights (`load_state_dict`, `load_checkpoint`).
+
     ## Why it wastes energy
     Training from random weights redoes the expensive part, the pre-training on a large
     data set, that someone already paid for and published. Fine-tuning from those weights

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ class Values:
         # The project's other modules (a `ProjectModules`), and this file's path: what it
         # imports from them is followed.
         self._project = project
+        self._across_files = False
         self._importer = importer
         self._flows: dict[int, ReachingBindings] = {}
         self._calls: CallGraph | None = None
@@ -237,9 +239,21 @@ class Values:
         imported here stands for (`.value`, `.path`, `.line`), or that another module
         gives a parameter of this one (`args.epochs`, see `_default_from_callers`); None."""
         found = self._from_imports(node, "constant")
-        if found is None:
-            found = self._default_from_callers(node)
-        return found if found is not None else self._default_from_imported_parser(node)
+        if found is None and self._across_files:
+            found = self._default_from_callers(node) or self._default_from_imported_parser(node)
+        return found
+
+    @contextmanager
+    def across_files(self) -> Iterator[None]:
+        """Within it, what a parameter's options hold (`args.epochs`) is also looked for
+        in the project's other modules: the parsers of the modules that call this file's
+        function, or of the parser function this file imports. That reads other files, so
+        a rule asks for it only about what it is about to report."""
+        self._across_files = True
+        try:
+            yield
+        finally:
+            self._across_files = False
 
     def values_from_callers(self, name: cst.Name) -> list[tuple[Any, Any]] | None:
         """What the project's other modules give the parameter `name` of a top-level
