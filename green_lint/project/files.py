@@ -4,6 +4,7 @@ the name, and never run."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +21,7 @@ class ProjectFiles:
     def __init__(self) -> None:
         self._listings: dict[str, tuple[str, ...]] = {}
         self._mentions: dict[tuple[tuple[str, ...], bytes], list[Path]] = {}
+        self._fingerprints: dict[tuple[str, ...], str] = {}
 
     def mentioning(self, name: str, folders: Iterable[Path]) -> list[Path]:
         """The `.py` files and notebooks under `folders` whose text contains `name`."""
@@ -28,6 +30,21 @@ class ProjectFiles:
         if key not in self._mentions:
             self._mentions[key] = [Path(path) for path in self.listing(roots) if _contains(path, key[1])]
         return self._mentions[key]
+
+    def fingerprint(self, folders: Iterable[Path]) -> str:
+        """A digest of the names, sizes and modification times of the files under
+        `folders`: unchanged, no file there was added, removed or edited (stat only)."""
+        roots = _outermost(os.path.realpath(folder) for folder in folders)
+        if roots not in self._fingerprints:
+            described = hashlib.blake2b(digest_size=16)
+            for path in self.listing(roots):
+                try:
+                    info = os.stat(path)
+                except OSError:
+                    continue
+                described.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+            self._fingerprints[roots] = described.hexdigest()
+        return self._fingerprints[roots]
 
     def listing(self, roots: tuple[str, ...]) -> tuple[str, ...]:
         files: list[str] = []

@@ -66,7 +66,8 @@ class _Record:
     and each search for a name's callers (name, folders) -> the files that mention it."""
 
     files: dict[str, str] = field(default_factory=dict)
-    mentions: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
+    # (name, folders) -> [the files that mention it, the folders' fingerprint]
+    mentions: dict[tuple[str, tuple[str, ...]], list] = field(default_factory=dict)
 
     def merge(self, other: _Record) -> None:
         self.files.update(other.files)
@@ -75,7 +76,7 @@ class _Record:
     def to_data(self) -> dict[str, Any]:
         if not (self.files or self.mentions):
             return {}
-        mentions = [[name, list(folders), paths] for (name, folders), paths in self.mentions.items()]
+        mentions = [[name, list(folders), *found] for (name, folders), found in self.mentions.items()]
         return {"files": self.files, "mentions": mentions}
 
 
@@ -116,9 +117,11 @@ class ProjectModules:
             for path, digest in depends.get("files", {}).items():
                 if self._digest(path) != digest:
                     return False
-            for name, folders, paths in depends.get("mentions", []):
-                found = self._files.mentioning(name, [Path(folder) for folder in folders])
-                if [str(path) for path in found] != paths:
+            for name, folders, paths, fingerprint in depends.get("mentions", []):
+                folders = [Path(folder) for folder in folders]
+                if self._files.fingerprint(folders) == fingerprint:
+                    continue  # no file there changed: the same files mention the name
+                if [str(path) for path in self._files.mentioning(name, folders)] != paths:
                     return False
         except (AttributeError, TypeError, ValueError):
             return False
@@ -200,7 +203,10 @@ class ProjectModules:
         mentioning = self._files.mentioning(name, folders)
         if self._recording is not None:
             key = (name, tuple(str(folder) for folder in folders))
-            self._recording.mentions[key] = [str(path) for path in mentioning]
+            self._recording.mentions[key] = [
+                [str(path) for path in mentioning],
+                self._files.fingerprint(folders),
+            ]
         for path in mentioning:
             if _real(path) == target:
                 continue
