@@ -49,7 +49,7 @@ def module_functions(
                 if isinstance(node, ast.Global | ast.Nonlocal):
                     declares_global = True
                 elif isinstance(node, ast.Call):
-                    callee = _qualified(node.func, imports)
+                    callee = qualified_through(node.func, imports)
                     if callee is not None:
                         reads = {
                             inner.id
@@ -97,7 +97,8 @@ def dotted_name(node: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _qualified(node: ast.AST, imports: dict[str, str]) -> str | None:
+def qualified_through(node: ast.AST, imports: dict[str, str]) -> str | None:
+    """The dotted name `node` spells, its head replaced by what the module imports it as."""
     dotted = dotted_name(node)
     if dotted is None:
         return None

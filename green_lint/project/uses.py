@@ -16,6 +16,8 @@ import builtins
 import re
 from dataclasses import dataclass, field
 
+from green_lint.project.functions import dotted_name, qualified_through
+
 OPTIMIZERS = (
     "torch.optim.",
     "torch.distributed.optim.",
@@ -121,7 +123,7 @@ def module_uses(tree: ast.Module, imports: dict[str, str], stars: tuple[str, ...
     for scope in collector.scopes:
         for facts in scope.calls:
             call = facts.call
-            dotted = _dotted(call.func)
+            dotted = dotted_name(call.func)
             if dotted is None:
                 continue
             head = dotted.split(".")[0]
@@ -205,12 +207,7 @@ class _Collector:
         self._by_node: dict[int, _ScopeFacts] = {}
 
     def qualified(self, node: ast.AST) -> str | None:
-        dotted = _dotted(node)
-        if dotted is None:
-            return None
-        head, _, rest = dotted.partition(".")
-        base = self.imports.get(head, head)
-        return f"{base}.{rest}" if rest else base
+        return qualified_through(node, self.imports)
 
     def grad_off_expression(self, node: ast.expr) -> bool:
         if not isinstance(node, ast.Call):
@@ -380,7 +377,7 @@ def _target_names(target: ast.AST) -> list[str]:
     if isinstance(target, ast.Name):
         return [target.id]
     if isinstance(target, ast.Attribute):
-        dotted = _dotted(target)
+        dotted = dotted_name(target)
         return [dotted] if dotted else []
     if isinstance(target, ast.Tuple | ast.List):
         return [name for element in target.elts for name in _target_names(element)]
@@ -396,7 +393,7 @@ def _reads(node: ast.AST) -> frozenset[str]:
         if isinstance(inner, ast.Name):
             found.add(inner.id)
         elif isinstance(inner, ast.Attribute):
-            dotted = _dotted(inner)
+            dotted = dotted_name(inner)
             if dotted is not None:
                 found.add(dotted)
     return frozenset(found)
@@ -414,14 +411,3 @@ def _is_parse_args(node: ast.AST) -> bool:
 
 def _is_constant(node: ast.AST, value: bool) -> bool:
     return isinstance(node, ast.Constant) and node.value is value
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
