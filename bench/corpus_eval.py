@@ -146,6 +146,7 @@ def lint(into: Path, command: list[str], paths: list[str]) -> list[dict]:
             [
                 *command,
                 "--no-cache",
+                "--preview",  # preview rules are measured too: the corpus decides their promotion
                 "--select",
                 "GL",
                 "--ignore",
