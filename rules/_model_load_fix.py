@@ -1,5 +1,11 @@
 """GL302's fix: the load moves into a module-level `functools.cache`d loader (reused when
 the file already has one for the same call), and the function calls the loader.
+
+The loader takes no parameters: the fix is offered only for a load whose arguments are
+constants and module-level names (`Invariance.only_module_names`), so its cache holds one
+entry and `functools.cache` is bounded. A loader with parameters would need
+`functools.lru_cache(maxsize=...)` (unbounded caches: creedengo GCI89); the fix never
+writes one.
 """
 
 from __future__ import annotations

@@ -101,6 +101,13 @@ class UncachedModelLoad(Rule):
         return {"label": int(model.predict([features()])[0])}
     ```
     Or load once at module level, or in `__init__`; for a loop, load before the loop.
+    A loader that takes the model name or path as a parameter needs a bounded cache,
+    or it keeps every model it was ever asked for in memory:
+    ```python
+    @functools.lru_cache(maxsize=8)
+    def _load_model(name):
+        return AutoModel.from_pretrained(name)
+    ```
 
     ## Fix safety
     Unsafe: the loaded object is then shared by every call. If the code mutates it
@@ -108,12 +115,20 @@ class UncachedModelLoad(Rule):
     longer independent, and a model file replaced on disk is no longer picked up without
     a restart. The fix is offered for a load in a module-level function or method whose
     arguments only use constants and module-level names; a load in a loop gets advice
-    only (hoist it before the loop).
+    only (hoist it before the loop). The loader the fix writes takes no parameters (the
+    load's arguments are constants), so `@functools.cache` holds exactly one entry: it is
+    as bounded as `functools.lru_cache(maxsize=1)`, with no LRU bookkeeping. A loader that takes arguments (the model name) is never written by the fix;
+    when you write one, bound it with `functools.lru_cache(maxsize=...)` (a handful of
+    models, e.g. 8): an unbounded `functools.cache` keyed by a name that comes from requests
+    grows without limit (creedengo flags unbounded caches as GCI89).
 
     ## Evidence
     - No peer-reviewed energy figure was found for model-load caching; vendor claims of
       "~40% redundant inference calls" are marketing. The cost of one load is easy to see
       on your code: measure it with `green-lint verify`.
+    - `functools.cache` is `lru_cache(maxsize=None)`: unbounded; `lru_cache(maxsize=n)`
+      keeps the n most recently used results.
+      https://docs.python.org/3/library/functools.html#functools.lru_cache
     - The cost is the load itself: deserialising the weights (pickle/joblib/`torch.load`)
       and, for ONNX Runtime, building and optimising the session.
       https://onnxruntime.ai/docs/performance/tune-performance/
@@ -180,8 +195,9 @@ class UncachedModelLoad(Rule):
                     call,
                     f"`{what}`{origin} in `{info.name}()` loads the model again on every call ({why}), "
                     "with the same arguments: it reads and deserialises every weight each time. "
-                    "Load it once: at module level, in `__init__`, or in a `functools.cache`d "
-                    "loader.",
+                    "Load it once: at module level, in `__init__`, or in a cached loader "
+                    "(`functools.cache` on a loader without parameters; `functools.lru_cache(maxsize=8)` "
+                    "on one that takes the model name, so the cache stays bounded).",
                     fix=fix,
                 )
                 continue
