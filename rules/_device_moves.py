@@ -18,7 +18,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rules._accelerator import TORCH_DEVICE, Accelerators, device_type
-from green_lint.rules._syntax import is_false, keywords, positional, string_value
+from green_lint.rules._syntax import is_false, keywords, last_name, positional, string_value
 
 TORCH_DTYPES = frozenset(
     {
@@ -106,7 +106,7 @@ def target_kind(context: RuleContext, node: cst.BaseExpression) -> str | None:
     name = context.qualified_name(node)
     if name is not None and name.startswith("torch.") and name[len("torch.") :] in TORCH_DTYPES:
         return "dtype"
-    spelled = _spelled_name(node)
+    spelled = last_name(node) if isinstance(node, cst.Name | cst.Attribute) else None
     if isinstance(node, cst.Attribute) and node.attr.value == "dtype":
         return "dtype"
     if spelled is not None and DTYPE_NAME.search(spelled):
@@ -126,14 +126,6 @@ def target_kind(context: RuleContext, node: cst.BaseExpression) -> str | None:
         return "device"
     if spelled is not None and DEVICE_NAME.search(spelled):
         return "device"
-    return None
-
-
-def _spelled_name(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
     return None
 
 

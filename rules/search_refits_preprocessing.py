@@ -6,7 +6,16 @@ import libcst as cst
 
 from green_lint.fixes import add_import
 from green_lint.rule import Fix, Rule
-from green_lint.rules._syntax import argument, code, has_star, is_none, keyword, positional, string_value
+from green_lint.rules._syntax import (
+    argument,
+    code,
+    has_star,
+    is_none,
+    keyword,
+    last_name,
+    positional,
+    string_value,
+)
 
 SEARCHES = {
     "sklearn.model_selection.GridSearchCV": "param_grid",
@@ -182,7 +191,7 @@ class SearchRefitsPreprocessing(Rule):
                 value = self._one_value(arg.value)
                 if not isinstance(value, cst.Call):
                     return None
-                name = _class_name(value.func)
+                name = _simple_name(value.func)
                 if name is None:
                     return None
                 found.append((name.lower(), value))
@@ -294,14 +303,6 @@ class SearchRefitsPreprocessing(Rule):
         return Fix(TITLE, changes)
 
 
-def _class_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
-
-
 def _nested_values(value: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The estimators written inside a composite's arguments: `[("t", Tfidf(), "col")]`,
     `make_union(PCA(), ...)`."""
@@ -318,3 +319,7 @@ def _varies_after(keys: list[str], names: list[str], index: int) -> bool:
         if step in names and names.index(step) > index:
             return True
     return False
+
+
+def _simple_name(func: cst.BaseExpression) -> str | None:
+    return last_name(func) if isinstance(func, cst.Name | cst.Attribute) else None
