@@ -16,7 +16,8 @@ _PATTERN_10 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(',
 _PATTERN_11 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
 _PATTERN_12 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()[^\\n]*(?:\\n[^\\n]*)?\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
 _PATTERN_13 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
-_PATTERN_14 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)\\bload\\w*', 32)
+_PATTERN_14 = re.compile('^[ \\t]*([\\w.]+)[ \\t]*=(?!=)[^\\n]*?(?:\\b(?:append|concatenate|concat|vstack|hstack|dstack|row_stack|column_stack|cat)\\(|\\.[rc]_\\[)\\s*[\\[(]?\\s*\\1\\b', 40)
+_PATTERN_15 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)\\bload\\w*', 32)
 
 MODULES = ('array_grow_in_loop', 'dataframe_grow_in_loop', 'dataframe_row_loop', 'dataloader_starves_gpu', 'eager_cpu_inference', 'exhaustive_grid_search', 'file_not_checked', 'float64_training', 'frozen_backbone_with_grad', 'inference_with_autograd', 'load_in_loop', 'missing_eval_mode', 'no_early_stopping', 'no_mixed_precision', 'optimizer_zero_grad_to_zeros', 'outdated_ml_dependency', 'python_numeric_loop', 'search_refits_preprocessing', 'search_without_pruning', 'slow_tree_method', 'syntax_error', 'tensor_created_then_moved', 'train_from_scratch', 'unbatched_inference', 'uncached_model_load', 'unused_noqa', )
 
@@ -335,7 +336,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('numpy', 'append', ), ('numpy', 'concat', ), ('numpy', 'stack', ), ('numpy', 'r_[', ), ('numpy', 'c_[', ), ('cupy', 'append', ), ('cupy', 'concat', ), ('cupy', 'stack', ), ('cupy', 'r_[', ), ('cupy', 'c_[', ), ('torch', 'cat(', ), ('torch', 'concat', ), ('torch', 'stack', ), ('tensorflow', 'concat', ), ),
+        'triggers': (('numpy', _PATTERN_14, ), ('cupy', _PATTERN_14, ), ('torch', _PATTERN_14, ), ('tensorflow', _PATTERN_14, ), ('jax', _PATTERN_14, ), ),
         'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
@@ -389,7 +390,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('load(', 'torch', ), ('load(', 'joblib', ), ('load(', 'pickle', ), ('load(', 'dill', ), ('load(', 'tensorflow', ), ('load(', 'spacy', ), ('load_model', ), ('pipeline', 'from transformers', ), ('pipeline', 'import transformers', ), ('from_pretrained', ), ('InferenceSession', ), ('SentenceTransformer', ), ('CrossEncoder', ), _PATTERN_14, ),
+        'triggers': (('load(', 'torch', ), ('load(', 'joblib', ), ('load(', 'pickle', ), ('load(', 'dill', ), ('load(', 'tensorflow', ), ('load(', 'spacy', ), ('load_model', ), ('pipeline', 'from transformers', ), ('pipeline', 'import transformers', ), ('from_pretrained', ), ('InferenceSession', ), ('SentenceTransformer', ), ('CrossEncoder', ), _PATTERN_15, ),
         'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from green_lint.rule import Rule
@@ -17,6 +19,14 @@ ADVICE = {
     "(`np.concatenate(pieces)`, `np.vstack(pieces)`, `torch.cat(pieces)`), or preallocate the array "
     "and fill it by index",
 }
+
+
+GROWS_ITSELF = re.compile(
+    r"^[ \t]*([\w.]+)[ \t]*=(?!=)[^\n]*?"
+    r"(?:\b(?:append|concatenate|concat|vstack|hstack|dstack|row_stack|column_stack|cat)\(|\.[rc]_\[)"
+    r"\s*[\[(]?\s*\1\b",
+    re.MULTILINE,
+)
 
 
 class ArrayGrowInLoop(Rule):
@@ -111,17 +121,10 @@ class ArrayGrowInLoop(Rule):
     name = "array-grow-in-loop"
     summary = "An array grown by np.append/concatenate/torch.cat in a loop is copied every time; join once"
     fix_safety = "unsafe"
-    triggers = (
-        *(
-            (module, word)
-            for module in ("numpy", "cupy")
-            for word in ("append", "concat", "stack", "r_[", "c_[")
-        ),
-        ("torch", "cat("),
-        ("torch", "concat"),
-        ("torch", "stack"),
-        ("tensorflow", "concat"),
-    )
+    # A line that assigns a name the join on its right starts with (`acc = np.append(acc,`,
+    # `self.x = torch.cat((self.x,`, `acc = x if acc is None else np.r_[acc,`): anchored
+    # at line starts, so the search stays cheap on large files.
+    triggers = tuple((module, GROWS_ITSELF) for module in ("numpy", "cupy", "torch", "tensorflow", "jax"))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1:
