@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from green_lint.rule import Rule
@@ -55,6 +57,40 @@ PATH_BUILDERS = frozenset(
 WAITS = frozenset({"time.sleep", "asyncio.sleep"})
 PROCESSES = ("subprocess", "os.system", "os.popen", "os.spawnv", "os.spawnl")
 READ_MODES = frozenset("rbt")
+
+
+# The names the readers are called by (`read_csv`, `load`, `open`...): a call of none of
+# them inside a loop means the file holds nothing to flag.
+_READER_NAMES = frozenset({name.rsplit(".", 1)[-1] for name in READERS | FILE_OBJECT_LOADERS} | {"open"})
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _called_in_a_loop(tree: ast.Module, names: set[str]) -> bool:
+    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while pending:
+        node, in_loop = pending.pop()
+        if in_loop and isinstance(node, ast.Call):
+            func = node.func
+            name = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else func.id
+                if isinstance(func, ast.Name)
+                else None
+            )
+            if name in names:
+                return True
+        if isinstance(node, _LOOPS):
+            pending.extend((child, True) for child in (*node.body, *node.orelse))
+            # A `while` test runs every turn; a `for`'s iterable once.
+            pending.append(
+                (node.iter, in_loop) if isinstance(node, ast.For | ast.AsyncFor) else (node.test, True)
+            )
+            continue
+        inner = in_loop or isinstance(node, _COMPREHENSIONS)
+        pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return False
 
 
 class LoadInLoop(Rule):
@@ -128,6 +164,19 @@ class LoadInLoop(Rule):
             "open(",
         )
     )
+
+    @classmethod
+    def may_flag(cls, tree: ast.Module, text: str, project_function=None) -> bool:
+        """A read is flagged only where a reader (or `open`) is called inside a loop: a
+        call of one of their names (or an alias a from-import gives one) in a loop's
+        body or a comprehension."""
+        names = set(_READER_NAMES)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names.update(
+                    alias.asname for alias in node.names if alias.asname and alias.name in _READER_NAMES
+                )
+        return _called_in_a_loop(tree, names)
 
     def visit_Call(self, node: cst.Call) -> None:
         found = self._read(node)

@@ -1,0 +1,106 @@
+"""What the prefilter lets through: how many files of a tree libcst parses, how many of
+those hold a finding, and which rules' triggers let each parsed file through.
+
+    python bench/prefilter_share.py [TREE] [--select GL] [--top 12]
+
+Lints the tree in this process, one file at a time (no pool, no cache), with the default
+rules, counting the files handed to libcst. A file parsed for a rule that then reports
+nothing in it is the prefilter's waste: the table ranks the rules by the parses they
+caused that produced none of their findings. Not a test; the counts are exact, the time is
+this machine's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from green_lint import engine
+from green_lint.engine import LintSettings, lint_source
+from green_lint.registry import select_rules
+from green_lint.source import SourceError, load_source
+
+
+def default_tree() -> Path:
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("no tree given and scikit-learn is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("tree", nargs="?", type=Path, default=None)
+    parser.add_argument("--select", default="GL")
+    parser.add_argument("--top", type=int, default=12)
+    args = parser.parse_args()
+    tree = args.tree or default_tree()
+    rules = select_rules([args.select])
+    settings = LintSettings(rules=rules)
+    parses: list[int] = []
+    real_parse = engine.parse_trusted
+
+    def counting_parse(text: str):
+        parses.append(1)
+        return real_parse(text)
+
+    engine.parse_trusted = counting_parse
+    visited: Counter[str] = Counter()  # parses each rule took part in
+    fruitless: Counter[str] = Counter()  # ... that gave none of its findings
+    alone: Counter[str] = Counter()  # fruitless parses no other rule asked for
+    files = sorted(tree.rglob("*.py"))
+    parsed = with_findings = 0
+    start = time.perf_counter()
+    for path in files:
+        try:
+            source = load_source(path, str(path), path.read_bytes())
+        except (OSError, SourceError):
+            continue
+        before = len(parses)
+        running = _running_rules(source, rules)
+        findings = lint_source(source, settings)
+        if len(parses) == before:
+            continue
+        parsed += 1
+        codes = {finding.code for finding in findings}
+        with_findings += bool(codes - {"GL001", "GL003"})
+        for code in running:
+            visited[code] += 1
+            fruitless[code] += code not in codes
+        if len(running) == 1 and running[0] not in codes:
+            alone[running[0]] += 1
+    elapsed = time.perf_counter() - start
+    engine.parse_trusted = real_parse
+    print(f"tree: {tree} ({len(files)} files), rules: {args.select}, {elapsed:.1f} s in one process")
+    print(f"parsed by libcst: {parsed} ({parsed / max(1, len(files)):.0%}); with a finding: {with_findings}")
+    print("rule     parses  without its finding  of which for this rule alone")
+    for code, count in fruitless.most_common(args.top):
+        print(f"{code:8} {visited[code]:6}  {count:19}  {alone[code]:6}")
+
+
+def _running_rules(source, rules) -> list[str]:
+    """The rules the engine runs on the file: its text hits one of their triggers and their
+    tree prefilter (`may_flag`, on CPython's tree) does not rule the file out."""
+    text, searched = source.text, {}
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    return [
+        rule.code
+        for rule in rules
+        if not (rule.handles_parse_errors or rule.reports_unchecked_files or rule.file_kinds != ("python",))
+        and (not rule.triggers or any(engine._hit(t, text, searched) for t in rule.triggers))
+        and rule.may_flag(tree, text, None)
+    ]
+
+
+if __name__ == "__main__":
+    main()
