@@ -328,3 +328,9 @@ def test_a_notebook_that_calls_a_function_of_the_project_gives_its_budget(tmp_pa
         "all 30 epochs (`num_epochs` is 30 in the call from `chapter/lesson.ipynb:cell2:4`)"
         in finding.message
     )
+
+
+def test_a_module_too_deep_to_read_is_an_empty_summary(tmp_path):
+    deep = "EPOCHS = " + " + ".join(["1"] * 2000) + "\n"  # CPython parses it; folding it recurses
+    _write(tmp_path, {"cfg.py": deep, "main.py": "from cfg import EPOCHS\n"})
+    assert ProjectModules([tmp_path]).constant("cfg.EPOCHS", tmp_path / "main.py") is None

@@ -68,18 +68,25 @@ def summarise(path: Path) -> ModuleSummary:
 
 
 def summarise_source(path: Path, data: bytes) -> ModuleSummary:
-    """The constants of the module in `path`: names its module level binds once, to a
-    literal (numbers, strings, booleans, None, and tuples, lists and dicts of them, `-x`,
-    arithmetic of numbers), the literal attributes of its classes (`Config.epochs`), and
-    what it imports once (to follow re-exports)."""
+    """The summary of the module whose text is `data`; empty when it cannot be parsed, or
+    nests too deeply to be read (another module's oddity never stops the lint)."""
     if len(data) > MAX_MODULE_BYTES:
         return EMPTY
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(data)
+        return _summary_of(tree, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return EMPTY
+
+
+def _summary_of(tree: ast.Module, path: Path) -> ModuleSummary:
+    """The constants of the module: names its module level binds once, to a literal
+    (numbers, strings, booleans, None, and tuples, lists and dicts of them, `-x`,
+    arithmetic of numbers), the literal attributes of its classes (`Config.epochs`) and
+    of a config object built from one; what it imports once (to follow re-exports); its
+    functions, classes, argparse defaults and uses."""
     counts = _binding_counts(tree)
     constants = {
         name: Constant(value, path, line)
