@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from green_lint.rule import Rule
 from green_lint.rules._data import enclosing_loop
 from green_lint.rules._data_frames import POLARS, Frames, imports_pandas
 from green_lint.rules._data_nodes import is_simple_reference, subscript_indices
+from green_lint.rules._loop_prefilter import aliases_of, called_name, nodes_in_loops
 from green_lint.rules._syntax import argument, code
 
 CONCAT = "pandas.concat"
@@ -70,6 +73,31 @@ class DataframeGrowInLoop(Rule):
     def __init__(self, context, options=None) -> None:
         super().__init__(context, options)
         self.frames = Frames(context)
+
+    @classmethod
+    def may_flag(cls, tree: ast.Module, text: str, project_function=None) -> bool:
+        """A frame grows only by an assignment inside a loop: to `x.loc[...]`, or of a
+        `concat(...)` call (or an alias of it), or of an `x.append(...)` call."""
+        concat = aliases_of(tree, frozenset({"concat"}))
+        for node in nodes_in_loops(tree):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            target, value = node.targets[0], node.value
+            grows_by_loc = (
+                isinstance(target, ast.Subscript)
+                and isinstance(target.value, ast.Attribute)
+                and target.value.attr == "loc"
+            )
+            appends = (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr in APPEND_METHODS
+            )
+            if grows_by_loc or appends:
+                return True
+            if any(isinstance(inner, ast.Call) and called_name(inner) in concat for inner in ast.walk(value)):
+                return True
+        return False
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1 or not imports_pandas(self.context):

@@ -16,6 +16,7 @@ from green_lint.rules._data import (
     walk,
 )
 from green_lint.rules._data_frames import PANDAS_FILE_READERS
+from green_lint.rules._loop_prefilter import aliases_of, called_name, nodes_in_loops
 from green_lint.rules._syntax import code
 
 # Readers that load a whole file (or dataset) each time they are called.
@@ -62,35 +63,6 @@ READ_MODES = frozenset("rbt")
 # The names the readers are called by (`read_csv`, `load`, `open`...): a call of none of
 # them inside a loop means the file holds nothing to flag.
 _READER_NAMES = frozenset({name.rsplit(".", 1)[-1] for name in READERS | FILE_OBJECT_LOADERS} | {"open"})
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def _called_in_a_loop(tree: ast.Module, names: set[str]) -> bool:
-    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
-    while pending:
-        node, in_loop = pending.pop()
-        if in_loop and isinstance(node, ast.Call):
-            func = node.func
-            name = (
-                func.attr
-                if isinstance(func, ast.Attribute)
-                else func.id
-                if isinstance(func, ast.Name)
-                else None
-            )
-            if name in names:
-                return True
-        if isinstance(node, _LOOPS):
-            pending.extend((child, True) for child in (*node.body, *node.orelse))
-            # A `while` test runs every turn; a `for`'s iterable once.
-            pending.append(
-                (node.iter, in_loop) if isinstance(node, ast.For | ast.AsyncFor) else (node.test, True)
-            )
-            continue
-        inner = in_loop or isinstance(node, _COMPREHENSIONS)
-        pending.extend((child, inner) for child in ast.iter_child_nodes(node))
-    return False
 
 
 class LoadInLoop(Rule):
@@ -170,13 +142,8 @@ class LoadInLoop(Rule):
         """A read is flagged only where a reader (or `open`) is called inside a loop: a
         call of one of their names (or an alias a from-import gives one) in a loop's
         body or a comprehension."""
-        names = set(_READER_NAMES)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                names.update(
-                    alias.asname for alias in node.names if alias.asname and alias.name in _READER_NAMES
-                )
-        return _called_in_a_loop(tree, names)
+        names = aliases_of(tree, _READER_NAMES)
+        return any(isinstance(node, ast.Call) and called_name(node) in names for node in nodes_in_loops(tree))
 
     def visit_Call(self, node: cst.Call) -> None:
         found = self._read(node)

@@ -43,3 +43,13 @@ def test_gl204_parses_only_files_that_read_inside_a_loop(parses):
 def test_gl204_sees_a_reader_imported_under_another_name(parses):
     aliased = "from pandas import read_csv as rc\n\nframes = [rc('data.csv') for _ in range(3)]\n"
     assert [finding.code for finding in _lint(aliased, "GL204")] == ["GL204"]
+
+
+def test_gl202_parses_only_files_that_assign_a_growth_inside_a_loop(parses):
+    built_once = (
+        "import pandas as pd\n\nparts = [pd.DataFrame({'a': [i]}) for i in range(3)]\n"
+        "frame = pd.concat(parts)\nrows = []\nfor i in range(3):\n    rows.append(i)\n"
+    )
+    assert _lint(built_once, "GL202") == [] and parses == []
+    grown = "import pandas as pd\n\nframe = pd.DataFrame()\nfor i in range(3):\n    frame = pd.concat([frame, pd.DataFrame({'a': [i]})])\n"
+    assert [finding.code for finding in _lint(grown, "GL202")] == ["GL202"]
