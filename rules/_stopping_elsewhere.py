@@ -117,3 +117,36 @@ def budget_from_callers(
     value, caller = max(given, key=lambda item: item[0])
     origin = f" (`{stop.value}` is {value} in the call from `{context.project_place(caller)}`)"
     return (min(turns), max(turns)), origin
+
+
+# Methods that return the object they are called on (moved, or switched to a mode).
+_SAME_MODEL_METHODS = frozenset(("cuda", "cpu", "to", "train", "eval", "float", "double", "half"))
+
+
+def trains_in_another_module(context: RuleContext, call: cst.Call) -> bool:
+    """A call of a function, or of a method of a class, that another module of the
+    project defines and that runs a training step there: `train_one_epoch(...)` from
+    engine.py, `trainer.train_step(...)` with `trainer = Trainer(...).cuda()` built
+    from trainer.py's class."""
+    if context.project is None:
+        return False
+    values = context.values
+    function = values.imported_function(call.func)
+    if function is not None:
+        return function.trains
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return False
+    receivers = values.expressions(func.value) if isinstance(func.value, cst.Name | cst.Attribute) else []
+    for value in receivers:
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in _SAME_MODEL_METHODS
+        ):
+            value = value.func.value
+        if isinstance(value, cst.Call):
+            project_class = values.imported_class(value.func)
+            if project_class is not None and func.attr.value in project_class.training_methods:
+                return True
+    return False

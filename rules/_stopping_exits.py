@@ -11,7 +11,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
-from green_lint.rules._stopping_steps import words_of
+from green_lint.rules._stopping_words import words_of
 from green_lint.rules._syntax import DEFINITIONS, LOOPS, walk
 from green_lint.walk import children
 

@@ -16,7 +16,8 @@ from green_lint.rules._stopping_budget import budget_origin, number_bounds
 from green_lint.rules._stopping_datasets import take_budget, take_call
 from green_lint.rules._stopping_elsewhere import budget_from_callers, may_come_from_other_modules
 from green_lint.rules._stopping_exits import ends_with_the_data, stops_early, walks_the_data
-from green_lint.rules._stopping_steps import TrainingSteps, loop_words, names_epoch, words_of
+from green_lint.rules._stopping_steps import TrainingSteps
+from green_lint.rules._stopping_words import loop_words, names_epoch, words_of
 from green_lint.rules._syntax import LOOPS, calls_in, has_star, positional, walk
 
 Loop = cst.For | cst.While

@@ -13,6 +13,9 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.names import statements_of
+from green_lint.rules._stopping_elsewhere import trains_in_another_module
+from green_lint.rules._stopping_updates import gradient_update
+from green_lint.rules._stopping_words import loop_words, names_epoch
 from green_lint.rules._syntax import (
     DEFINITIONS,
     LOOPS,
@@ -21,7 +24,6 @@ from green_lint.rules._syntax import (
     is_true,
     keyword,
     last_name,
-    string_value,
     walk,
 )
 from green_lint.walk import children
@@ -32,16 +34,7 @@ OPTIMIZERS = ("torch.optim", "timm.optim", "transformers.AdamW", "bitsandbytes.o
 EPOCH_KEYWORDS = ("epochs", "nb_epoch", "n_epochs", "num_epochs", "max_epochs")
 # Calls that train by their name whatever the object: one batch, one incremental fit.
 _TRAINING_CALLS = frozenset(("train_on_batch", "partial_fit"))
-# A factor of a gradient update: a learning rate or a gradient.
-_UPDATE_WORDS = re.compile(r"^(lr|eta|alpha|step_?size)$|^lr_|_lr$|learn(ing)?_?rate|grad")
-# A learning rate by its name; not `alpha`, which a library call takes for a penalty
-# (`non_negative_factorization(X, W, H, alpha_W=alpha)`).
-_RATE_WORDS = re.compile(r"^(lr|eta|step_?size)$|^lr_|_lr$|learn(ing)?_?rate")
-# Calls that multiply their arguments: `np.multiply(learning_rate, update)`.
-_PRODUCTS = frozenset(("numpy.multiply", "torch.mul", "torch.multiply"))
 _FUNCTION_DEPTH = 3
-# Methods that return the object they are called on (moved, or switched to a mode).
-_SAME_MODEL_METHODS = frozenset(("cuda", "cpu", "to", "train", "eval", "float", "double", "half"))
 # The names TensorFlow 1 code gives the op a session runs to take one training step.
 _TRAIN_OP = re.compile(r"(?i)train(ing)?(_?(op|step))?|(opt|optim|optimizer|update)_?op")
 
@@ -98,12 +91,14 @@ class TrainingSteps:
             body, depth = pending.pop()
             for node in self._nodes(body, skip_epoch_loops=depth > 0 and not within_runs):
                 if isinstance(node, cst.AugAssign | cst.Assign):
-                    update = update or _gradient_update(self.context, node)
+                    update = update or gradient_update(self.context, node)
                     continue
                 name = last_name(node.func)
                 if name is None:
                     continue
-                if self._single_step(node, name) or self._trains_in_another_module(node):
+                if self._single_step(node, name) or (
+                    self._torch and trains_in_another_module(self.context, node)
+                ):
                     return True
                 if self._torch and "backward" in name:
                     backward = True
@@ -125,34 +120,6 @@ class TrainingSteps:
         # A hand-written update trains where nothing runs autograd: next to `backward()`
         # without an optimizer it moves an input (an adversarial perturbation).
         return update and not backward
-
-    def _trains_in_another_module(self, call: cst.Call) -> bool:
-        """A call of a function, or of a method of a class, that another module of the
-        project defines and that runs a training step there: `train_one_epoch(...)` from
-        engine.py, `trainer.train_step(...)` with `trainer = Trainer(...).cuda()` built
-        from trainer.py's class."""
-        if self.context.project is None or not self._torch:
-            return False
-        values = self.context.values
-        function = values.imported_function(call.func)
-        if function is not None:
-            return function.trains
-        func = call.func
-        if not isinstance(func, cst.Attribute):
-            return False
-        receivers = values.expressions(func.value) if isinstance(func.value, cst.Name | cst.Attribute) else []
-        for value in receivers:
-            while (
-                isinstance(value, cst.Call)
-                and isinstance(value.func, cst.Attribute)
-                and value.func.attr.value in _SAME_MODEL_METHODS
-            ):
-                value = value.func.value
-            if isinstance(value, cst.Call):
-                project_class = values.imported_class(value.func)
-                if project_class is not None and func.attr.value in project_class.training_methods:
-                    return True
-        return False
 
     def _callees(self, call: cst.Call) -> list[cst.FunctionDef]:
         """The file's defs `call` may run: the one the semantic model resolves it to, else,
@@ -324,91 +291,3 @@ def _epochs_keyword(call: cst.Call) -> cst.BaseExpression | None:
         if found is not None:
             return found.value
     return None
-
-
-def _gradient_update(context: RuleContext, node: cst.AugAssign | cst.Assign) -> bool:
-    """`w -= lr * grad`, `Q[s][a] += alpha * delta`, `w = w - 0.01 * grad`: a parameter
-    moved by a product with a learning rate or a gradient."""
-    if isinstance(node, cst.AugAssign):
-        if not isinstance(node.operator, cst.SubtractAssign | cst.AddAssign):
-            return False
-        change = node.value
-        # `Y += velocity` with `velocity = momentum * velocity - lr * grads`.
-        changes = context.values.expressions(change) if isinstance(change, cst.Name) else [change]
-        target = node.target
-    elif len(node.targets) != 1:
-        return False
-    elif _returned_by_an_update(context, node):
-        return True
-    else:
-        target, value = node.targets[0].target, node.value
-        if (
-            isinstance(value, cst.BinaryOperation)
-            and isinstance(value.operator, cst.Subtract | cst.Add)
-            and value.left.deep_equals(target)
-        ):
-            changes = [value.right]
-        elif isinstance(target, cst.Subscript | cst.Attribute):
-            # A table entry or a weight stored from a blend with the learning rate:
-            # `q[s] = new_q` with `new_q = (1 - lr) * q[s] + lr * target`.
-            changes = context.values.expressions(value) if isinstance(value, cst.Name) else [value]
-        else:
-            return False
-    if not isinstance(target, cst.Name | cst.Attribute | cst.Subscript):
-        return False
-    if any(_UPDATE_WORDS.search(word) for word in words_of(context, target)):
-        return False  # the learning rate itself decays: `lr -= lr * decay`
-    return any(
-        _product(context, part) and any(_UPDATE_WORDS.search(word) for word in words_of(context, part))
-        for change in changes
-        for part in walk(change)
-    )
-
-
-def _product(context: RuleContext, node: cst.CSTNode) -> bool:
-    if isinstance(node, cst.BinaryOperation):
-        return isinstance(node.operator, cst.Multiply)
-    return isinstance(node, cst.Call) and context.qualified_name(node.func) in _PRODUCTS
-
-
-def _returned_by_an_update(context: RuleContext, node: cst.Assign) -> bool:
-    """`weights, bias = update_weights(x, y, weights, bias, learnrate)`: names given back
-    by a call that is passed them and a learning rate (a gradient step written as a
-    function of the weights)."""
-    value, target = node.value, node.targets[0].target
-    if not isinstance(value, cst.Call) or not isinstance(target, cst.Name | cst.Tuple):
-        return False
-    targets = {name.value for name in walk(target) if isinstance(name, cst.Name)}
-    if any(_UPDATE_WORDS.search(word.lower()) for word in targets):
-        return False  # the learning rate itself changes: `lr = decay(lr, epoch)`
-    passed = [arg.value for arg in value.args]
-    return any(isinstance(arg, cst.Name) and arg.value in targets for arg in passed) and any(
-        isinstance(arg, cst.Name) and _RATE_WORDS.search(arg.value.lower()) for arg in passed
-    )
-
-
-def names_epoch(context: RuleContext, loop: cst.For | cst.While) -> bool:
-    return any("epoch" in word for word in loop_words(context, loop))
-
-
-def loop_words(context: RuleContext, loop: cst.For | cst.While) -> set[str]:
-    """The words of a loop's header: its variable and what it runs over (or its test)."""
-    if isinstance(loop, cst.While):
-        return words_of(context, loop.test)
-    return words_of(context, loop.target) | words_of(context, loop.iter)
-
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-
-
-def words_of(context: RuleContext, node: cst.CSTNode) -> set[str]:
-    """Lowercase identifier words in an expression (names, attributes, strings)."""
-    found = set()
-    for current in walk(node):
-        if isinstance(current, cst.Name):
-            found.add(current.value.lower())
-        elif isinstance(current, cst.SimpleString):
-            value = string_value(current)
-            if value:
-                found.update(word.lower() for word in _WORD.findall(value))
-    return found
