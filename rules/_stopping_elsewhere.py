@@ -64,7 +64,7 @@ def _trains(project: Any, qualified: str) -> bool:
 def parameter_budget(context: RuleContext, loop: cst.BaseExpression) -> cst.Name | None:
     """The parameter that bounds `range(n)` / `range(start, n)` (the loop's iterable), when
     `n` is a parameter of a top-level function: its callers in other modules may say."""
-    if not (isinstance(loop, cst.Call) and isinstance(loop.func, cst.Name) and loop.func.value == "range"):
+    if not (isinstance(loop, cst.Call) and context.resolves_to(loop.func, "builtins.range")):
         return None
     args = positional(loop)
     if not 1 <= len(args) <= 2 or len(args) != len(loop.args):
@@ -84,7 +84,7 @@ def may_come_from_other_modules(context: RuleContext, loop: cst.BaseExpression) 
     (`args.epochs`, `opt.n_epochs`)."""
     if context.project is None or not isinstance(loop, cst.Call):
         return False
-    if not (isinstance(loop.func, cst.Name) and loop.func.value == "range"):
+    if not context.resolves_to(loop.func, "builtins.range"):
         return False
     if parameter_budget(context, loop) is not None:
         return True

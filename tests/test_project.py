@@ -46,9 +46,12 @@ def test_each_project_case_gives_the_findings_its_files_expect(case):
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_a_pre_commit_run_on_one_file_still_sees_the_rest_of_the_project(case):
-    for path in sorted(case.rglob("*.py")):
-        if _expected(path):
-            assert _findings(path, [path]) == _expected(path), path
+    # Each file linted alone, as pre-commit hands it: the cross-file findings, and the
+    # negatives' silence, must not depend on the rest of the project being linted too.
+    files = sorted(case.rglob("*.py"))
+    assert files
+    for path in files:
+        assert _findings(path, [path]) == _expected(path), path
 
 
 def test_without_the_project_the_imported_budgets_are_unknown():
@@ -334,3 +337,23 @@ def test_a_module_too_deep_to_read_is_an_empty_summary(tmp_path):
     deep = "EPOCHS = " + " + ".join(["1"] * 2000) + "\n"  # CPython parses it; folding it recurses
     _write(tmp_path, {"cfg.py": deep, "main.py": "from cfg import EPOCHS\n"})
     assert ProjectModules([tmp_path]).constant("cfg.EPOCHS", tmp_path / "main.py") is None
+
+
+def test_a_budget_from_callers_needs_the_builtin_range(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "lib.py": (
+                "import torch\nfrom ranges import range\n\ndef train(net, data, epochs):\n"
+                "    opt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+                "    for epoch in range(epochs):\n"
+                "        opt.zero_grad()\n        net(data).sum().backward()\n        opt.step()\n"
+            ),
+            "main.py": "from lib import train\ntrain(None, None, 50)\n",
+        },
+    )
+    assert _lint(tmp_path / "lib.py", ["GL102"], [tmp_path]) == []  # a user's own `range`
+    (tmp_path / "lib.py").write_text(
+        (tmp_path / "lib.py").read_text().replace("from ranges import range\n", "")
+    )
+    assert len(_lint(tmp_path / "lib.py", ["GL102"], [tmp_path])) == 1
