@@ -11,7 +11,7 @@ import re
 import libcst as cst
 
 from green_lint.context import RuleContext
-from green_lint.rules._syntax import calls_in
+from green_lint.rules._stopping_steps import TrainingSteps
 from green_lint.walk import walk
 
 _EVALUATION_WORDS = frozenset({"test", "val", "valid", "validation", "eval", "evaluation", "dev", "predict"})
@@ -52,10 +52,13 @@ def feeds_training(context: RuleContext, target: str | None, returned_by: str | 
         return True
     trains_here = bool(_TRAINS.search(context.text))
     used = handed_elsewhere = False
+    steps = None
     for node in walk(context.module) if target is not None else ():
         if isinstance(node, cst.For) and target in context.code_for(node.iter):
             used = True
-            if _TRAINS.search(context.code_for(node.body)) or _calls_training(context, node.body):
+            # A training step in the loop, or in the file's functions it calls (GL102's reading).
+            steps = steps or _steps(context)
+            if steps.trains(node):
                 return True
         elif isinstance(node, cst.Call) and any(context.code_for(arg.value) == target for arg in node.args):
             if isinstance(node.func, cst.Attribute) and node.func.attr.value == "fit":
@@ -79,12 +82,11 @@ def feeds_training(context: RuleContext, target: str | None, returned_by: str | 
     return "train" in words or not used
 
 
-def _calls_training(context: RuleContext, body: cst.CSTNode) -> bool:
-    return any(
-        _TRAINS.search(context.code_for(function.body))
-        for call in calls_in(body)
-        for function in _local_functions(context, call)
-    )
+def _steps(context: RuleContext) -> TrainingSteps:
+    # Imported here: GL102's loop module is loaded only for a file with a loader loop.
+    from green_lint.rules._stopping_loops import _sweep
+
+    return TrainingSteps(context, context.module, _sweep)
 
 
 def _local_functions(context: RuleContext, call: cst.Call) -> list[cst.FunctionDef]:
