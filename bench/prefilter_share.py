@@ -1,7 +1,7 @@
 """What the prefilter lets through: how many files of a tree libcst parses, how many of
 those hold a finding, and which rules' triggers let each parsed file through.
 
-    python bench/prefilter_share.py [TREE] [--select GL] [--top 12]
+    python bench/prefilter_share.py [TREE] [--select GL] [--top 12] [--fruitless GL203]
 
 Lints the tree in this process, one file at a time (no pool, no cache), with the default
 rules, counting the files handed to libcst. A file parsed for a rule that then reports
@@ -40,6 +40,9 @@ def main() -> None:
     parser.add_argument("tree", nargs="?", type=Path, default=None)
     parser.add_argument("--select", default="GL")
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument(
+        "--fruitless", metavar="CODE", help="list the files parsed for CODE without its finding"
+    )
     args = parser.parse_args()
     tree = args.tree or default_tree()
     rules = select_rules([args.select])
@@ -57,6 +60,7 @@ def main() -> None:
     alone: Counter[str] = Counter()  # fruitless parses no other rule asked for
     files = sorted(tree.rglob("*.py"))
     parsed = with_findings = 0
+    wasted: list[str] = []
     start = time.perf_counter()
     for path in files:
         try:
@@ -74,6 +78,8 @@ def main() -> None:
         for code in running:
             visited[code] += 1
             fruitless[code] += code not in codes
+            if code == args.fruitless and code not in codes:
+                wasted.append(str(path.relative_to(tree)))
         if len(running) == 1 and running[0] not in codes:
             alone[running[0]] += 1
     elapsed = time.perf_counter() - start
@@ -83,6 +89,8 @@ def main() -> None:
     print("rule     parses  without its finding  of which for this rule alone")
     for code, count in fruitless.most_common(args.top):
         print(f"{code:8} {visited[code]:6}  {count:19}  {alone[code]:6}")
+    if args.fruitless:
+        print(f"parsed for {args.fruitless} without its finding:", *wasted, sep="\n  ")
 
 
 def _running_rules(source, rules) -> list[str]:

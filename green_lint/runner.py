@@ -92,9 +92,17 @@ def _run_in_pool(work: list, worker_count: int) -> list[FileResult]:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    # Largest files first, in small chunks: the slowest files start at once and the workers
+    # finish together instead of one waiting on a chunk of large files at the end.
+    order = sorted(range(len(work)), key=lambda index: _size(work[index][0].path), reverse=True)
+    chunk = max(1, len(work) // (worker_count * 32))
     try:
         with ProcessPoolExecutor(max_workers=worker_count, initializer=_die_with_parent) as pool:
-            return list(pool.map(_process_packed, work, chunksize=max(1, len(work) // (worker_count * 8))))
+            done = pool.map(_process_packed, [work[index] for index in order], chunksize=chunk)
+            results: list = [None] * len(work)
+            for index, result in zip(order, done, strict=True):
+                results[index] = result
+            return results
     except BrokenProcessPool:
         pass
     # A worker died (a crash in a native parser, or killed for its memory): check the files
@@ -112,6 +120,13 @@ def _run_in_pool(work: list, worker_count: int) -> list[FileResult]:
     finally:
         pool.shutdown(wait=False)
     return results
+
+
+def _size(path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _crashed(item) -> FileResult:

@@ -11,7 +11,7 @@ _PATTERN_5 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([
 _PATTERN_6 = re.compile('\\n([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\A([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\2[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\2[ \\t]+for\\s|for(?<=\\bfor)\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|product\\((?<=\\bproduct\\()', 32)
 _PATTERN_7 = re.compile('zero_grad\\(\\s*(?:False|0)\\b', 32)
 _PATTERN_8 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
-_PATTERN_9 = re.compile('\\[(?<=[\\w\\]]\\[)\\s*[a-z_][\\w.]*(?:\\[[^\\[\\]\\n]*\\])?\\s*(?:,(?:[^\\[\\]\\n]|\\[[^\\]\\n]*\\])*)?\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
+_PATTERN_9 = re.compile('\\[(?<=[\\w\\]]\\[)(?:[^\\[\\]\\n]|\\[[^\\[\\]\\n]*\\])*\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
 _PATTERN_10 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
 _PATTERN_11 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
 _PATTERN_12 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()[^\\n]*(?:\\n[^\\n]*)?\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)

@@ -78,7 +78,7 @@ class DataframeGrowInLoop(Rule):
     def may_flag(cls, tree: ast.Module, text: str, project_function=None) -> bool:
         """A frame grows only by an assignment inside a loop: to `x.loc[...]`, or of a
         `concat(...)` call (or an alias of it), or of an `x.append(...)` call."""
-        concat = aliases_of(tree, frozenset({"concat"}))
+        concat = aliases_of(tree, text, frozenset({"concat"}))
         for node in nodes_in_loops(tree):
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
                 continue

@@ -142,7 +142,7 @@ class LoadInLoop(Rule):
         """A read is flagged only where a reader (or `open`) is called inside a loop: a
         call of one of their names (or an alias a from-import gives one) in a loop's
         body or a comprehension."""
-        names = aliases_of(tree, _READER_NAMES)
+        names = aliases_of(tree, text, _READER_NAMES)
         return any(isinstance(node, ast.Call) and called_name(node) in names for node in nodes_in_loops(tree))
 
     def visit_Call(self, node: cst.Call) -> None:

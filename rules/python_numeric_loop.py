@@ -29,13 +29,13 @@ LOOP = re.compile(r"for(?<=\bfor)\s+[\w\s,()]+\s+in\s|while(?<=\bwhile)\s+\w+\s*
 RANGE_LOOP = re.compile(r"for(?<=\bfor)\s+\w+\s+in\s+range\(")
 # Loops that hand out indices, and an element used in arithmetic or stored to (`a[i] *`,
 # `out[i, j] =`, `s += x[k]`, `counts[idx[i]] +=`, `layer[0][word2index[w]] +=`,
-# `+= self.w[index]`): what every loop the rule flags has (the prefilter: a file without
+# `bins[hash(i) % n] += 1`, `+= self.w[index]`): what every loop the rule flags has (the prefilter: a file without
 # them is never parsed for GL203).
 INDEX_LOOP = re.compile(
     r"for(?<=\bfor)\s+[\w\s,()]+\s+in\s+(?:range|enumerate|zip)\(|while(?<=\bwhile)\s+\w+\s*<"
 )
 ELEMENT_USE = re.compile(
-    r"\[(?<=[\w\]]\[)\s*[a-z_][\w.]*(?:\[[^\[\]\n]*\])?\s*(?:,(?:[^\[\]\n]|\[[^\]\n]*\])*)?\]"
+    r"\[(?<=[\w\]]\[)(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]"
     r"\s*(?:[-+*/%]|[-+*/]?=(?!=))"
     r"|[-+*/=]=?\s*\(?\s*[\w.]+\[\s*[a-z_]\w*\s*[],]"
 )
