@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import typer
@@ -48,6 +48,8 @@ class CheckRequest:
     baseline: Path | None = None
     write_baseline: Path | None = None
     add_noqa: bool = False
+    # With the path `-`: the file that standard input stands for (see stdin.py).
+    stdin_filename: str | None = None
 
 
 def run_check(request: CheckRequest) -> int:
@@ -55,7 +57,11 @@ def run_check(request: CheckRequest) -> int:
 
     if request.config is not None and not request.config.is_file():
         raise UsageProblem(f"config file {str(request.config)!r} {_not_a_file(request.config)}")
-    missing = [path for path in request.paths if not os.path.lexists(path)]
+    stdin = _reads_stdin(request)
+    if stdin:
+        # The config, per-file-ignores and project are those of the file stdin stands for.
+        request = replace(request, paths=[Path(request.stdin_filename or ".")])
+    missing = [] if stdin else [path for path in request.paths if not os.path.lexists(path)]
     if missing:
         raise UsageProblem(f"path {str(missing[0])!r} does not exist")
     start = request.paths[0] if request.paths[0].is_dir() else request.paths[0].parent
@@ -65,8 +71,10 @@ def run_check(request: CheckRequest) -> int:
         raise UsageProblem(str(error)) from None
     output_format = _output_format(request.output_format or config.output_format or "full")
     _check_combinations(request, output_format)
-    cache = None if request.no_cache else _cache_location(request, config)
+    cache = None if request.no_cache or stdin else _cache_location(request, config)
     settings = _lint_settings(request, config, cache)
+    if stdin:
+        return _check_stdin(request, output_format, settings, config)
     changed = None
     if request.diff_base is not None:
         from green_lint.changed_lines import changed_since
@@ -96,6 +104,56 @@ def run_check(request: CheckRequest) -> int:
     return _adopt_and_report(
         request, output_format, settings, jobs, results, config, changed, internal_errors
     )
+
+
+def _reads_stdin(request: CheckRequest) -> bool:
+    """Whether the path is `-` (the source comes on standard input); bad combinations are
+    usage errors."""
+    if not any(str(path) == "-" for path in request.paths):
+        if request.stdin_filename is not None:
+            raise UsageProblem(
+                "--stdin-filename names the file that standard input stands for: give `-` as the path"
+            )
+        return False
+    if len(request.paths) > 1:
+        raise UsageProblem("`-` (standard input) cannot be combined with other paths")
+    if request.stdin_filename == "":
+        raise UsageProblem("--stdin-filename needs a file name")
+    for option, given in (
+        ("--diff-base", request.diff_base is not None),
+        ("--baseline", request.baseline is not None),
+        ("--write-baseline", request.write_baseline is not None),
+        ("--add-noqa", request.add_noqa),
+    ):
+        if given:
+            raise UsageProblem(
+                f"{option} works on files on disk; it cannot be used with `-` (standard input)"
+            )
+    return True
+
+
+def _check_stdin(request: CheckRequest, output_format: str, settings, config) -> int:
+    """Lint, fix or diff standard input. With --fix stdout holds the whole source, fixed or
+    not, and the report of the findings left goes to stderr, as ruff does."""
+    from green_lint.config import ignored_codes_for
+    from green_lint.stdin import process_buffer
+
+    filename = request.stdin_filename
+    ignores = _per_file_ignores(request, config)
+    ignored = frozenset(ignored_codes_for(ignores, config.root, Path(filename))) if filename else frozenset()
+    mode = "diff" if request.diff else "fix" if request.fix else "check"
+    data = sys.stdin.buffer.read()
+    fixed, result = process_buffer(data, filename, settings, mode, request.unsafe_fixes, ignored)
+    for error in result.errors:
+        typer.echo(f"green-lint: error: {error}", err=True)
+    if mode == "diff":
+        return _print_diffs([result], result.errors)
+    if mode == "check":
+        return _report(request, output_format, settings, [result], config, result.errors)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(fixed)
+    sys.stdout.buffer.flush()
+    return _report(request, output_format, settings, [result], config, result.errors, sys.stderr)
 
 
 def _adopt_and_report(
@@ -247,7 +305,7 @@ def _repository_root(config_root: Path) -> Path:
     return Path.cwd()
 
 
-def _report(request, output_format, settings, results, config, internal_errors) -> int:
+def _report(request, output_format, settings, results, config, internal_errors, stream=None) -> int:
     from green_lint.output import render
     from green_lint.output.report import RunReport
 
@@ -273,7 +331,7 @@ def _report(request, output_format, settings, results, config, internal_errors) 
         except OSError as error:
             raise UsageProblem(f"cannot write {str(request.output_file)!r}: {error.strerror}") from None
     else:
-        sys.stdout.write(text)
+        (stream or sys.stdout).write(text)
     if internal_errors:
         return 2
     return 1 if findings and not request.exit_zero else 0

@@ -1,4 +1,4 @@
-"""The `green-lint` command line: check (the default), rule, rules, verify.
+"""The `green-lint` command line: check (the default), rule, rules, verify, server.
 
 No `from __future__ import annotations` here: typer reads the signatures at every start,
 and real annotation objects spare it evaluating each one from a string."""
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "rules", "verify")
+SUBCOMMANDS = ("check", "rule", "rules", "verify", "server")
 
 
 def _codes(values: list[str] | None, option: str) -> list[str] | None:
@@ -54,7 +54,9 @@ def _main(
 
 @app.command()
 def check(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: .)")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: .); `-` reads standard input.")
+    ] = None,
     select: Annotated[list[str] | None, typer.Option(help="Rule codes or prefixes to enable.")] = None,
     extend_select: Annotated[
         list[str] | None,
@@ -109,6 +111,13 @@ def check(
     config: Annotated[
         Path | None, typer.Option("--config", help="A pyproject.toml or green-lint.toml.")
     ] = None,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option(
+            "--stdin-filename",
+            help="With the path `-`: the file standard input stands for (its name, config and kind).",
+        ),
+    ] = None,
 ) -> None:
     """Lint files and folders (the default command)."""
     from green_lint.check import CheckRequest, run_check
@@ -139,6 +148,7 @@ def check(
             baseline=baseline,
             write_baseline=write_baseline,
             add_noqa=add_noqa,
+            stdin_filename=stdin_filename,
         )
 
     raise typer.Exit(_guarded(lambda: run_check(request())))
@@ -214,6 +224,14 @@ def verify_command(
         )
 
     raise typer.Exit(_guarded(lambda: run_verify(request())))
+
+
+@app.command("server")
+def server_command() -> None:
+    """Run the language server on stdin/stdout, for editors (needs the `lsp` extra)."""
+    from green_lint.server import run_server
+
+    raise typer.Exit(_guarded(run_server))
 
 
 def _guarded(function, *args) -> int:
