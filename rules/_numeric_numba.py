@@ -235,18 +235,17 @@ def _is_module_constant(context: RuleContext, name: cst.Name) -> bool:
 
 
 # -- what the file passes to the function -------------------------------------------------
-class CallSites:
-    """The function is only called (never passed around) with arrays or numbers."""
+class NameUses:
+    """Where the file uses each name: the calls `name(...)` (with the function they sit in,
+    or the module) and whether the name also appears as a value. One walk of the file,
+    shared by every function a rule asks about (asking per function walked the file once
+    each: quadratic in a file of many numeric functions)."""
 
-    def __init__(self, context: RuleContext, arrays: Arrays, function: cst.FunctionDef) -> None:
-        self.context = context
-        self.arrays = arrays
-        self.function = function
-
-    def plausible(self) -> bool:
-        name = self.function.name.value
+    def __init__(self, module: cst.Module) -> None:
+        self.calls: dict[str, list[tuple[cst.Call, cst.CSTNode]]] = {}
+        self.as_value: set[str] = set()
         skip: set[int] = set()  # Name nodes that are not references (parents are seen first)
-        pending: list[tuple[cst.CSTNode, cst.CSTNode]] = [(self.context.module, self.context.module)]
+        pending: list[tuple[cst.CSTNode, cst.CSTNode]] = [(module, module)]
         while pending:
             node, scope = pending.pop()
             if isinstance(node, cst.FunctionDef):
@@ -255,15 +254,33 @@ class CallSites:
                 skip.add(id(node.attr))
             elif isinstance(node, cst.Arg) and node.keyword is not None:
                 skip.add(id(node.keyword))
-            elif isinstance(node, cst.Call) and is_name(node.func, name):
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
                 skip.add(id(node.func))
-                if not all(not arg.star and self._numeric(arg.value, scope, 0) for arg in node.args):
-                    return False
-            elif isinstance(node, cst.Name) and node.value == name and id(node) not in skip:
-                return False  # passed as a value: called with who knows what
+                self.calls.setdefault(node.func.value, []).append((node, scope))
+            elif isinstance(node, cst.Name) and id(node) not in skip:
+                self.as_value.add(node.value)
             inner = node if isinstance(node, cst.FunctionDef) else scope
-            pending.extend((child, inner) for child in reversed(list(children(node))))
-        return True
+            pending.extend((child, inner) for child in children(node))
+
+
+class CallSites:
+    """The function is only called (never passed around) with arrays or numbers."""
+
+    def __init__(self, context: RuleContext, arrays: Arrays, function: cst.FunctionDef, uses: NameUses) -> None:
+        self.context = context
+        self.arrays = arrays
+        self.function = function
+        self.uses = uses
+
+    def plausible(self) -> bool:
+        name = self.function.name.value
+        if name in self.uses.as_value:
+            return False  # passed as a value: called with who knows what
+        return all(
+            not arg.star and self._numeric(arg.value, scope, 0)
+            for call, scope in self.uses.calls.get(name, ())
+            for arg in call.args
+        )
 
     def _numeric(self, expr: cst.BaseExpression, scope: cst.CSTNode, depth: int) -> bool:
         if depth > MAX_DEPTH:

@@ -12,7 +12,7 @@ from green_lint.rules._numeric_advice import AdviceScan
 from green_lint.rules._numeric_arrays import Arrays
 from green_lint.rules._numeric_index_loops import INDEX_ADVICE, IndexLoop
 from green_lint.rules._numeric_loop_scan import LoopScan, is_small, while_counter
-from green_lint.rules._numeric_numba import CallSites, NumbaCheck
+from green_lint.rules._numeric_numba import CallSites, NameUses, NumbaCheck
 from green_lint.rules._numeric_prefilter import REDUCTION, may_hold_element_loops
 from green_lint.rules._numeric_records import RecordLoop
 from green_lint.rules._numeric_reductions import element_reduction
@@ -174,6 +174,7 @@ class PythonNumericLoop(Rule):
         self._quiet_loops: set[int] = set()
         self._arrays = Arrays(context)
         self._numba_arguments: set[str] | None = None
+        self._name_uses: NameUses | None = None
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node, counter=None)
@@ -325,7 +326,9 @@ class PythonNumericLoop(Rule):
             return None
         if not NumbaCheck(context, self._arrays, function).compiles():
             return None
-        if not CallSites(context, self._arrays, function).plausible():
+        if self._name_uses is None:
+            self._name_uses = NameUses(context.module)
+        if not CallSites(context, self._arrays, function, self._name_uses).plausible():
             return None
         imports = context.semantic
         numba_local = imports.local_name_for("numba")

@@ -730,3 +730,25 @@ def test_an_assignment_under_global_in_a_function_is_a_binding_of_the_module():
     kinds = sorted(binding.kind for binding in found[1])
     assert kinds == ["assignment", "assignment"]
     assert any(isinstance(binding.value, cst.Call) for binding in found[1])
+
+
+def test_a_for_over_a_literal_of_tuples_binds_its_targets_without_backtracking():
+    """The text scan for `for` targets once backtracked exponentially on this shape (torch's
+    decompositions.py: minutes for one file). Run apart, with a time limit far above the
+    milliseconds it takes, so that a regression fails instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    rows = "".join(f"        (ix_{k}, iy_{k}, w_{k}),\n" for k in range(8))
+    code = f"def blend():\n    for (ix, iy, w) in (\n{rows}    ):\n        print(ix, iy, w)\n"
+    script = (
+        "import libcst as cst, sys\n"
+        "from green_lint.semantic import SemanticModel\n"
+        "code = sys.stdin.read()\n"
+        "model = SemanticModel(cst.parse_module(code), code)\n"
+        "print(sorted({'ix', 'iy', 'w'} & model._names_bound_below_module))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], input=code, capture_output=True, text=True, timeout=60
+    )
+    assert run.stdout.strip() == "['ix', 'iy', 'w']", run.stderr

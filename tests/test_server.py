@@ -21,8 +21,8 @@ INFERENCE = (
 CLEAN = "import torch\n\nprint(torch.ones(2).sum())\n"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "green_lint", "server"]))
-async def client(lsp_client: LanguageClient):
+def _instrument(lsp_client: LanguageClient) -> None:
+    """Accept the server's registrations and count the diagnostics it publishes."""
     registrations: list[types.Registration] = []
 
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
@@ -30,7 +30,6 @@ async def client(lsp_client: LanguageClient):
         registrations.extend(params.registrations)
 
     published: list[str] = []
-
     features = lsp_client.protocol.fm.features
     keep_diagnostics = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
 
@@ -39,9 +38,13 @@ async def client(lsp_client: LanguageClient):
         published.append(params.uri)
 
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _diagnostics
-
     lsp_client.registrations = registrations
     lsp_client.published = published
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "green_lint", "server"]))
+async def client(lsp_client: LanguageClient):
+    _instrument(lsp_client)
     # Each test initializes the session itself: some pass their own options.
     yield
     await lsp_client.shutdown_session()
@@ -194,6 +197,8 @@ async def test_workspace_config_and_initialization_options(client: LanguageClien
     await _start(client, tmp_path, options={"extendSelect": ["GL103"]})
     path = tmp_path / "serve.py"
     assert await _open(client, path, INFERENCE) == []
+    watched = [r for r in client.registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    assert watched, "the server asks the editor to watch the config files"
     # The config file changes on disk: the server reads it again.
     (tmp_path / "pyproject.toml").write_text("[tool.green-lint]\nignore = []\n")
     after = len(client.published)
@@ -299,3 +304,78 @@ def test_server_without_the_lsp_extra_says_how_to_install_it(tmp_path):
     assert run.returncode == 2
     assert "pip install 'green-lint[lsp]'" in run.stderr and "Traceback" not in run.stderr
     assert json.dumps(run.stdout) == '""'
+
+
+CRASHING_SERVER = (
+    "import green_lint.server.documents as documents\n"
+    "real = documents.lint_source\n"
+    "def lint_source(source, settings):\n"
+    "    if 'CRASH' in source.text:\n"
+    "        raise RuntimeError('a rule fell over')\n"
+    "    return real(source, settings)\n"
+    "documents.lint_source = lint_source\n"
+    "from green_lint.server.app import server\n"
+    "server.start_io()\n"
+)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-c", CRASHING_SERVER]))
+async def crashing_client(lsp_client: LanguageClient):
+    _instrument(lsp_client)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_crash_on_one_buffer_is_shown_and_the_server_goes_on(crashing_client: LanguageClient, tmp_path):
+    client = crashing_client
+    await _start(client, tmp_path)
+    broken = tmp_path / "broken.py"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=broken.as_uri(), language_id="python", version=1, text="# CRASH\n" + INFERENCE
+            )
+        )
+    )
+    for _ in range(600):
+        if client.messages:
+            break
+        await asyncio.sleep(0.05)
+    (shown,) = client.messages
+    assert shown.type == types.MessageType.Error
+    assert "broken.py" in shown.message and "RuntimeError: a rule fell over" in shown.message
+    assert [log.message for log in client.log_messages] == [shown.message]  # one log line
+    # The next buffer is linted as usual.
+    assert [d.code for d in await _open(client, tmp_path / "serve.py", INFERENCE)] == ["GL301"]
+
+
+GRID_SEARCH = (
+    "from sklearn.model_selection import GridSearchCV\nfrom sklearn.svm import SVC\n\n"
+    'search = GridSearchCV(SVC(), {"C": [0.1, 1, 10]}, cv=3)\n'
+)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("unsafe", [False, True])
+async def test_unsafe_fixes_are_offered_only_when_the_editor_asks(client: LanguageClient, tmp_path, unsafe):
+    await _start(client, tmp_path, options={"unsafeFixes": unsafe})
+    path = tmp_path / "search.py"
+    (found,) = await _open(client, path, GRID_SEARCH)
+    assert found.code == "GL103"
+    titles = [action.title for action in await _actions(client, path.as_uri(), found.range)]
+    offered = [title for title in titles if title.startswith("Fix GL103")]
+    assert len(offered) == (1 if unsafe else 0)
+    assert not offered or offered[0].endswith("(unsafe)")
+
+
+@pytest.mark.asyncio
+async def test_cross_file_findings_point_to_the_other_file(client: LanguageClient):
+    project = Path(__file__).resolve().parent.parent / "fixtures" / "project" / "validate_elsewhere"
+    await _start(client, project)
+    related = []
+    for path in sorted(project.rglob("*.py")):
+        for found in await _open(client, path, path.read_text()):
+            related += [(found.code, info.location.uri) for info in found.related_information or ()]
+    assert related, "a project fixture with a finding that names another file"
+    assert all(uri.startswith(project.as_uri()) and Path(uri[len("file://") :]).is_file() for _, uri in related)

@@ -24,9 +24,12 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 # lambdas and comprehensions may bind, over-approximated from the text.
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 # A lambda's parameters; a `for`'s target list (names, commas, brackets, stars only, so
-# that prose such as "for the fixture in" in a docstring does not count).
+# that prose such as "for the fixture in" in a docstring does not count). Each part of
+# the target list can match its whitespace one way only: with two adjacent `\s*` the
+# regex backtracked exponentially on a long `for` line without `in` (torch's
+# decompositions.py took minutes).
 _LAMBDA_OR_FOR_TARGETS = re.compile(
-    r"\blambda\b([^:]*)|\bfor\b\s*(\**\(?\s*\w+(?:\s*[,()\[\]]\s*\**\s*\w*)*\s*\)?)\s*\bin\b"
+    r"\blambda\b([^:]*)|\bfor\b\s*(\**\(?\s*\w+\s*(?:[,()\[\]]\s*(?:\*+\s*)?(?:\w+\s*)?)*\)?)\s*\bin\b"
 )
 # Small statements and compound statements: the points where the flow of values is known.
 STATEMENTS = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
