@@ -28,7 +28,7 @@ from pygls.lsp.client import LanguageClient
 
 from green_lint.server.app import DEBOUNCE
 
-BLOCK = '''
+BLOCK = """
 
 def predict_{n}(batch):
     model.eval()
@@ -52,7 +52,7 @@ def scale_{n}(values):
 
 
 search_{n} = GridSearchCV(SVC(), {{"C": [0.1, 1, 10], "gamma": [0.01, 0.1]}}, cv=3)
-'''
+"""
 # Code without findings: most of a real file.
 PLAIN = '''
 
@@ -114,7 +114,9 @@ async def measure(lines: int, changes: int, dense: bool) -> None:
         )
     )
     arrived, count = await published.get()
-    print(f"file: {text.count(chr(10))} lines, {count} findings; first lint {1000 * (arrived - start):.0f} ms")
+    print(
+        f"file: {text.count(chr(10))} lines, {count} findings; first lint {1000 * (arrived - start):.0f} ms"
+    )
     latencies = []
     line = HEADER.count("\n") - 1  # `model = nn.Linear(4, 2)`, edited in place
     old_line = "model = nn.Linear(4, 2)"
@@ -154,7 +156,9 @@ async def measure(lines: int, changes: int, dense: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--dense", action="store_true", help="findings in every block, not one in four")

@@ -266,7 +266,9 @@ class NameUses:
 class CallSites:
     """The function is only called (never passed around) with arrays or numbers."""
 
-    def __init__(self, context: RuleContext, arrays: Arrays, function: cst.FunctionDef, uses: NameUses) -> None:
+    def __init__(
+        self, context: RuleContext, arrays: Arrays, function: cst.FunctionDef, uses: NameUses
+    ) -> None:
         self.context = context
         self.arrays = arrays
         self.function = function

@@ -327,7 +327,9 @@ async def crashing_client(lsp_client: LanguageClient):
 
 
 @pytest.mark.asyncio
-async def test_a_crash_on_one_buffer_is_shown_and_the_server_goes_on(crashing_client: LanguageClient, tmp_path):
+async def test_a_crash_on_one_buffer_is_shown_and_the_server_goes_on(
+    crashing_client: LanguageClient, tmp_path
+):
     client = crashing_client
     await _start(client, tmp_path)
     broken = tmp_path / "broken.py"
@@ -378,4 +380,6 @@ async def test_cross_file_findings_point_to_the_other_file(client: LanguageClien
         for found in await _open(client, path, path.read_text()):
             related += [(found.code, info.location.uri) for info in found.related_information or ()]
     assert related, "a project fixture with a finding that names another file"
-    assert all(uri.startswith(project.as_uri()) and Path(uri[len("file://") :]).is_file() for _, uri in related)
+    assert all(
+        uri.startswith(project.as_uri()) and Path(uri[len("file://") :]).is_file() for _, uri in related
+    )
