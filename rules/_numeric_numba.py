@@ -8,7 +8,7 @@ import libcst as cst
 
 from green_lint.context import RuleContext
 from green_lint.rules._data import block_statements
-from green_lint.rules._data_nodes import COMPARISONS, find_parameter, is_name, is_number
+from green_lint.rules._data_nodes import COMPARISONS, find_parameter, is_number
 from green_lint.rules._numeric_arrays import RANDOM_GENERATORS, Arrays
 from green_lint.rules._numeric_vocabulary import (
     ARITHMETIC,
