@@ -18,6 +18,7 @@ import importlib.util
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from green_lint import engine
@@ -33,6 +34,61 @@ def default_tree() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+@dataclass
+class Share:
+    files: int = 0
+    parsed: int = 0  # files handed to libcst
+    with_findings: int = 0  # ... of which hold a finding
+    seconds: float = 0.0
+    visited: Counter = field(default_factory=Counter)  # parses each rule took part in
+    fruitless: Counter = field(default_factory=Counter)  # ... that gave none of its findings
+    alone: Counter = field(default_factory=Counter)  # fruitless parses no other rule asked for
+    wasted: dict = field(default_factory=dict)  # rule -> files parsed for it without its finding
+
+
+def measure(tree: Path, select: str = "GL") -> Share:
+    """Lint `tree` in this process, counting the files libcst parses."""
+    rules = select_rules([select])
+    settings = LintSettings(rules=rules)
+    parses: list[int] = []
+    real_parse = engine.parse_trusted
+
+    def counting_parse(text: str):
+        parses.append(1)
+        return real_parse(text)
+
+    engine.parse_trusted = counting_parse
+    share = Share()
+    files = sorted(tree.rglob("*.py"))
+    share.files = len(files)
+    start = time.perf_counter()
+    try:
+        for path in files:
+            try:
+                source = load_source(path, str(path), path.read_bytes())
+            except (OSError, SourceError):
+                continue
+            before = len(parses)
+            running = _running_rules(source, rules)
+            findings = lint_source(source, settings)
+            if len(parses) == before:
+                continue
+            share.parsed += 1
+            codes = {finding.code for finding in findings}
+            share.with_findings += bool(codes - {"GL001", "GL003"})
+            for code in running:
+                share.visited[code] += 1
+                if code not in codes:
+                    share.fruitless[code] += 1
+                    share.wasted.setdefault(code, []).append(str(path.relative_to(tree)))
+            if len(running) == 1 and running[0] not in codes:
+                share.alone[running[0]] += 1
+    finally:
+        engine.parse_trusted = real_parse
+    share.seconds = time.perf_counter() - start
+    return share
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -45,52 +101,21 @@ def main() -> None:
     )
     args = parser.parse_args()
     tree = args.tree or default_tree()
-    rules = select_rules([args.select])
-    settings = LintSettings(rules=rules)
-    parses: list[int] = []
-    real_parse = engine.parse_trusted
-
-    def counting_parse(text: str):
-        parses.append(1)
-        return real_parse(text)
-
-    engine.parse_trusted = counting_parse
-    visited: Counter[str] = Counter()  # parses each rule took part in
-    fruitless: Counter[str] = Counter()  # ... that gave none of its findings
-    alone: Counter[str] = Counter()  # fruitless parses no other rule asked for
-    files = sorted(tree.rglob("*.py"))
-    parsed = with_findings = 0
-    wasted: list[str] = []
-    start = time.perf_counter()
-    for path in files:
-        try:
-            source = load_source(path, str(path), path.read_bytes())
-        except (OSError, SourceError):
-            continue
-        before = len(parses)
-        running = _running_rules(source, rules)
-        findings = lint_source(source, settings)
-        if len(parses) == before:
-            continue
-        parsed += 1
-        codes = {finding.code for finding in findings}
-        with_findings += bool(codes - {"GL001", "GL003"})
-        for code in running:
-            visited[code] += 1
-            fruitless[code] += code not in codes
-            if code == args.fruitless and code not in codes:
-                wasted.append(str(path.relative_to(tree)))
-        if len(running) == 1 and running[0] not in codes:
-            alone[running[0]] += 1
-    elapsed = time.perf_counter() - start
-    engine.parse_trusted = real_parse
-    print(f"tree: {tree} ({len(files)} files), rules: {args.select}, {elapsed:.1f} s in one process")
-    print(f"parsed by libcst: {parsed} ({parsed / max(1, len(files)):.0%}); with a finding: {with_findings}")
+    share = measure(tree, args.select)
+    print(f"tree: {tree} ({share.files} files), rules: {args.select}, {share.seconds:.1f} s in one process")
+    print(
+        f"parsed by libcst: {share.parsed} ({share.parsed / max(1, share.files):.0%}); "
+        f"with a finding: {share.with_findings}"
+    )
     print("rule     parses  without its finding  of which for this rule alone")
-    for code, count in fruitless.most_common(args.top):
-        print(f"{code:8} {visited[code]:6}  {count:19}  {alone[code]:6}")
+    for code, count in share.fruitless.most_common(args.top):
+        print(f"{code:8} {share.visited[code]:6}  {count:19}  {share.alone[code]:6}")
     if args.fruitless:
-        print(f"parsed for {args.fruitless} without its finding:", *wasted, sep="\n  ")
+        print(
+            f"parsed for {args.fruitless} without its finding:",
+            *share.wasted.get(args.fruitless, []),
+            sep="\n  ",
+        )
 
 
 def _running_rules(source, rules) -> list[str]:

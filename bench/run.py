@@ -6,7 +6,9 @@ TREE defaults to the installed scikit-learn package's sources. Prints the wall t
 each tool (best of N) and the ratios. Then the pre-commit case: one file per run, the
 median of `--single-file-runs` runs of the `green-lint` console script, for a file with
 no rule trigger (the usual file of a commit: no rule module and no libcst are loaded)
-and for a flagged file (parsed with libcst), against ruff and Fixit on the same file. Needs ruff on PATH, and Fixit: its own venv is best,
+and for a flagged file (parsed with libcst), against ruff and Fixit on the same file. Last, the
+share of files libcst parses and how many of those hold a finding (in one process;
+`--skip-share` skips it). Needs ruff on PATH, and Fixit: its own venv is best,
 since it pins an older click than green-lint's typer
 (`python -m venv /tmp/fixit && /tmp/fixit/bin/pip install fixit`, then `--fixit
 /tmp/fixit/bin/fixit`). Not a test: timings depend on the machine and its load.
@@ -109,6 +111,9 @@ def main() -> None:
     parser.add_argument("--single-file-runs", type=int, default=10)
     parser.add_argument("--single-file-only", action="store_true", help="skip the large tree")
     parser.add_argument(
+        "--skip-share", action="store_true", help="skip counting the files libcst parses (one process)"
+    )
+    parser.add_argument(
         "--baseline-python",
         help="the python of another green-lint install (e.g. an earlier commit's venv): its cold "
         "run is timed in the same run, interleaved with this one's, for a before/after ratio",
@@ -181,6 +186,15 @@ def main() -> None:
                 f"{baseline}: green-lint cold is {reference / cold:.2f}x its speed, "
                 f"warm {reference / warm:.2f}x (above 1 = green-lint faster)"
             )
+    if not args.skip_share:
+        from prefilter_share import measure
+
+        share = measure(tree)
+        print(
+            f"parsed by libcst: {share.parsed} of {share.files} files "
+            f"({share.parsed / max(1, share.files):.0%}), {share.with_findings} of them with a finding "
+            "(bench/prefilter_share.py ranks the rules that let files through)"
+        )
     if args.single_file_runs > 0:
         single_file(args.single_file_runs, ruff, fixit)
 

@@ -206,7 +206,7 @@ def process_file(
         )
         return result
     if result.findings and not result.frames:  # a fix sets the frames of the fixed text
-        result.frames = _frames(source)
+        result.frames = code_frames(source)
     return result
 
 
@@ -232,7 +232,7 @@ def _fix_file(
         return
     new_data = source.render(outcome.text)
     if options.mode == "diff":
-        result.diff = _unified_diff(job.display_path, data, new_data, source.encoding)
+        result.diff = unified_diff(job.display_path, data, new_data, source.encoding)
         result.findings = outcome.remaining
         result.fixed = outcome.applied
         return
@@ -253,7 +253,7 @@ def _fix_file(
         _add_frames(result, job, new_data)
 
 
-def _unified_diff(display_path: str, old: bytes, new: bytes, encoding: str = "utf-8") -> str:
+def unified_diff(display_path: str, old: bytes, new: bytes, encoding: str = "utf-8") -> str:
     import difflib  # only --diff needs it
 
     # Decoded as the file is (a latin-1 file's accents are no replacement characters).
@@ -265,7 +265,7 @@ def _unified_diff(display_path: str, old: bytes, new: bytes, encoding: str = "ut
     )
 
 
-def _frames(source: SourceFile) -> dict[str, str]:
+def code_frames(source: SourceFile) -> dict[str, str]:
     cells = getattr(source, "cell_texts", None)
     if callable(cells):
         return {f"{source.display_path}:cell{number}": text for number, text in cells().items()}
@@ -274,4 +274,4 @@ def _frames(source: SourceFile) -> dict[str, str]:
 
 def _add_frames(result: FileResult, job: Job, data: bytes) -> None:
     with contextlib.suppress(SourceError):
-        result.frames = _frames(load_source(job.path, job.display_path, data))
+        result.frames = code_frames(load_source(job.path, job.display_path, data))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from green_lint.engine import LintSettings, lint_source, source_error_findings
 from green_lint.findings import Finding
-from green_lint.runner import FileResult, _frames, _unified_diff
+from green_lint.runner import FileResult, code_frames, unified_diff
 from green_lint.source import SourceError, load_source
 
 STDIN_NAME = "-"
@@ -79,7 +79,7 @@ def process_buffer(
             if outcome.changed(source.text):
                 new_data = source.render(outcome.text)
                 if mode == "diff":
-                    result.diff = _unified_diff(display, data, new_data, source.encoding)
+                    result.diff = unified_diff(display, data, new_data, source.encoding)
                 else:
                     # Frames of the fixed text: a notebook's cells then show their new code.
                     source, fixed = load_source(path, display, new_data), new_data
@@ -94,5 +94,5 @@ def process_buffer(
         )
         return data, result
     if result.findings:
-        result.frames = _frames(source)
+        result.frames = code_frames(source)
     return fixed, result
