@@ -752,3 +752,55 @@ def test_a_for_over_a_literal_of_tuples_binds_its_targets_without_backtracking()
         [sys.executable, "-c", script], input=code, capture_output=True, text=True, timeout=60
     )
     assert run.stdout.strip() == "['ix', 'iy', 'w']", run.stderr
+
+
+RECURSIVE = """
+def collate(batch, fn_map=None):
+    elem = batch[0]
+    if isinstance(elem, dict):
+        return {key: collate([d[key] for d in batch], fn_map=fn_map) for key in elem}
+    if isinstance(elem, tuple):
+        return [collate(samples, fn_map=fn_map) for samples in zip(*batch)]
+    if isinstance(elem, list):
+        return [collate(samples, fn_map) for samples in batch]
+    if isinstance(elem, set):
+        return collate(list(batch), fn_map=fn_map)
+    if isinstance(elem, bytes):
+        return collate([b.decode() for b in batch], fn_map=fn_map)
+    if isinstance(elem, frozenset):
+        return collate(sorted(batch), fn_map=fn_map)
+    if isinstance(elem, range):
+        return collate([list(r) for r in batch], fn_map=fn_map)
+    if isinstance(elem, memoryview):
+        return collate([m.tobytes() for m in batch], fn_map=fn_map)
+    return fn_map
+
+
+print(collate([[1]], fn_map={}))
+"""
+
+
+def test_parameters_of_a_recursive_function_are_followed_once_per_depth():
+    """Each recursive call site passes the parameter on: without remembering what a node
+    at a depth evaluates to, every path was walked again (8 call sites, depth 8: minutes
+    for torch's collate.py). Run apart with a generous limit, so that a regression fails
+    instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    script = (
+        "import libcst as cst, sys\n"
+        "from green_lint.semantic import SemanticModel\n"
+        "from green_lint.semantic.values import Values\n"
+        "code = sys.stdin.read()\n"
+        "module = cst.parse_module(code)\n"
+        "values = Values(SemanticModel(module, code))\n"
+        "use = module.body[0].body.body[-1].body[0].value\n"
+        "print(sorted({module.code_for_node(v) for v in values.expressions(use)}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], input=RECURSIVE, capture_output=True, text=True, timeout=60
+    )
+    # The default, the `{}` of the call at the bottom, and the parameter itself where the
+    # recursion is followed no deeper.
+    assert run.stdout.strip() == "['None', 'fn_map', '{}']", run.stderr

@@ -44,6 +44,11 @@ class Values:
         self._importer = importer
         self._flows: dict[int, ReachingBindings] = {}
         self._calls: CallGraph | None = None
+        # (node, depth, across files) -> its expressions. Parameters are followed through
+        # every call site, and a recursive function's call sites pass its own parameters:
+        # without the memo each path was walked again (exponential in the depth; torch's
+        # collate.py took minutes). The answer depends on nothing else.
+        self._expressions: dict[tuple[int, int, bool], tuple[cst.CSTNode, list[cst.BaseExpression]]] = {}
 
     @property
     def calls(self) -> CallGraph:
@@ -86,6 +91,14 @@ class Values:
         `args.x` and dict configs; `node` itself when nothing can be followed."""
         if depth > _MAX_DEPTH:
             return [node]
+        key = (id(node), depth, self._across_files)
+        entry = self._expressions.get(key)
+        if entry is None:
+            # The node is kept with its answer: its id cannot be reused by another node.
+            entry = self._expressions[key] = (node, self._follow(node, depth))
+        return list(entry[1])
+
+    def _follow(self, node: cst.BaseExpression, depth: int) -> list[cst.BaseExpression]:
         if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
             found: list[cst.BaseExpression] = []
             for binding in self.reaching(node):
