@@ -199,11 +199,7 @@ def process_file(
     except Exception as error:  # a rule crashed: report it, keep linting the other files
         if os.environ.get("GREEN_LINT_DEBUG"):
             raise
-        lines = str(error).strip().splitlines() or [""]
-        result.errors.append(
-            f"{job.display_path}: internal error: {type(error).__name__}: {lines[0]} "
-            "(set GREEN_LINT_DEBUG=1 for the traceback, and please report it)"
-        )
+        result.errors.append(internal_error(job.display_path, error))
         return result
     if result.findings and not result.frames:  # a fix sets the frames of the fixed text
         result.frames = code_frames(source)
@@ -251,6 +247,15 @@ def _fix_file(
     if result.findings:
         # Frames from the written bytes: a notebook's cells then hold their fixed text.
         _add_frames(result, job, new_data)
+
+
+def internal_error(display_path: str, error: Exception) -> str:
+    """One line for a rule that crashed on a file."""
+    lines = str(error).strip().splitlines() or [""]
+    return (
+        f"{display_path}: internal error: {type(error).__name__}: {lines[0]} "
+        "(set GREEN_LINT_DEBUG=1 for the traceback, and please report it)"
+    )
 
 
 def unified_diff(display_path: str, old: bytes, new: bytes, encoding: str = "utf-8") -> str:

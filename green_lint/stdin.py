@@ -15,7 +15,7 @@ from pathlib import Path
 
 from green_lint.engine import LintSettings, lint_source, source_error_findings
 from green_lint.findings import Finding
-from green_lint.runner import FileResult, code_frames, unified_diff
+from green_lint.runner import FileResult, code_frames, internal_error, unified_diff
 from green_lint.source import SourceError, load_source
 
 STDIN_NAME = "-"
@@ -87,11 +87,7 @@ def process_buffer(
     except Exception as error:  # a rule crashed: an error to report, the buffer as it was
         if os.environ.get("GREEN_LINT_DEBUG"):
             raise
-        lines = str(error).strip().splitlines() or [""]
-        result.errors.append(
-            f"{display}: internal error: {type(error).__name__}: {lines[0]} "
-            "(set GREEN_LINT_DEBUG=1 for the traceback, and please report it)"
-        )
+        result.errors.append(internal_error(display, error))
         return data, result
     if result.findings:
         result.frames = code_frames(source)

@@ -732,13 +732,22 @@ def test_an_assignment_under_global_in_a_function_is_a_binding_of_the_module():
     assert any(isinstance(binding.value, cst.Call) for binding in found[1])
 
 
-def test_a_for_over_a_literal_of_tuples_binds_its_targets_without_backtracking():
-    """The text scan for `for` targets once backtracked exponentially on this shape (torch's
-    decompositions.py: minutes for one file). Run apart, with a time limit far above the
-    milliseconds it takes, so that a regression fails instead of hanging the suite."""
+def _run_apart(script: str, code: str) -> str:
+    """Run `script` with `code` on stdin in another interpreter, with a time limit far
+    above what it takes: a regression to exponential time fails instead of hanging."""
     import subprocess
     import sys
 
+    run = subprocess.run(
+        [sys.executable, "-c", script], input=code, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def test_a_for_over_a_literal_of_tuples_binds_its_targets_without_backtracking():
+    """The text scan for `for` targets once backtracked exponentially on this shape (torch's
+    decompositions.py: minutes for one file)."""
     rows = "".join(f"        (ix_{k}, iy_{k}, w_{k}),\n" for k in range(8))
     code = f"def blend():\n    for (ix, iy, w) in (\n{rows}    ):\n        print(ix, iy, w)\n"
     script = (
@@ -748,10 +757,7 @@ def test_a_for_over_a_literal_of_tuples_binds_its_targets_without_backtracking()
         "model = SemanticModel(cst.parse_module(code), code)\n"
         "print(sorted({'ix', 'iy', 'w'} & model._names_bound_below_module))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script], input=code, capture_output=True, text=True, timeout=60
-    )
-    assert run.stdout.strip() == "['ix', 'iy', 'w']", run.stderr
+    assert _run_apart(script, code) == "['ix', 'iy', 'w']"
 
 
 RECURSIVE = """
@@ -783,11 +789,7 @@ print(collate([[1]], fn_map={}))
 def test_parameters_of_a_recursive_function_are_followed_once_per_depth():
     """Each recursive call site passes the parameter on: without remembering what a node
     at a depth evaluates to, every path was walked again (8 call sites, depth 8: minutes
-    for torch's collate.py). Run apart with a generous limit, so that a regression fails
-    instead of hanging the suite."""
-    import subprocess
-    import sys
-
+    for torch's collate.py)."""
     script = (
         "import libcst as cst, sys\n"
         "from green_lint.semantic import SemanticModel\n"
@@ -798,9 +800,6 @@ def test_parameters_of_a_recursive_function_are_followed_once_per_depth():
         "use = module.body[0].body.body[-1].body[0].value\n"
         "print(sorted({module.code_for_node(v) for v in values.expressions(use)}))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script], input=RECURSIVE, capture_output=True, text=True, timeout=60
-    )
     # The default, the `{}` of the call at the bottom, and the parameter itself where the
     # recursion is followed no deeper.
-    assert run.stdout.strip() == "['None', 'fn_map', '{}']", run.stderr
+    assert _run_apart(script, RECURSIVE) == "['None', 'fn_map', '{}']"

@@ -20,20 +20,12 @@ import pytest
 from green_lint.engine import LintSettings
 from green_lint.registry import rule_by_code
 from green_lint.stdin import fix_buffer, lint_buffer
+from tests.test_cli import CALL, GRID, GRID_FIXED
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CONSOLE_SCRIPT = Path(sys.executable).with_name("green-lint")
 
-CALL = 'GridSearchCV(SVC(), {"C": [1, 10]}, cv=3)'
 # GL103 at row 4, column 10; its fix is unsafe.
-GRID = f"from sklearn.model_selection import GridSearchCV\nfrom sklearn.svm import SVC\n\nsearch = {CALL}\n"
-GRID_FIXED = (
-    "from sklearn.experimental import enable_halving_search_cv  # noqa: F401\n"
-    "from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV\n"
-    "from sklearn.svm import SVC\n"
-    "\n"
-    f"search = Halving{CALL}\n"
-)
 CLEAN = "import os\n\nprint(os.getcwd())\n"
 # Seven GL301 findings, each with a safe fix.
 SAFE_FIXTURE = FIXTURES / "GL301" / "eval_functions.py"
