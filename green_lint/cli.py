@@ -180,7 +180,17 @@ def verify_command(
     ] = None,
     safe_only: Annotated[bool, typer.Option("--safe-only", help="Only safe fixes.")] = False,
     repeat: Annotated[
-        int | None, typer.Option("--repeat", help="Measured pairs of runs (default 5).")
+        int | None,
+        typer.Option(
+            "--repeat", help="Exactly this many measured pairs of runs (default: adaptive, from 5 pairs)."
+        ),
+    ] = None,
+    max_time: Annotated[
+        float | None,
+        typer.Option(
+            "--max-time",
+            help="Adaptive runs: seconds of measuring per script before it stops adding pairs (default 600).",
+        ),
     ] = None,
     warmup: Annotated[
         int | None, typer.Option("--warmup", help="Warm-up runs per version, not measured (default 1).")
@@ -216,6 +226,7 @@ def verify_command(
             repeat=repeat,
             warmup=warmup,
             timeout=timeout,
+            max_time=max_time,
             args=args,
             country=country,
             tracking_mode=tracking_mode,

@@ -55,7 +55,7 @@ class Config:
     baseline: str | None = None
     # Rule code -> option name (as the rule class spells it) -> value.
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Keys in snake_case: country, repeat, warmup, timeout, tracking_mode.
+    # Keys in snake_case: country, repeat, warmup, timeout, tracking_mode, max_time.
     verify: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -374,6 +374,7 @@ _VERIFY: dict[str, _Checker] = {
     "warmup": _integer_at_least(0),
     "timeout": _positive_seconds,
     "tracking-mode": _one_of(TRACKING_MODES),
+    "max-time": _positive_seconds,
 }
 
 

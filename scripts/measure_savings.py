@@ -86,11 +86,19 @@ def savings_table(report: dict[str, Any]) -> str:
         f"Measured by `scripts/measure_savings.py` on {machine.get('cpu_model') or 'an unknown CPU'} "
         f"({machine.get('cores')} cores) with codecarbon {method.get('codecarbon')} (CPU power method "
         f"`{method.get('cpu_power_method')}`, tracking mode {method.get('tracking_mode')}), "
-        f"{method.get('repeat')} alternating pairs of runs per program after {method.get('warmup')} warm-up "
-        "run(s); medians, 95% bootstrap intervals. Each row is a whole program of `fixtures/verify/`, "
-        "imports included. " + (method.get("note") or ""),
+        f"{_pairs(method)} alternating pairs of runs per program after {method.get('warmup')} warm-up "
+        "run(s); savings from the pairs' ratios with 95% t-intervals. Each row is a whole program of "
+        "`fixtures/verify/`, imports included. " + (method.get("note") or ""),
     ]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _pairs(method: dict[str, Any]) -> str:
+    if method.get("adaptive"):
+        return (
+            f"adaptive (at least {method.get('repeat')}, at most {method.get('max_time_s'):g} s per program)"
+        )
+    return str(method.get("repeat"))
 
 
 def _rule(entry: dict[str, Any]) -> str:

@@ -42,7 +42,17 @@ REPORT_SUFFIXES: dict[str, Callable[[dict[str, Any]], str]] = {
     ".html": render_html,
     ".htm": render_html,
 }
-DEFAULTS = {"country": "FRA", "repeat": 5, "warmup": 1, "timeout": 600.0, "tracking_mode": "process"}
+# `repeat` None: adaptive, from MIN_PAIRS pairs until the interval is narrow enough or
+# `max_time` seconds have gone; a number: exactly that many pairs.
+DEFAULTS = {
+    "country": "FRA",
+    "repeat": None,
+    "warmup": 1,
+    "timeout": 600.0,
+    "tracking_mode": "process",
+    "max_time": 600.0,
+}
+MIN_PAIRS = 5
 TRACKING_MODES = ("process", "machine")
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -55,6 +65,7 @@ class VerifyRequest:
     repeat: int | None = None
     warmup: int | None = None
     timeout: float | None = None
+    max_time: float | None = None
     args: str | None = None
     country: str | None = None
     tracking_mode: str | None = None
@@ -171,8 +182,11 @@ def _settings(request: VerifyRequest) -> RunSettings:
         name: getattr(request, name) if getattr(request, name) is not None else configured[name]
         for name in DEFAULTS
     }
-    if chosen["repeat"] < 1:
+    adaptive = chosen["repeat"] is None
+    if not adaptive and chosen["repeat"] < 1:
         raise UsageProblem(f"--repeat must be at least 1, not {chosen['repeat']}")
+    if chosen["max_time"] <= 0:
+        raise UsageProblem(f"--max-time must be a positive number of seconds, not {chosen['max_time']:g}")
     if chosen["warmup"] < 0:
         raise UsageProblem(f"--warmup must be 0 or more, not {chosen['warmup']}")
     if chosen["timeout"] <= 0:
@@ -189,10 +203,12 @@ def _settings(request: VerifyRequest) -> RunSettings:
     return RunSettings(
         country=country.upper(),
         tracking_mode=chosen["tracking_mode"],
-        repeat=int(chosen["repeat"]),
+        repeat=MIN_PAIRS if adaptive else int(chosen["repeat"]),
         warmup=int(chosen["warmup"]),
         timeout=float(chosen["timeout"]),
         args=args,
+        adaptive=adaptive,
+        max_time=float(chosen["max_time"]),
     )
 
 

@@ -13,12 +13,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from green_lint.verify.checks import plausibility_problems, too_short
+from green_lint.verify.stats import compare
 
 STDERR_TAIL_LINES = 20
 MEASURE_POWER_SECS = 1.0
@@ -28,8 +30,16 @@ MEASURE_POWER_SECS = 1.0
 class RunSettings:
     country: str = "FRA"
     tracking_mode: str = "process"
+    # Pairs of measured runs: exactly these when not adaptive; the first ones when adaptive.
     repeat: int = 5
     warmup: int = 1
+    # Adaptive: after `repeat` pairs, more pairs until the time interval's half-width is
+    # at most `precision` points of percent (or the verdict is clear), or `max_time`
+    # seconds of measuring have gone, or `max_pairs`.
+    adaptive: bool = False
+    precision: float = 5.0
+    max_time: float = 600.0
+    max_pairs: int = 60
     timeout: float = 600.0
     args: tuple[str, ...] = ()
     measure_power_secs: float = MEASURE_POWER_SECS
@@ -84,17 +94,41 @@ def run_pairs(
     work_dir: Path,
     progress: Callable[[int, int, str, bool, Run | None], None] = lambda *_: None,
 ) -> list[Run]:
-    """Every run of the schedule; stops after the first run that does not complete."""
+    """Every run of the schedule, and more pairs when adaptive; stops after the first run
+    that does not complete."""
     plan = schedule(settings.warmup, settings.repeat)
     runs: list[Run] = []
-    for number, (name, warmup) in enumerate(plan, start=1):
-        progress(number, len(plan), name, warmup, None)
-        run = run_once(versions[name], settings, work_dir, warmup)
-        runs.append(run)
-        progress(number, len(plan), name, warmup, run)
-        if not run.completed:
-            break
-    return runs
+    start = time.monotonic()
+    pairs = settings.repeat
+    while True:
+        for name, warmup in plan[len(runs) :]:
+            number = len(runs) + 1
+            progress(number, len(plan), name, warmup, None)
+            run = run_once(versions[name], settings, work_dir, warmup)
+            runs.append(run)
+            progress(number, len(plan), name, warmup, run)
+            if not run.completed:
+                return runs
+        if not settings.adaptive or pairs >= settings.max_pairs or measured_enough(runs, settings, start):
+            return runs
+        pairs += 1
+        plan = schedule(settings.warmup, pairs)
+
+
+def measured_enough(runs: list[Run], settings: RunSettings, start: float) -> bool:
+    """Whether adaptive measuring can stop: the budget is spent, or wall and CPU time are
+    each known to `precision` points or have a clear verdict."""
+    if time.monotonic() - start >= settings.max_time:
+        return True
+    measured = [run for run in runs if not run.warmup and run.completed]
+    before = [run for run in measured if run.version == "before"]
+    after = [run for run in measured if run.version == "after"]
+    for figure in ("wall_s", "cpu_s"):
+        comparison = compare([run.figures[figure] for run in before], [run.figures[figure] for run in after])
+        precise = comparison.half_width is not None and comparison.half_width <= settings.precision
+        if not precise and comparison.verdict == "inconclusive":
+            return False
+    return True
 
 
 def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bool = False) -> Run:

@@ -1,25 +1,43 @@
-"""Medians, spread, the saving with a bootstrap confidence interval, and its verdict."""
+"""The saving from paired runs, its 95% interval, and the verdict.
+
+The runs alternate in pairs: pair i runs the two versions back to back, so whatever the
+machine was doing then (other load, temperature, clock) weighs on both. The analysis is
+therefore on the pairs: each pair's ratio after/before, the saving is one minus their
+geometric mean, and its interval a t-interval on the ratios' logarithms. (The first
+version resampled the two sides apart and called a change real only when the medians lay
+further apart than the whole range of either side: a range that widens with every run,
+so more runs detected less.)
+
+The verdict says which of four things the interval shows:
+- "saving" / "cost": the whole interval on one side of 0, and the change at least
+  MIN_EFFECT_PERCENT;
+- "no-difference": the whole interval inside ±MIN_EFFECT_PERCENT: any difference is
+  smaller than that;
+- "inconclusive": neither; the interval's half-width is what this machine could detect
+  with these runs.
+"""
 
 from __future__ import annotations
 
 import math
-import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-BOOTSTRAP_SAMPLES = 4000
-# Fixed, so that the same runs always give the same interval.
-BOOTSTRAP_SEED = 20240605
-# With a handful of runs on a shared machine, the bootstrap interval of a median is too
-# narrow (with 2 runs a side, a no-op change excludes 0 one time in three): a change
-# smaller than this is not called a saving or a cost, whatever its interval.
+# A change smaller than this is not called a saving or a cost, whatever its interval.
 MIN_EFFECT_PERCENT = 5.0
+# Student's t, two-sided 95%, by degrees of freedom (1 to 30).
+_T95 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+VERDICTS = ("saving", "cost", "no-difference", "inconclusive")
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Before vs after for one figure (energy or time); savings in percent of before."""
+    """Before vs after for one figure (energy, time...); savings in percent of before."""
 
     before_median: float
     after_median: float
@@ -27,92 +45,92 @@ class Comparison:
     after_spread: tuple[float, float]
     saving_percent: float | None
     ci95_percent: tuple[float, float] | None
+    pairs: int = 0
 
     @property
     def verdict(self) -> str:
-        kind = verdict(self.saving_percent, self.ci95_percent)
-        return kind if kind == "no-difference" or self.clear_of_noise else "no-difference"
+        return verdict(self.saving_percent, self.ci95_percent)
 
     @property
-    def clear_of_noise(self) -> bool:
-        """Whether the medians lie further apart than either version's runs spread.
-
-        A bootstrap of a few runs can exclude 0 by chance (with 3 runs a side, a no-op
-        change has all three "after" runs faster one time in twenty); a real change moves
-        the medians by more than the run-to-run spread."""
-        gap = abs(self.before_median - self.after_median)
-        spread = max(
-            self.before_spread[1] - self.before_spread[0], self.after_spread[1] - self.after_spread[0]
-        )
-        return gap > spread
+    def half_width(self) -> float | None:
+        """Half the interval's width, in points of percent: the smallest change these runs
+        could tell from noise."""
+        if self.ci95_percent is None:
+            return None
+        low, high = self.ci95_percent
+        return (high - low) / 2
 
 
 def compare(before: Sequence[float], after: Sequence[float]) -> Comparison:
-    """Compare two non-empty samples; the saving is 1 - median(after) / median(before)."""
-    before_median, after_median = statistics.median(before), statistics.median(after)
+    """Compare two non-empty samples whose i-th values ran as pair i (extra values of the
+    longer side, from a pair cut short, are left out of the paired analysis)."""
+    pairs = [(b, a) for b, a in zip(before, after, strict=False) if b > 0 and a > 0]
+    saving, interval = paired_saving(pairs)
     return Comparison(
-        before_median=before_median,
-        after_median=after_median,
+        before_median=statistics.median(before),
+        after_median=statistics.median(after),
         before_spread=(min(before), max(before)),
         after_spread=(min(after), max(after)),
-        saving_percent=saving_percent(before_median, after_median),
-        ci95_percent=bootstrap_ci95(before, after),
+        saving_percent=saving,
+        ci95_percent=interval,
+        pairs=len(pairs),
     )
 
 
-def saving_percent(before: float, after: float) -> float | None:
-    if before <= 0:
-        return None
-    return (1 - after / before) * 100
+def paired_saving(pairs: Sequence[tuple[float, float]]) -> tuple[float | None, tuple[float, float] | None]:
+    """(saving in percent, its 95% interval) from (before, after) pairs; no interval from
+    fewer than two pairs."""
+    if not pairs:
+        return None, None
+    logs = [math.log(after / before) for before, after in pairs]
+    mean = statistics.fmean(logs)
+    saving = _percent(mean)
+    if len(logs) < 2:
+        return saving, None
+    margin = t95(len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    # A larger log ratio is a smaller saving: the bounds swap.
+    return saving, (_percent(mean + margin), _percent(mean - margin))
 
 
-def bootstrap_ci95(
-    before: Sequence[float],
-    after: Sequence[float],
-    samples: int = BOOTSTRAP_SAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-) -> tuple[float, float] | None:
-    """95% percentile-bootstrap interval of the saving (ratio of medians), in percent.
+def t95(degrees: int) -> float:
+    if degrees <= len(_T95):
+        return _T95[degrees - 1]
+    return 1.96 + 2.37 / degrees  # Cornish-Fisher: within 0.003 of the table at 30
 
-    Each side is resampled on its own: the runs of one version are exchangeable, and the
-    alternating order already spreads the machine's drift over both versions.
-    """
-    if not before or not after:
-        return None
-    rng = random.Random(seed)
-    savings = []
-    for _ in range(samples):
-        before_median = statistics.median(rng.choices(before, k=len(before)))
-        after_median = statistics.median(rng.choices(after, k=len(after)))
-        saving = saving_percent(before_median, after_median)
-        if saving is not None:
-            savings.append(saving)
-    if not savings:
-        return None
-    savings.sort()
-    last = len(savings) - 1
-    low, high = savings[math.floor(0.025 * last)], savings[math.ceil(0.975 * last)]
-    return (low, high)
+
+def _percent(log_ratio: float) -> float:
+    return (1 - math.exp(log_ratio)) * 100
 
 
 def verdict(saving: float | None, ci95_percent: tuple[float, float] | None) -> str:
-    """ "saving", "cost" or "no-difference" (the interval contains 0, or the change is tiny)."""
+    """One of VERDICTS (see the module's docs)."""
     if saving is None or ci95_percent is None:
-        return "no-difference"
+        return "inconclusive"
     low, high = ci95_percent
     if low > 0 and saving >= MIN_EFFECT_PERCENT:
         return "saving"
     if high < 0 and saving <= -MIN_EFFECT_PERCENT:
         return "cost"
-    return "no-difference"
+    if low > -MIN_EFFECT_PERCENT and high < MIN_EFFECT_PERCENT:
+        return "no-difference"
+    return "inconclusive"
 
 
 def verdict_words(comparison: Comparison, figure: str) -> str:
-    """ "saves 87% energy (95% CI 84-90%)", "no measurable difference", "costs 12% more time"."""
+    """ "saves 87% energy (95% CI 84 to 90%)", "costs 12% more time (...)", "no difference in
+    time larger than 5% (...)", "inconclusive: ... could only detect changes above ±9%"."""
     kind = comparison.verdict
-    if kind == "no-difference" or comparison.saving_percent is None or comparison.ci95_percent is None:
-        return f"no measurable difference in {figure}"
-    low, high = comparison.ci95_percent
+    saving, interval = comparison.saving_percent, comparison.ci95_percent
+    if interval is None or saving is None:
+        return f"inconclusive: {comparison.pairs} pair{'s' * (comparison.pairs != 1)} of runs cannot bound a change in {figure}"
+    low, high = interval
     if kind == "saving":
-        return f"saves {comparison.saving_percent:.0f}% {figure} (95% CI {low:.0f}-{high:.0f}%)"
-    return f"costs {-comparison.saving_percent:.0f}% more {figure} (95% CI {-high:.0f}-{-low:.0f}%)"
+        return f"saves {saving:.0f}% {figure} (95% CI {low:.0f} to {high:.0f}%)"
+    if kind == "cost":
+        return f"costs {-saving:.0f}% more {figure} (95% CI {-high:.0f} to {-low:.0f}%)"
+    if kind == "no-difference":
+        return f"no difference in {figure} larger than {MIN_EFFECT_PERCENT:.0f}% (95% CI {low:.0f} to {high:.0f}%)"
+    return (
+        f"inconclusive: with {comparison.pairs} pairs of runs this machine could only detect changes in "
+        f"{figure} above ±{comparison.half_width:.0f}% (measured {saving:.0f}%, 95% CI {low:.0f} to {high:.0f}%)"
+    )

@@ -84,6 +84,8 @@ def method_summary(
         "ram_power_w": figures.get("ram_power_w"),
         "country": settings.country,
         "repeat": settings.repeat,
+        "adaptive": settings.adaptive,
+        "max_time_s": settings.max_time if settings.adaptive else None,
         "warmup": settings.warmup,
         "tracking_mode": settings.tracking_mode,
         "measure_power_secs": settings.measure_power_secs,
@@ -217,11 +219,11 @@ def _time_verdict(time: Comparison, cpu_time: Comparison) -> tuple[str, str]:
 
     Another process's load stretches the wall time of the runs it overlaps but hardly
     their CPU time (getrusage counts the script's own work), so a change of wall time that
-    CPU time does not show is the machine, not the change."""
-    if time.verdict == "no-difference" or cpu_time.verdict == time.verdict:
+    CPU time does not show is the machine, not the change: inconclusive."""
+    if time.verdict in ("no-difference", "inconclusive") or cpu_time.verdict == time.verdict:
         return time.verdict, verdict_words(time, "time")
-    return "no-difference", (
-        f"no measurable difference in time: wall time moved by {time.saving_percent:.0f}% but CPU time "
+    return "inconclusive", (
+        f"inconclusive: wall time moved by {time.saving_percent:.0f}% but CPU time "
         f"did not ({verdict_words(cpu_time, 'CPU time')}), so other load on the machine is the likelier cause"
     )
 
@@ -234,6 +236,7 @@ def _figures(comparison: Comparison, unit: str, with_ratio: bool = True) -> dict
         f"after_{unit}_range": list(comparison.after_spread),
         "saving_percent": comparison.saving_percent if with_ratio else None,
         "ci95_percent": list(comparison.ci95_percent) if with_ratio and comparison.ci95_percent else None,
+        "pairs": comparison.pairs,
     }
 
 
