@@ -198,6 +198,14 @@ def verify_command(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Seconds before a run is killed (default 600).")
     ] = None,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="A large read-only input inside the script's folder: linked into each run's copy, not copied "
+            "(repeatable).",
+        ),
+    ] = None,
     args: Annotated[
         str | None, typer.Option("--args", help="Arguments for the script, as one string.")
     ] = None,
@@ -227,6 +235,7 @@ def verify_command(
             warmup=warmup,
             timeout=timeout,
             max_time=max_time,
+            data=data,
             args=args,
             country=country,
             tracking_mode=tracking_mode,

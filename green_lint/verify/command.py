@@ -28,6 +28,7 @@ from green_lint.verify.report_json import render_json
 from green_lint.verify.report_markdown import render_markdown
 from green_lint.verify.report_text import render_text
 from green_lint.verify.runs import Run, RunSettings, Version, run_pairs
+from green_lint.verify.sandbox import SandboxProblem
 from green_lint.verify.summary import method_summary, script_summary, skipped_summary
 
 OUTPUT_FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -66,6 +67,7 @@ class VerifyRequest:
     warmup: int | None = None
     timeout: float | None = None
     max_time: float | None = None
+    data: list[Path] | None = None
     args: str | None = None
     country: str | None = None
     tracking_mode: str | None = None
@@ -127,7 +129,10 @@ def _verify_program(program: Program, settings: RunSettings, scratch: Path) -> d
     versions = _versions(program, scratch)
     what = f"suggested file {program.suggested_path.name}" if program.suggested_path else "green-lint's fix"
     _progress_line(f"{program.display_path}: measuring against {what}")
-    runs = run_pairs(versions, settings, scratch, _progress(program))
+    try:
+        runs = run_pairs(versions, settings, scratch, _progress(program))
+    except SandboxProblem as problem:
+        return skipped_summary(program, "failed", str(problem))
     return script_summary(program, runs, settings)
 
 
@@ -209,7 +214,15 @@ def _settings(request: VerifyRequest) -> RunSettings:
         args=args,
         adaptive=adaptive,
         max_time=float(chosen["max_time"]),
+        data=tuple(_data_paths(request.data or [])),
     )
+
+
+def _data_paths(paths: list[Path]) -> list[Path]:
+    for path in paths:
+        if not path.exists():
+            raise UsageProblem(f"--data {str(path)!r} does not exist")
+    return [path.resolve() for path in paths]
 
 
 def _config_values(path: Path) -> dict[str, Any]:

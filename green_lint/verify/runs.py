@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from green_lint.verify import sandbox
 from green_lint.verify.checks import plausibility_problems, too_short
 from green_lint.verify.stats import compare
 
@@ -40,6 +42,10 @@ class RunSettings:
     precision: float = 5.0
     max_time: float = 600.0
     max_pairs: int = 60
+    # Each run in a scratch copy of the script's folder (see sandbox.py); large read-only
+    # inputs under `data` are linked into it.
+    isolate: bool = True
+    data: tuple[Path, ...] = ()
     timeout: float = 600.0
     args: tuple[str, ...] = ()
     measure_power_secs: float = MEASURE_POWER_SECS
@@ -63,6 +69,7 @@ class Run:
     timed_out: bool = False
     stderr_tail: str = ""
     problems: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # files of the folder's copy it wrote
 
     @property
     def completed(self) -> bool:
@@ -99,12 +106,15 @@ def run_pairs(
     plan = schedule(settings.warmup, settings.repeat)
     runs: list[Run] = []
     start = time.monotonic()
+    # The same files for every run; raises SandboxProblem before any run.
+    folder = versions["before"].shown_path.parent
+    files = sandbox.plan_copy(folder, settings.data) if settings.isolate else None
     pairs = settings.repeat
     while True:
         for name, warmup in plan[len(runs) :]:
             number = len(runs) + 1
             progress(number, len(plan), name, warmup, None)
-            run = run_once(versions[name], settings, work_dir, warmup)
+            run = run_once(versions[name], settings, work_dir, warmup, files)
             runs.append(run)
             progress(number, len(plan), name, warmup, run)
             if not run.completed:
@@ -131,9 +141,25 @@ def measured_enough(runs: list[Run], settings: RunSettings, start: float) -> boo
     return True
 
 
-def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bool = False) -> Run:
-    """One child process: the probe runs the script under a fresh codecarbon tracker."""
+def run_once(
+    version: Version,
+    settings: RunSettings,
+    work_dir: Path,
+    warmup: bool = False,
+    files: list[str] | None = None,
+) -> Run:
+    """One child process: the probe runs the script under a fresh codecarbon tracker, in
+    a copy of its folder made of `files` (in the folder itself when None)."""
     run_dir = Path(tempfile.mkdtemp(prefix=f"{version.name}-", dir=work_dir))
+    copy = None
+    code_path, shown_path = version.code_path, version.shown_path
+    if files is not None:
+        copy = sandbox.make(shown_path.parent, files, run_dir / "work", settings.data)
+        shown_path = copy.root / version.shown_path.name
+        if version.code_path != version.shown_path:  # the fixed version stands in for the script
+            shutil.copyfile(version.code_path, shown_path)
+            copy.mark()
+        code_path = shown_path
     result_path = run_dir / "result.json"
     stderr_path = run_dir / "stderr.txt"
     command = [
@@ -147,9 +173,9 @@ def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bo
         "--work-dir",
         str(run_dir),
         "--code-path",
-        str(version.code_path),
+        str(code_path),
         "--shown-path",
-        str(version.shown_path),
+        str(shown_path),
         "--country",
         settings.country,
         "--tracking-mode",
@@ -165,7 +191,7 @@ def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bo
     with open(stderr_path, "wb") as stderr:
         child = subprocess.Popen(
             command,
-            cwd=version.shown_path.parent,
+            cwd=shown_path.parent,
             env=environment,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -181,6 +207,8 @@ def run_once(version: Version, settings: RunSettings, work_dir: Path, warmup: bo
             _kill_group(child)
             _kill_escaped()
     run.stderr_tail = _tail(stderr_path)
+    if copy is not None:
+        run.written = copy.written()
     if result_path.exists():
         run.figures = json.loads(result_path.read_text(encoding="utf-8"))
         run.exit_code = run.figures.get("exit_code")

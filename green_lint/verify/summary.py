@@ -38,6 +38,8 @@ def script_summary(program: Program, runs: Sequence[Run], settings: RunSettings)
     """The summary of one script that was measured (or failed to be)."""
     entry = _script_head(program)
     entry["runs"] = [_run_entry(run) for run in runs]
+    # In the runs' copies of the folder: the user's own folder is never written.
+    entry["files_written"] = sorted({path for run in runs for path in run.written})
     measured = [run for run in runs if not run.warmup and run.completed]
     entry["invalid_runs"] = sum(1 for run in measured if not run.valid)
     entry.update(_results(runs))
@@ -131,6 +133,7 @@ def _run_entry(run: Run) -> dict[str, Any]:
         "exit_code": run.exit_code,
         "timed_out": run.timed_out,
         "valid": run.valid,
+        "written": run.written,
         "too_short": run.too_short if run.completed else None,
         "problems": list(run.problems),
     }
