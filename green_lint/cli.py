@@ -206,6 +206,12 @@ def verify_command(
             "(repeatable).",
         ),
     ] = None,
+    tolerance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tolerance", help="NAME=VALUE: a RESULT value that may move by this much and stay the same."
+        ),
+    ] = None,
     args: Annotated[
         str | None, typer.Option("--args", help="Arguments for the script, as one string.")
     ] = None,
@@ -236,6 +242,7 @@ def verify_command(
             timeout=timeout,
             max_time=max_time,
             data=data,
+            tolerance=tolerance,
             args=args,
             country=country,
             tracking_mode=tracking_mode,

@@ -116,5 +116,5 @@ def test_verify_never_writes_in_the_scripts_folder(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no model.pt, no cache
     (entry,) = json.loads(report.read_text())["scripts"]
     assert entry["files_written"] == ["model.pt"]
-    assert entry["same_result"] is True and entry["result_before"] == "RESULT total=6.5"
+    assert entry["same_result"] is True and entry["result_words"] == "total 6.5"
     assert all(run["written"] == ["model.pt"] for run in entry["runs"])

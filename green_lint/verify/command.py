@@ -27,6 +27,7 @@ from green_lint.verify.report_html import render_html
 from green_lint.verify.report_json import render_json
 from green_lint.verify.report_markdown import render_markdown
 from green_lint.verify.report_text import render_text
+from green_lint.verify.results import parse_tolerances
 from green_lint.verify.runs import Run, RunSettings, Version, run_pairs
 from green_lint.verify.sandbox import SandboxProblem
 from green_lint.verify.summary import method_summary, script_summary, skipped_summary
@@ -68,6 +69,7 @@ class VerifyRequest:
     timeout: float | None = None
     max_time: float | None = None
     data: list[Path] | None = None
+    tolerance: list[str] | None = None
     args: str | None = None
     country: str | None = None
     tracking_mode: str | None = None
@@ -215,7 +217,15 @@ def _settings(request: VerifyRequest) -> RunSettings:
         adaptive=adaptive,
         max_time=float(chosen["max_time"]),
         data=tuple(_data_paths(request.data or [])),
+        tolerances=tuple(_tolerances(request.tolerance or []).items()),
     )
+
+
+def _tolerances(items: list[str]) -> dict[str, float]:
+    try:
+        return parse_tolerances(items)
+    except ValueError as error:
+        raise UsageProblem(str(error)) from None
 
 
 def _data_paths(paths: list[Path]) -> list[Path]:

@@ -15,6 +15,7 @@ own imports of them cost nothing in the measured window (in both versions alike)
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import ipaddress
 import json
@@ -29,6 +30,10 @@ from pathlib import Path
 RESULT_PREFIX = "RESULT"
 # A RESULT line longer than this is cut (it is compared, never shown whole).
 MAX_RESULT_LINE = 64 * 1024
+MAX_RESULT_LINES = 100
+# The last lines of stdout, compared when the script prints no RESULT line.
+TAIL_LINES = 20
+MAX_TAIL_LINE = 500
 
 
 class NetworkBlocked(ConnectionRefusedError):
@@ -225,11 +230,20 @@ def _peak_rss_mb() -> float:
 
 
 def _stdout_summary(path: Path) -> dict:
-    """The last RESULT line, hash and size of the script's stdout, read in chunks: a script
-    that prints hundreds of megabytes (even on one line) costs one chunk of memory."""
-    digest, size, result_line = hashlib.sha256(), 0, None
+    """The RESULT lines, last lines, hash and size of the script's stdout, read in chunks:
+    a script that prints hundreds of megabytes (even on one line) costs one chunk of
+    memory."""
+    digest, size = hashlib.sha256(), 0
     prefix = RESULT_PREFIX.encode()
+    results: list[str] = []
+    tail: collections.deque[bytes] = collections.deque(maxlen=TAIL_LINES)
     line = b""  # the start of the line being read: enough to keep a RESULT line
+
+    def finish(piece: bytes) -> None:
+        tail.append(piece[:MAX_TAIL_LINE])
+        if piece.startswith(prefix) and len(results) < MAX_RESULT_LINES:
+            results.append(piece.decode("utf-8", errors="replace").rstrip())
+
     if path.exists():
         with path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
@@ -237,14 +251,18 @@ def _stdout_summary(path: Path) -> dict:
                 size += len(chunk)
                 *complete, rest = chunk.split(b"\n")
                 for piece in complete:
-                    line = (line + piece)[:MAX_RESULT_LINE]
-                    if line.startswith(prefix):
-                        result_line = line.decode("utf-8", errors="replace").rstrip()
+                    finish((line + piece)[:MAX_RESULT_LINE])
                     line = b""
                 line = (line + rest)[:MAX_RESULT_LINE]
-    if line.startswith(prefix):
-        result_line = line.decode("utf-8", errors="replace").rstrip()
-    return {"result_line": result_line, "stdout_sha256": digest.hexdigest(), "stdout_bytes": size}
+    if line:
+        finish(line)
+    return {
+        "result_line": results[-1] if results else None,
+        "result_lines": results,
+        "stdout_tail": b"\n".join(tail).decode("utf-8", errors="replace"),
+        "stdout_sha256": digest.hexdigest(),
+        "stdout_bytes": size,
+    }
 
 
 def _figures(tracker, options: argparse.Namespace) -> dict:

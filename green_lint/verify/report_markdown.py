@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from green_lint.verify.report_text import JOULES_PER_KWH, result_cell, saving_cell
+from green_lint.verify.report_text import JOULES_PER_KWH, result_cell, result_lines, saving_cell
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -31,10 +31,9 @@ def render_markdown(report: dict[str, Any]) -> str:
                 ]
         elif entry["verdict"] == "nothing-to-fix":
             lines.append(f"- {_cell(entry['path'])}: {_cell(entry['message'])}")
-        elif entry.get("same_result") is False:
-            lines.append(
-                f"- {_cell(entry['path'])}: result changed: `{entry['result_before']}` → `{entry['result_after']}`"
-            )
+        elif entry.get("same_result") is False or entry.get("nondeterministic"):
+            lines.append(f"- {_cell(entry['path'])}:")
+            lines += [f"  {line.strip()}" for line in result_lines(entry)]
     lines += ["", _method_text(method)]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -93,17 +93,32 @@ def _entry_lines(entry: dict[str, Any]) -> list[str]:
             lines += [f"    | {line}" for line in entry["stderr_tail"].splitlines()]
         return lines
     lines = [f"{path}: {entry['verdict_text']}"]
-    if entry.get("same_result") is True:
-        lines.append(f"  same result ({entry['compared']}): {entry['result_before']}")
-    elif entry.get("same_result") is False:
-        lines.append(f"  result changed ({entry['compared']}):")
-        lines.append(f"    before: {entry['result_before']}")
-        lines.append(f"    after:  {entry['result_after']}")
+    lines += result_lines(entry)
     if entry.get("invalid_runs"):
         problems = sorted({problem for run in entry["runs"] for problem in run["problems"]})
         lines.append(
             f"  {entry['invalid_runs']} run(s) failed the plausibility checks and were left out: "
             + "; ".join(problems)
+        )
+    return lines
+
+
+def result_lines(entry: dict[str, Any]) -> list[str]:
+    """What the two versions computed: RESULT values with their change, or a diff of the
+    last lines of standard output; and what varied between runs of one version."""
+    lines = []
+    if entry.get("result_words") is not None and entry.get("same_result") is not None:
+        state = "same result" if entry["same_result"] else "result changed"
+        lines.append(f"  {state}: {entry['result_words']}")
+    elif entry.get("same_result") is True:
+        lines.append("  same result (last lines of stdout)")
+    elif entry.get("same_result") is False:
+        lines.append("  output changed (last lines of stdout):")
+        lines += [f"    {line}" for line in (entry.get("stdout_diff") or "").splitlines()]
+    if entry.get("nondeterministic"):
+        lines.append(
+            f"  nondeterministic: {', '.join(entry['nondeterministic'])} differed between runs of the same "
+            "version, so the comparison of results cannot be trusted (seed the random generators)"
         )
     return lines
 

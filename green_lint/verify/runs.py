@@ -46,6 +46,8 @@ class RunSettings:
     # inputs under `data` are linked into it.
     isolate: bool = True
     data: tuple[Path, ...] = ()
+    # RESULT values compared within an absolute tolerance: (name, tolerance).
+    tolerances: tuple[tuple[str, float], ...] = ()
     timeout: float = 600.0
     args: tuple[str, ...] = ()
     measure_power_secs: float = MEASURE_POWER_SECS

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from green_lint.verify.programs import Program
+from green_lint.verify.results import compare_results, stdout_diff
+from green_lint.verify.results import words as result_words
 from green_lint.verify.runs import Run, RunSettings
 from green_lint.verify.stats import Comparison, compare, verdict_words
 
@@ -42,7 +44,7 @@ def script_summary(program: Program, runs: Sequence[Run], settings: RunSettings)
     entry["files_written"] = sorted({path for run in runs for path in run.written})
     measured = [run for run in runs if not run.warmup and run.completed]
     entry["invalid_runs"] = sum(1 for run in measured if not run.valid)
-    entry.update(_results(runs))
+    entry.update(_results(runs, dict(settings.tolerances)))
     failed = next((run for run in runs if not run.completed), None)
     if failed is not None:
         entry["verdict"] = "failed"
@@ -149,28 +151,44 @@ def _run_entry(run: Run) -> dict[str, Any]:
     return entry
 
 
-def _results(runs: Sequence[Run]) -> dict[str, Any]:
-    """Did the after version print the same result? The RESULT line when there is one."""
+def _results(runs: Sequence[Run], tolerances: dict[str, float]) -> dict[str, Any]:
+    """Did the after version compute the same thing? Its RESULT values when it prints
+    some (see results.py), else the last lines of its standard output."""
     completed = [run for run in runs if run.completed]
     by_version = {name: [run for run in completed if run.version == name] for name in ("before", "after")}
     if not by_version["before"] or not by_version["after"]:
         return {}
-    use_lines = any(run.figures.get("result_line") for run in completed)
-    values = {}
-    for name, version_runs in by_version.items():
-        if use_lines:
-            seen = [run.figures.get("result_line") or "(no RESULT line)" for run in version_runs]
-        else:
-            seen = [
-                f"stdout sha256 {run.figures['stdout_sha256'][:12]} ({run.figures['stdout_bytes']} bytes)"
+    if any(run.figures.get("result_lines") or run.figures.get("result_line") for run in completed):
+        lines = {
+            name: [
+                run.figures.get("result_lines") or [run.figures.get("result_line") or ""]
                 for run in version_runs
             ]
-        values[name] = Counter(seen).most_common(1)[0][0]
+            for name, version_runs in by_version.items()
+        }
+        entries = compare_results(lines["before"], lines["after"], tolerances)
+        return {
+            "compared": "RESULT values",
+            "same_result": all(entry["same"] for entry in entries),
+            "results": entries,
+            "result_before": "; ".join(f"{e['name']}={e['before']}" for e in entries),
+            "result_after": "; ".join(f"{e['name']}={e['after']}" for e in entries),
+            "result_words": result_words(entries),
+            "nondeterministic": [entry["name"] for entry in entries if entry["nondeterministic"]],
+        }
+    tails = {
+        name: [run.figures.get("stdout_tail", "") for run in version_runs]
+        for name, version_runs in by_version.items()
+    }
+    before, after = (Counter(tails[name]).most_common(1)[0][0] for name in ("before", "after"))
     return {
-        "compared": "RESULT line" if use_lines else "stdout",
-        "same_result": values["before"] == values["after"],
-        "result_before": values["before"],
-        "result_after": values["after"],
+        "compared": "stdout",
+        "same_result": before == after,
+        "results": [],
+        "result_before": before,
+        "result_after": after,
+        "stdout_diff": None if before == after else stdout_diff(before, after),
+        "nondeterministic": ["stdout"] if any(len(set(seen)) > 1 for seen in tails.values()) else [],
     }
 
 
