@@ -159,7 +159,7 @@ def test_a_clearly_faster_suggested_file_is_a_saving_with_the_same_result(galler
         assert entry["after"] == "suggested"
         assert entry["verdict"] == "saving", entry["verdict_text"]
         assert entry["same_result"] is True
-        assert entry["result_before"].startswith("RESULT")
+        assert entry["results"] and all(value["same"] for value in entry["results"])
         # At this scale the runs are far shorter than two codecarbon intervals.
         assert entry["energy"]["measurable"] is False
         assert entry["energy"]["saving_percent"] is None
@@ -569,7 +569,7 @@ def _fake_runs(monkeypatch, saving: float, noise: float, seed: int = 0) -> list[
     rng = random.Random(seed)
     ran: list[str] = []
 
-    def run_once(version, settings, work_dir, warmup=False):
+    def run_once(version, settings, work_dir, warmup=False, files=None):
         ran.append(version.name)
         seconds = (1.0 - saving if version.name == "after" else 1.0) * math.exp(rng.gauss(0, noise))
         return Run(version.name, warmup, figures(wall_s=seconds, cpu_s=seconds), exit_code=0)
@@ -588,7 +588,7 @@ def test_adaptive_runs_add_pairs_until_the_interval_is_narrow(monkeypatch, tmp_p
     from green_lint.verify.runs import run_pairs
 
     ran = _fake_runs(monkeypatch, saving=0.0, noise=0.08)
-    settings = RunSettings(repeat=5, warmup=0, adaptive=True, precision=5.0, max_pairs=60)
+    settings = RunSettings(repeat=5, warmup=0, adaptive=True, precision=5.0, max_pairs=60, isolate=False)
     runs = run_pairs(_versions(), settings, tmp_path)
     pairs = len(runs) // 2
     assert 5 < pairs < 60 and len(ran) == len(runs)
@@ -609,7 +609,7 @@ def test_adaptive_runs_stop_as_soon_as_a_large_saving_is_clear(monkeypatch, tmp_
     from green_lint.verify.runs import run_pairs
 
     _fake_runs(monkeypatch, saving=0.5, noise=0.02)
-    settings = RunSettings(repeat=5, warmup=1, adaptive=True)
+    settings = RunSettings(repeat=5, warmup=1, adaptive=True, isolate=False)
     assert len(run_pairs(_versions(), settings, tmp_path)) == 2 + 10
 
 
@@ -617,11 +617,11 @@ def test_adaptive_runs_keep_to_the_time_budget_and_fixed_runs_to_their_count(mon
     from green_lint.verify.runs import run_pairs
 
     _fake_runs(monkeypatch, saving=0.0, noise=0.3)
-    spent = RunSettings(repeat=5, warmup=0, adaptive=True, max_time=0.0)
+    spent = RunSettings(repeat=5, warmup=0, adaptive=True, max_time=0.0, isolate=False)
     assert len(run_pairs(_versions(), spent, tmp_path)) == 10
-    capped = RunSettings(repeat=5, warmup=0, adaptive=True, max_pairs=7)
+    capped = RunSettings(repeat=5, warmup=0, adaptive=True, max_pairs=7, isolate=False)
     assert len(run_pairs(_versions(), capped, tmp_path)) == 14
-    fixed = RunSettings(repeat=3, warmup=0)
+    fixed = RunSettings(repeat=3, warmup=0, isolate=False)
     assert len(run_pairs(_versions(), fixed, tmp_path)) == 6
 
 
