@@ -462,11 +462,27 @@ def test_implausible_runs_are_left_out_of_the_medians_and_counted():
     assert entry["invalid_runs"] == 1
     assert entry["energy"]["before_kwh_median"] == pytest.approx(40.5 * J)
     assert entry["energy"]["measurable"] is True
-    assert entry["verdict"] == "saving"
+    assert entry["energy"]["saving_percent"] == pytest.approx(49.4, abs=0.1)
+    # Without RAPL the energy is codecarbon's formula of time: the verdict rests on CPU
+    # time, which did not move here.
+    assert entry["energy"]["method"] == "modelled"
+    assert entry["energy"]["formula"].startswith("4 W per busy core x CPU time + RAM 10 W x wall time")
+    assert entry["verdict"] == "no-difference"
+    assert entry["verdict_text"].endswith("(energy modelled from time, not measured)")
     text = render_text({"method": method_summary([entry], settings, "3.3.2"), "scripts": [entry]})
     assert "1 run(s) failed the plausibility checks" in text
-    assert "No RAPL" in text and "cpu_load" in text
-    assert "saves 49% energy" in render_markdown(
+    assert "No RAPL" in text and "energy is modelled, not measured" in text and "cpu_load" in text
+
+
+def test_energy_from_rapl_counters_is_measured_and_decides():
+    settings = RunSettings(repeat=2, warmup=0)
+    rapl = {"cpu_power_method": "RAPL"}
+    runs = [_run("before", figures(energy_kwh=e * J, **rapl)) for e in (40.0, 41.0)]
+    runs += [_run("after", figures(energy_kwh=e * J, **rapl)) for e in (20.0, 20.5)]
+    entry = script_summary(_program(), runs, settings)
+    assert entry["energy"]["method"] == "measured" and entry["energy"]["formula"] is None
+    assert entry["verdict"] == "saving"
+    assert "saves 50% energy" in render_markdown(
         {"method": method_summary([entry], settings, "3.3.2"), "scripts": [entry]}
     )
 
@@ -512,7 +528,8 @@ def test_a_wall_time_saving_that_cpu_time_shows_is_a_saving():
     runs += _short_runs("after", [1.0, 1.05, 1.1], [0.90, 0.91, 0.92])
     entry = script_summary(_program(), runs, RunSettings(repeat=3, warmup=0))
     assert entry["verdict"] == "saving"
-    assert entry["verdict_text"].startswith("saves 4") and "% time" in entry["verdict_text"]
+    # One busy core (CPU time close to wall time): the verdict rests on CPU time.
+    assert entry["verdict_text"].startswith("saves 5") and "% CPU time" in entry["verdict_text"]
 
 
 def _run(version: str, run_figures: dict) -> Run:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from green_lint.verify.report_text import JOULES_PER_KWH, result_cell, saving_cell
+from green_lint.verify.report_text import JOULES_PER_KWH, is_modelled, result_cell, saving_cell
 
 COLOURS = {"before": "#c0392b", "after": "#1e8449"}
 CHART_WIDTH, CHART_HEIGHT, MARGIN = 640, 220, 48
@@ -58,7 +58,9 @@ def _summary_table(scripts: list[dict[str, Any]]) -> str:
     ]
     for entry in scripts:
         if entry.get("energy"):
-            energy = saving_cell(entry["energy"]) if entry["energy"]["measurable"] else "not measurable"
+            energy = saving_cell(entry["energy"]) if entry["energy"]["measurable"] else "too short to measure"
+            if entry["energy"]["measurable"] and is_modelled(entry):
+                energy += " (modelled)"
             cpu = entry["cpu_time"]
             cpu_cell = f"{cpu['before_s_median']:.2f} → {cpu['after_s_median']:.2f}"
             cells = [entry["verdict_text"], energy, saving_cell(entry["time"]), cpu_cell, result_cell(entry)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from green_lint.verify.report_text import JOULES_PER_KWH, result_cell, result_lines, saving_cell
+from green_lint.verify.report_text import JOULES_PER_KWH, is_modelled, result_cell, result_lines, saving_cell
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -44,8 +44,13 @@ def _row(entry: dict[str, Any]) -> str:
         f"`{entry['path']}`",
         ", ".join(entry["rules"]) or "—",
         entry["verdict_text"],
-        f"{energy['before_kwh_median'] * JOULES_PER_KWH:.1f} J → {energy['after_kwh_median'] * JOULES_PER_KWH:.1f} J",
-        saving_cell(energy) if energy["measurable"] else "not measurable",
+        (
+            f"{energy['before_kwh_median'] * JOULES_PER_KWH:.1f} J → {energy['after_kwh_median'] * JOULES_PER_KWH:.1f} J"
+            + (" (modelled)" if is_modelled(entry) else "")
+        )
+        if energy["measurable"]
+        else "—",
+        saving_cell(energy) if energy["measurable"] else "too short to measure",
         f"{time['before_s_median']:.2f} s → {time['after_s_median']:.2f} s",
         saving_cell(time),
         f"{cpu_time['before_s_median']:.2f} → {cpu_time['after_s_median']:.2f}",

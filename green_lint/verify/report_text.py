@@ -16,13 +16,14 @@ def render_text(report: dict[str, Any]) -> str:
     lines.append("")
     measured = [entry for entry in scripts if entry.get("energy")]
     if measured:
+        energy = "modelled energy" if any(is_modelled(entry) for entry in measured) else "energy"
         lines += _table(
             [
                 "script",
                 "rules",
                 "after",
-                "energy J before -> after",
-                "energy saving (95% CI)",
+                f"{energy} J before -> after",
+                f"{energy} saving (95% CI)",
                 "time s before -> after",
                 "time saving (95% CI)",
                 "CPU s before -> after",
@@ -54,13 +55,19 @@ def _row(entry: dict[str, Any]) -> list[str]:
         entry["path"],
         ",".join(entry["rules"]) or "-",
         entry["after"] or "-",
-        f"{_joules(energy['before_kwh_median'])} -> {_joules(energy['after_kwh_median'])}",
-        saving_cell(energy) if energy["measurable"] else "not measurable",
+        f"{_joules(energy['before_kwh_median'])} -> {_joules(energy['after_kwh_median'])}"
+        if energy["measurable"]
+        else "-",
+        saving_cell(energy) if energy["measurable"] else "too short to measure",
         f"{time['before_s_median']:.2f} -> {time['after_s_median']:.2f}",
         saving_cell(time),
         f"{cpu_time['before_s_median']:.2f} -> {cpu_time['after_s_median']:.2f}",
         result_cell(entry),
     ]
+
+
+def is_modelled(entry: dict[str, Any]) -> bool:
+    return entry.get("energy", {}).get("method") == "modelled"
 
 
 def saving_cell(figure: dict[str, Any]) -> str:

@@ -216,8 +216,12 @@ def _add_comparisons(
     if energy_note is None and any(run.too_short for run in (*before, *after)):
         energy_note = TOO_SHORT_NOTE
     measurable = energy_note is None
+    counted = all(run.figures.get("cpu_power_method") == "RAPL" for run in (*before, *after))
     entry["energy"] = {
         "measurable": measurable,
+        # "measured": hardware counters (RAPL); "modelled": codecarbon's formula of time.
+        "method": "measured" if counted else "modelled",
+        "formula": None if counted else energy_formula(before[0].figures if before else {}),
         "note": energy_note,
         **_figures(energy, "kwh", with_ratio=measurable),
         "before_emissions_kg_median": emissions.before_median,
@@ -227,12 +231,42 @@ def _add_comparisons(
     entry["cpu_time"] = _figures(cpu_time, "s")
     memory = compare(values(before, "peak_rss_mb"), values(after, "peak_rss_mb"))
     entry["peak_rss_mb"] = {"before_median": memory.before_median, "after_median": memory.after_median}
-    if measurable:
+    if measurable and counted:
         entry["verdict"] = energy.verdict
         entry["verdict_text"] = verdict_words(energy, "energy")
         return
-    entry["verdict"], words = _time_verdict(time, cpu_time)
+    if measurable:  # modelled energy is a formula of time: the verdict is on time itself
+        energy_note = "energy modelled from time, not measured"
+    if _single_threaded(before, after):
+        entry["verdict"] = cpu_time.verdict
+        words = verdict_words(cpu_time, "CPU time")
+    else:
+        entry["verdict"], words = _time_verdict(time, cpu_time)
     entry["verdict_text"] = f"{words} ({energy_note})"
+
+
+def energy_formula(figures: dict[str, Any]) -> str:
+    """codecarbon's model when there are no counters, with the constants it used."""
+    cpu, ram = figures.get("cpu_power_w"), figures.get("ram_power_w")
+    count = figures.get("cpu_count") or 1
+    cpu_text = f"{cpu:g} W" if isinstance(cpu, int | float) else "its assumed CPU power"
+    ram_text = f"{ram:g} W" if isinstance(ram, int | float) else "its assumed RAM power"
+    if figures.get("tracking_mode") == "machine":
+        return f"CPU {cpu_text} x (0.1 + 0.9 x load^3) + RAM {ram_text}, over wall time (codecarbon, cpu_load mode)"
+    per_core = f"{cpu / count:g} W" if isinstance(cpu, int | float) else cpu_text
+    return (
+        f"{per_core} per busy core x CPU time + RAM {ram_text} x wall time "
+        "(codecarbon, cpu_load mode, process tracking)"
+    )
+
+
+def _single_threaded(before: Sequence[Run], after: Sequence[Run]) -> bool:
+    """CPU time close to wall time in every run: one busy core, where CPU time measures
+    the work itself and other load on the machine hardly moves it."""
+    ratios = [
+        run.figures["cpu_s"] / run.figures["wall_s"] for run in (*before, *after) if run.figures.get("wall_s")
+    ]
+    return bool(ratios) and all(0.8 <= ratio <= 1.2 for ratio in ratios)
 
 
 def _time_verdict(time: Comparison, cpu_time: Comparison) -> tuple[str, str]:
@@ -265,12 +299,15 @@ def _method_note(summary: dict[str, Any], cpu_count: Any) -> str | None:
     method = summary["cpu_power_method"]
     if method is None or method == "RAPL":
         return None
-    power = summary["cpu_power_w"]
-    assumed = f"{power:g} W assumed for {cpu_count} CPUs" if power and cpu_count else "an assumed TDP"
+    power, ram = summary["cpu_power_w"], summary.get("ram_power_w")
+    assumed = f"{power:g} W for {cpu_count} CPUs" if power and cpu_count else "an assumed CPU power"
+    ram_text = f"{ram:g} W" if ram else "an assumed RAM power"
     return (
-        f"No RAPL energy counters on this machine: codecarbon estimated CPU power from the CPU "
-        f"model's TDP ({assumed}; method '{method}'), and RAM power from its size, so the "
-        "energy figures follow time and CPU time."
+        f"No RAPL energy counters on this machine: energy is modelled, not measured. codecarbon "
+        f"(method '{method}') multiplies time by assumed powers ({assumed}, its fallback for a CPU "
+        f"it does not know; RAM {ram_text}, a floor charged for the whole wall time), so the "
+        "energy figures follow time and CPU time, and the verdict rests on CPU time (one busy "
+        "core) or on wall time confirmed by CPU time."
     )
 
 
