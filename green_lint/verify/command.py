@@ -22,6 +22,7 @@ from typing import Any
 
 from green_lint import __version__
 from green_lint.errors import UsageProblem
+from green_lint.verify.noise import cpu_ticks, machine_warnings, run_warnings, steal_warning
 from green_lint.verify.programs import Program, RuleSelection, find_scripts, prepare
 from green_lint.verify.report_html import render_html
 from green_lint.verify.report_json import render_json
@@ -86,13 +87,16 @@ def run_verify(request: VerifyRequest) -> int:
     codecarbon_version = _require_codecarbon()
     selection = RuleSelection(tuple(request.rules or ()), request.safe_only)
     programs = [prepare(path, _display_path(path), selection) for path in scripts]
+    machine = machine_warnings()
+    for warning in machine:
+        _progress_line(f"warning: {warning}")
     entries = []
     with _terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix="green-lint-verify-") as scratch:
         for program in programs:
             entries.append(_verify_program(program, settings, Path(scratch)))
     report = {
         "green_lint": __version__,
-        "method": method_summary(entries, settings, codecarbon_version),
+        "method": {**method_summary(entries, settings, codecarbon_version), "warnings": machine},
         "scripts": entries,
     }
     if request.report is not None:
@@ -131,11 +135,15 @@ def _verify_program(program: Program, settings: RunSettings, scratch: Path) -> d
     versions = _versions(program, scratch)
     what = f"suggested file {program.suggested_path.name}" if program.suggested_path else "green-lint's fix"
     _progress_line(f"{program.display_path}: measuring against {what}")
+    start = cpu_ticks()
     try:
         runs = run_pairs(versions, settings, scratch, _progress(program))
     except SandboxProblem as problem:
         return skipped_summary(program, "failed", str(problem))
-    return script_summary(program, runs, settings)
+    entry = script_summary(program, runs, settings)
+    steal = steal_warning(start, cpu_ticks())
+    entry["warnings"] = run_warnings(runs) + ([steal] if steal else [])
+    return entry
 
 
 def _versions(program: Program, scratch: Path) -> dict[str, Version]:

@@ -9,7 +9,7 @@ from green_lint.verify.report_text import JOULES_PER_KWH, is_modelled, result_ce
 
 def render_markdown(report: dict[str, Any]) -> str:
     method, scripts = report["method"], report["scripts"]
-    lines = ["## green-lint verify: measured energy before and after the fixes", ""]
+    lines = ["## green-lint verify: energy and time before and after the fixes", ""]
     measured = [entry for entry in scripts if entry.get("energy")]
     if measured:
         lines += [
@@ -34,6 +34,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         elif entry.get("same_result") is False or entry.get("nondeterministic"):
             lines.append(f"- {_cell(entry['path'])}:")
             lines += [f"  {line.strip()}" for line in result_lines(entry)]
+        lines += [f"- {_cell(entry['path'])}: warning: {_cell(warning)}" for warning in entry.get("warnings", [])]
+    lines += [f"- warning: {_cell(warning)}" for warning in method.get("warnings", [])]
     lines += ["", _method_text(method)]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -13,6 +13,7 @@ def render_text(report: dict[str, Any]) -> str:
     lines = [_method_line(method)]
     if method.get("note"):
         lines.append(f"Note: {method['note']}")
+    lines += [f"Warning: {warning}" for warning in method.get("warnings", [])]
     lines.append("")
     measured = [entry for entry in scripts if entry.get("energy")]
     if measured:
@@ -101,6 +102,7 @@ def _entry_lines(entry: dict[str, Any]) -> list[str]:
         return lines
     lines = [f"{path}: {entry['verdict_text']}"]
     lines += result_lines(entry)
+    lines += [f"  warning: {warning}" for warning in entry.get("warnings", [])]
     if entry.get("invalid_runs"):
         problems = sorted({problem for run in entry["runs"] for problem in run["problems"]})
         lines.append(
