@@ -34,7 +34,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         elif entry.get("same_result") is False or entry.get("nondeterministic"):
             lines.append(f"- {_cell(entry['path'])}:")
             lines += [f"  {line.strip()}" for line in result_lines(entry)]
-        lines += [f"- {_cell(entry['path'])}: warning: {_cell(warning)}" for warning in entry.get("warnings", [])]
+        lines += [
+            f"- {_cell(entry['path'])}: warning: {_cell(warning)}" for warning in entry.get("warnings", [])
+        ]
     lines += [f"- warning: {_cell(warning)}" for warning in method.get("warnings", [])]
     lines += ["", _method_text(method)]
     return "\n".join(lines).rstrip() + "\n"
