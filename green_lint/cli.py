@@ -212,6 +212,12 @@ def verify_command(
             "--tolerance", help="NAME=VALUE: a RESULT value that may move by this much and stay the same."
         ),
     ] = None,
+    runs_per_day: Annotated[
+        float | None,
+        typer.Option(
+            "--runs-per-day", help="How often the script runs, for the yearly projection (default 1)."
+        ),
+    ] = None,
     args: Annotated[
         str | None, typer.Option("--args", help="Arguments for the script, as one string.")
     ] = None,
@@ -243,6 +249,7 @@ def verify_command(
             max_time=max_time,
             data=data,
             tolerance=tolerance,
+            runs_per_day=runs_per_day,
             args=args,
             country=country,
             tracking_mode=tracking_mode,

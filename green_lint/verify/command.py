@@ -71,6 +71,7 @@ class VerifyRequest:
     max_time: float | None = None
     data: list[Path] | None = None
     tolerance: list[str] | None = None
+    runs_per_day: float | None = None
     args: str | None = None
     country: str | None = None
     tracking_mode: str | None = None
@@ -226,7 +227,16 @@ def _settings(request: VerifyRequest) -> RunSettings:
         max_time=float(chosen["max_time"]),
         data=tuple(_data_paths(request.data or [])),
         tolerances=tuple(_tolerances(request.tolerance or []).items()),
+        runs_per_day=_runs_per_day(request.runs_per_day),
     )
+
+
+def _runs_per_day(value: float | None) -> float:
+    if value is None:
+        return 1.0
+    if value <= 0:
+        raise UsageProblem(f"--runs-per-day must be a positive number, not {value:g}")
+    return float(value)
 
 
 def _tolerances(items: list[str]) -> dict[str, float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,7 +127,7 @@ def prepare(path: Path, display_path: str, selection: RuleSelection) -> Program:
         program.after_text = suggested.read_text(encoding="utf-8")
         program.after_source = "suggested"
         program.suggested_path = suggested
-        program.rules = _codes(findings)
+        program.rules = _resolved(findings, suggested, display_path, settings)
         return program
     unsafe = not selection.safe_only
     outcome = fix_source(source, settings, unsafe=unsafe)
@@ -141,6 +142,19 @@ def prepare(path: Path, display_path: str, selection: RuleSelection) -> Program:
         if outcome.errors:
             program.problem = "; ".join(outcome.errors)
     return program
+
+
+def _resolved(findings: Sequence, suggested: Path, display_path: str, settings: LintSettings) -> list[str]:
+    """The rules a suggested file answers: those with fewer findings in it than in the
+    script (a rule that fires on both alike had nothing to do with the change)."""
+    try:
+        after = lint_source(load_source(suggested, display_path, suggested.read_bytes()), settings)
+    except (SourceError, OSError):
+        return _codes(findings)
+    left = Counter(finding.code for finding in after)
+    return sorted(
+        code for code, count in Counter(finding.code for finding in findings).items() if left[code] < count
+    )
 
 
 def _codes(findings: Sequence) -> list[str]:

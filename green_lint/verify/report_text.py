@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-JOULES_PER_KWH = 3.6e6
+from green_lint.verify.footprint import JOULES_PER_KWH, footprint_lines
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -102,6 +102,7 @@ def _entry_lines(entry: dict[str, Any]) -> list[str]:
         return lines
     lines = [f"{path}: {entry['verdict_text']}"]
     lines += result_lines(entry)
+    lines += footprint_lines(entry.get("footprint"))
     lines += [f"  warning: {warning}" for warning in entry.get("warnings", [])]
     if entry.get("invalid_runs"):
         problems = sorted({problem for run in entry["runs"] for problem in run["problems"]})

@@ -48,6 +48,8 @@ class RunSettings:
     data: tuple[Path, ...] = ()
     # RESULT values compared within an absolute tolerance: (name, tolerance).
     tolerances: tuple[tuple[str, float], ...] = ()
+    # For the report's projection of a year of runs.
+    runs_per_day: float = 1.0
     timeout: float = 600.0
     args: tuple[str, ...] = ()
     measure_power_secs: float = MEASURE_POWER_SECS

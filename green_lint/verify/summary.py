@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from green_lint.verify.footprint import footprint
 from green_lint.verify.programs import Program
 from green_lint.verify.results import compare_results, stdout_diff
 from green_lint.verify.results import words as result_words
@@ -61,8 +62,9 @@ def script_summary(program: Program, runs: Sequence[Run], settings: RunSettings)
         completed = {name: [run for run in measured if run.version == name] for name in ("before", "after")}
         note = IMPLAUSIBLE_NOTE.format(version=without_valid[0])
         _add_comparisons(entry, completed["before"], completed["after"], energy_note=note)
-        return entry
-    _add_comparisons(entry, valid["before"], valid["after"])
+    else:
+        _add_comparisons(entry, valid["before"], valid["after"])
+    entry["footprint"] = footprint(entry["energy"], settings.runs_per_day)
     return entry
 
 
