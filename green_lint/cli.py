@@ -212,6 +212,22 @@ def verify_command(
             "--tolerance", help="NAME=VALUE: a RESULT value that may move by this much and stay the same."
         ),
     ] = None,
+    after: Annotated[
+        Path | None, typer.Option("--after", help="Compare the script with this program instead of its fix.")
+    ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against", help="Compare the script at this git revision (before) with the working tree."
+        ),
+    ] = None,
+    fail_over: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-over",
+            help="With --against/--after: exit 1 when a regression is surely larger than this percent.",
+        ),
+    ] = None,
     runs_per_day: Annotated[
         float | None,
         typer.Option(
@@ -250,6 +266,9 @@ def verify_command(
             data=data,
             tolerance=tolerance,
             runs_per_day=runs_per_day,
+            after=after,
+            against=against,
+            fail_over=fail_over,
             args=args,
             country=country,
             tracking_mode=tracking_mode,

@@ -22,8 +22,9 @@ from typing import Any
 
 from green_lint import __version__
 from green_lint.errors import UsageProblem
+from green_lint.verify.git_revision import at_revision
 from green_lint.verify.noise import cpu_ticks, machine_warnings, run_warnings, steal_warning
-from green_lint.verify.programs import Program, RuleSelection, find_scripts, prepare
+from green_lint.verify.programs import Program, RuleSelection, find_scripts, given_pair, prepare
 from green_lint.verify.report_html import render_html
 from green_lint.verify.report_json import render_json
 from green_lint.verify.report_markdown import render_markdown
@@ -72,6 +73,9 @@ class VerifyRequest:
     data: list[Path] | None = None
     tolerance: list[str] | None = None
     runs_per_day: float | None = None
+    after: Path | None = None  # compare the script with this program
+    against: str | None = None  # compare the script at this git revision with the working tree
+    fail_over: float | None = None  # exit 1 when a regression's lower bound exceeds this percent
     args: str | None = None
     country: str | None = None
     tracking_mode: str | None = None
@@ -84,15 +88,19 @@ def run_verify(request: VerifyRequest) -> int:
     report_renderer = _report_renderer(request.report)
     _check_report_path(request.report)
     scripts = find_scripts(request.path)
+    _check_pairing(request)
     settings = _settings(request)
     codecarbon_version = _require_codecarbon()
     selection = RuleSelection(tuple(request.rules or ()), request.safe_only)
-    programs = [prepare(path, _display_path(path), selection) for path in scripts]
+    programs = [] if request.against else [_program(path, request, selection) for path in scripts]
     machine = machine_warnings()
     for warning in machine:
         _progress_line(f"warning: {warning}")
     entries = []
     with _terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix="green-lint-verify-") as scratch:
+        if request.against:
+            before = at_revision(request.path, request.against, Path(scratch))
+            programs = [given_pair(before, request.path, _display_path(request.path))]
         for program in programs:
             entries.append(_verify_program(program, settings, Path(scratch)))
     report = {
@@ -106,7 +114,47 @@ def run_verify(request: VerifyRequest) -> int:
         except OSError as error:
             raise UsageProblem(f"cannot write {str(request.report)!r}: {error.strerror}") from None
     sys.stdout.write(output(report))
-    return EXIT_FAILED if any(entry["verdict"] == "failed" for entry in entries) else EXIT_OK
+    if any(entry["verdict"] == "failed" for entry in entries):
+        return EXIT_FAILED
+    if request.fail_over is not None and _regressions(entries, request.fail_over):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _program(path: Path, request: VerifyRequest, selection: RuleSelection) -> Program:
+    if request.after is not None:
+        return given_pair(path, request.after, _display_path(path))
+    return prepare(path, _display_path(path), selection)
+
+
+def _check_pairing(request: VerifyRequest) -> None:
+    if request.after is None and request.against is None:
+        if request.fail_over is not None:
+            raise UsageProblem("--fail-over needs --against REF or --after FILE")
+        return
+    if request.after is not None and request.against is not None:
+        raise UsageProblem("--after and --against each name the other program: use one")
+    if not request.path.is_file():
+        raise UsageProblem(f"--after and --against compare one script: {str(request.path)!r} is not a file")
+    if request.after is not None and not request.after.is_file():
+        raise UsageProblem(f"--after {str(request.after)!r} is not a file")
+    if request.fail_over is not None and request.fail_over < 0:
+        raise UsageProblem(f"--fail-over must be 0 or more percent, not {request.fail_over:g}")
+
+
+def _regressions(entries: list[dict[str, Any]], limit: float) -> list[str]:
+    """Scripts whose cost is surely above `limit` percent: the interval's best case is worse."""
+    found = []
+    for entry in entries:
+        decision = entry.get("decision") or {}
+        interval = decision.get("ci95_percent")
+        if entry["verdict"] == "cost" and interval and -interval[1] > limit:
+            found.append(entry["path"])
+            _progress_line(
+                f"{entry['path']}: {decision['figure']} regressed by at least {-interval[1]:.0f}% "
+                f"(95% CI), over --fail-over {limit:g}%"
+            )
+    return found
 
 
 @contextlib.contextmanager
@@ -156,7 +204,7 @@ def _versions(program: Program, scratch: Path) -> dict[str, Version]:
         after_code.write_bytes(program.after_data or b"")
     return {
         "before": Version("before", program.path, program.path),
-        "after": Version("after", after_code, program.path),
+        "after": Version("after", after_code, program.after_home or program.path),
     }
 
 

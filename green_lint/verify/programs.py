@@ -53,8 +53,11 @@ class Program:
     after_text: str | None = None
     # The after version as bytes in the script's own encoding (a fix keeps the encoding).
     after_data: bytes | None = None
-    after_source: str | None = None  # "fix" | "suggested"
+    after_source: str | None = None  # "fix" | "suggested" | "given" (--after, --against)
     suggested_path: Path | None = None
+    # Where the after version lives when that is not the script's own place (--after FILE,
+    # --against REF): it runs in a copy of its own folder, under its own name.
+    after_home: Path | None = None
     rules: list[str] = field(default_factory=list)
     problem: str | None = None  # why there is no after version although there are findings
 
@@ -65,7 +68,8 @@ class Program:
     def diff(self) -> str:
         if self.after_text is None:
             return ""
-        after_name = self.display_path + (" (suggested)" if self.after_source == "suggested" else " (fixed)")
+        label = {"suggested": " (suggested)", "given": " (after)"}.get(self.after_source or "", " (fixed)")
+        after_name = self.display_path + label
         return "".join(
             difflib.unified_diff(
                 self.before_text.splitlines(keepends=True),
@@ -141,6 +145,28 @@ def prepare(path: Path, display_path: str, selection: RuleSelection) -> Program:
         program.rules = _codes(findings)
         if outcome.errors:
             program.problem = "; ".join(outcome.errors)
+    return program
+
+
+def given_pair(before: Path, after: Path, display_path: str) -> Program:
+    """Two programs the user names (`--after FILE`, or a script at another revision with
+    `--against REF`): `after` is credited with the rules whose findings it removes."""
+    before, after = Path(os.path.abspath(before)), Path(os.path.abspath(after))
+    data = before.read_bytes()
+    try:
+        source = load_source(before, display_path, data)
+    except SourceError as error:
+        return Program(before, display_path, data.decode("utf-8", "replace"), problem=error.message)
+    program = Program(
+        before, display_path, source.text, after_source="given", suggested_path=after, after_home=after
+    )
+    try:
+        program.after_text = after.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        program.problem = f"cannot read {after}: {error}"
+        return program
+    settings = RuleSelection().settings()
+    program.rules = _resolved(lint_source(source, settings), after, display_path, settings)
     return program
 
 

@@ -110,14 +110,19 @@ def run_pairs(
     plan = schedule(settings.warmup, settings.repeat)
     runs: list[Run] = []
     start = time.monotonic()
-    # The same files for every run; raises SandboxProblem before any run.
-    folder = versions["before"].shown_path.parent
-    files = sandbox.plan_copy(folder, settings.data) if settings.isolate else None
+    # The same files for every run of a version; raises SandboxProblem before any run.
+    folders = {name: version.shown_path.parent for name, version in versions.items()}
+    plans = (
+        {folder: sandbox.plan_copy(folder, settings.data) for folder in set(folders.values())}
+        if settings.isolate
+        else {}
+    )
     pairs = settings.repeat
     while True:
         for name, warmup in plan[len(runs) :]:
             number = len(runs) + 1
             progress(number, len(plan), name, warmup, None)
+            files = plans[folders[name]] if settings.isolate else None
             run = run_once(versions[name], settings, work_dir, warmup, files)
             runs.append(run)
             progress(number, len(plan), name, warmup, run)

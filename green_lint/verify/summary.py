@@ -236,15 +236,28 @@ def _add_comparisons(
     if measurable and counted:
         entry["verdict"] = energy.verdict
         entry["verdict_text"] = verdict_words(energy, "energy")
+        entry["decision"] = _decision("energy", energy)
         return
     if measurable:  # modelled energy is a formula of time: the verdict is on time itself
         energy_note = "energy modelled from time, not measured"
     if _single_threaded(before, after):
         entry["verdict"] = cpu_time.verdict
         words = verdict_words(cpu_time, "CPU time")
+        entry["decision"] = _decision("CPU time", cpu_time)
     else:
         entry["verdict"], words = _time_verdict(time, cpu_time)
+        entry["decision"] = _decision("time", time)
     entry["verdict_text"] = f"{words} ({energy_note})"
+
+
+def _decision(figure: str, comparison: Comparison) -> dict[str, Any]:
+    """The figure the verdict rests on, with its saving and interval (for --fail-over)."""
+    interval = comparison.ci95_percent
+    return {
+        "figure": figure,
+        "saving_percent": comparison.saving_percent,
+        "ci95_percent": list(interval) if interval else None,
+    }
 
 
 def energy_formula(figures: dict[str, Any]) -> str:
