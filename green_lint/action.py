@@ -119,6 +119,12 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         _write_sarif(command, workspace, inputs.sarif)
     _write_summary(env, summary(findings, workspace, base, completed.returncode))
     _set_outputs(env, len(findings), completed.returncode)
+    if env.get("INPUT_VERIFY", "").strip():
+        from green_lint.action_verify import verify_scripts
+
+        on_pull_request = env.get("GITHUB_EVENT_NAME") in PULL_REQUEST_EVENTS
+        verify_base = (base or find_base(workspace, env)) if on_pull_request else None
+        return max(completed.returncode, verify_scripts(env, workspace, verify_base, _write_summary))
     return completed.returncode
 
 

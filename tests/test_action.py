@@ -119,6 +119,9 @@ def test_action_yml_is_a_composite_action_with_the_inputs(action_yml):
         "version": "",
         "sarif": "",
         "changed-only": "true",
+        "verify": "",
+        "verify-fail-over": "5",
+        "verify-args": "",
     }
     assert all(spec.get("description") for spec in inputs.values())
     runs = action_yml["runs"]
@@ -134,11 +137,22 @@ def test_action_yml_is_a_composite_action_with_the_inputs(action_yml):
         "INPUT_ARGS": "${{ inputs.args }}",
         "INPUT_SARIF": "${{ inputs.sarif }}",
         "INPUT_CHANGED_ONLY": "${{ inputs.changed-only }}",
+        "INPUT_VERIFY": "${{ inputs.verify }}",
+        "INPUT_VERIFY_FAIL_OVER": "${{ inputs.verify-fail-over }}",
+        "INPUT_VERIFY_ARGS": "${{ inputs.verify-args }}",
     }
 
 
-@pytest.mark.parametrize(("version", "requirement"), [("", "{action_path}"), ("1.2.3", "green-lint==1.2.3")])
-def test_the_install_step(action_yml, tmp_path, version, requirement):
+@pytest.mark.parametrize(
+    ("version", "verify", "requirement"),
+    [
+        ("", "", "{action_path}"),
+        ("1.2.3", "", "green-lint==1.2.3"),
+        ("1.2.3", "train.py", "green-lint==1.2.3[verify]"),
+        ("", "train.py", "{action_path}[verify]"),
+    ],
+)
+def test_the_install_step(action_yml, tmp_path, version, verify, requirement):
     """With a stand-in `python3` that records what it is asked to do."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -155,6 +169,7 @@ def test_the_install_step(action_yml, tmp_path, version, requirement):
     venv = tmp_path / "temp" / "green-lint-venv"
     values = {
         "inputs.version": version,
+        "inputs.verify": verify,
         "github.action_path": str(ROOT),
         "runner.temp": str(tmp_path / "temp"),
     }
@@ -327,3 +342,48 @@ def test_annotation_limit_counts_each_type():
     findings = [finding("warning")] * 12 + [finding("error")] * 10 + [finding("info")] * 11
     assert action.hidden_annotations(findings) == 3
     assert action.hidden_annotations(findings[:10]) == 0
+
+
+# The verify input: an energy and time budget on pull requests
+
+
+def _busy(turns: int) -> str:
+    return (
+        f"total = 0\nfor i in range({turns}):\n    total += i % 7\nprint(f'RESULT total={{total % 1000}}')\n"
+    )
+
+
+def test_the_verify_input_fails_a_pull_request_that_regresses(action_yml, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"train.py": _busy(2_000_000)})
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    commit(repo, {"train.py": _busy(6_000_000)})  # the pull request triples the work
+    git(repo, "remote", "add", "origin", str(repo))
+    github = pull_request(tmp_path, repo, base_sha)
+
+    result = run_action(
+        action_yml,
+        tmp_path,
+        github,
+        verify="train.py",
+        verify_fail_over="5",
+        verify_args="--repeat 3 --warmup 0",
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert "regressed by at least" in result.stderr
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.startswith("## green-lint\n")  # the lint's summary first
+    assert "## green-lint verify" in summary and "costs" in summary
+
+
+def test_the_verify_input_passes_a_pull_request_that_saves(action_yml, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"train.py": _busy(6_000_000)})
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    commit(repo, {"train.py": _busy(2_000_000)})
+    git(repo, "remote", "add", "origin", str(repo))
+    github = pull_request(tmp_path, repo, base_sha)
+
+    result = run_action(action_yml, tmp_path, github, verify="train.py", verify_args="--repeat 3 --warmup 0")
+
+    assert result.returncode == 0, result.stderr
+    assert "saves" in Path(github["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
