@@ -586,7 +586,7 @@ def _fake_runs(monkeypatch, saving: float, noise: float, seed: int = 0) -> list[
     rng = random.Random(seed)
     ran: list[str] = []
 
-    def run_once(version, settings, work_dir, warmup=False, files=None):
+    def run_once(version, settings, work_dir, warmup=False, files=None, loops=1):
         ran.append(version.name)
         seconds = (1.0 - saving if version.name == "after" else 1.0) * math.exp(rng.gauss(0, noise))
         return Run(version.name, warmup, figures(wall_s=seconds, cpu_s=seconds), exit_code=0)
@@ -651,3 +651,36 @@ def test_repeat_turns_adaptive_runs_off(tmp_path):
     assert adaptive.adaptive and adaptive.repeat == 5 and adaptive.max_time == 600.0
     fixed = _settings(VerifyRequest(path=script, repeat=3, max_time=30.0))
     assert not fixed.adaptive and fixed.repeat == 3
+
+
+def test_a_version_too_short_for_the_tracker_runs_in_loops_and_is_reported_per_run(monkeypatch, tmp_path):
+    from green_lint.verify import runs as runs_module
+    from green_lint.verify.runs import run_pairs
+
+    asked: list[tuple[str, bool, int]] = []
+
+    def run_once(version, settings, work_dir, warmup=False, files=None, loops=1):
+        asked.append((version.name, warmup, loops))
+        seconds = 0.1 if version.name == "before" else 0.05  # per run of the program
+        total = seconds * loops
+        return Run(
+            version.name,
+            warmup,
+            figures(
+                wall_s=total, cpu_s=total, codecarbon_duration_s=total, energy_kwh=total * 14 * J, loops=loops
+            ),
+            exit_code=0,
+        )
+
+    monkeypatch.setattr(runs_module, "run_once", run_once)
+    settings = RunSettings(repeat=2, warmup=1, isolate=False)
+    runs = run_pairs(_versions(), settings, tmp_path)
+    assert asked[:2] == [("before", True, 1), ("after", True, 1)]
+    # Three tracker intervals of 1 s: 30 runs of 0.1 s, 60 of 0.05 s.
+    assert sorted(set(asked[2:])) == [("after", False, 60), ("before", False, 30)]
+    entry = script_summary(_program(), runs, settings)
+    assert entry["time"]["before_s_median"] == pytest.approx(0.1)
+    assert entry["time"]["after_s_median"] == pytest.approx(0.05)
+    assert entry["energy"]["measurable"] is True
+    assert entry["energy"]["before_kwh_median"] == pytest.approx(0.1 * 14 * J)
+    assert {run["loops"] for run in entry["runs"] if not run["warmup"]} == {30, 60}

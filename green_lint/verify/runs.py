@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -50,6 +51,9 @@ class RunSettings:
     tolerances: tuple[tuple[str, float], ...] = ()
     # For the report's projection of a year of runs.
     runs_per_day: float = 1.0
+    # A version whose warm-up run is too short for the tracker runs this many times at
+    # most in one tracked window (calibrated like timeit's autorange).
+    max_loops: int = 1000
     timeout: float = 600.0
     args: tuple[str, ...] = ()
     measure_power_secs: float = MEASURE_POWER_SECS
@@ -118,20 +122,35 @@ def run_pairs(
         else {}
     )
     pairs = settings.repeat
+    loops = dict.fromkeys(versions, 1)
     while True:
         for name, warmup in plan[len(runs) :]:
             number = len(runs) + 1
             progress(number, len(plan), name, warmup, None)
             files = plans[folders[name]] if settings.isolate else None
-            run = run_once(versions[name], settings, work_dir, warmup, files)
+            run = run_once(versions[name], settings, work_dir, warmup, files, loops[name])
             runs.append(run)
             progress(number, len(plan), name, warmup, run)
             if not run.completed:
                 return runs
+            if warmup and run.too_short:
+                loops[name] = autorange(run, settings)
         if not settings.adaptive or pairs >= settings.max_pairs or measured_enough(runs, settings, start):
             return runs
         pairs += 1
         plan = schedule(settings.warmup, pairs)
+
+
+def autorange(run: Run, settings: RunSettings) -> int:
+    """How many times to run a version that is too short for the tracker: enough for
+    three of its measuring intervals, like timeit's autorange."""
+    seconds = max(run.figures.get("wall_s", 0.0), 0.001)
+    return max(1, min(settings.max_loops, math.ceil(3 * settings.measure_power_secs / seconds)))
+
+
+def per_loop(run: Run, name: str) -> float:
+    """A figure of one run of the program (the window's, divided by its loops)."""
+    return run.figures[name] / run.figures.get("loops", 1)
 
 
 def measured_enough(runs: list[Run], settings: RunSettings, start: float) -> bool:
@@ -143,7 +162,9 @@ def measured_enough(runs: list[Run], settings: RunSettings, start: float) -> boo
     before = [run for run in measured if run.version == "before"]
     after = [run for run in measured if run.version == "after"]
     for figure in ("wall_s", "cpu_s"):
-        comparison = compare([run.figures[figure] for run in before], [run.figures[figure] for run in after])
+        comparison = compare(
+            [per_loop(run, figure) for run in before], [per_loop(run, figure) for run in after]
+        )
         precise = comparison.half_width is not None and comparison.half_width <= settings.precision
         if not precise and comparison.verdict == "inconclusive":
             return False
@@ -156,6 +177,7 @@ def run_once(
     work_dir: Path,
     warmup: bool = False,
     files: list[str] | None = None,
+    loops: int = 1,
 ) -> Run:
     """One child process: the probe runs the script under a fresh codecarbon tracker, in
     a copy of its folder made of `files` (in the folder itself when None)."""
@@ -191,6 +213,8 @@ def run_once(
         settings.tracking_mode,
         "--measure-power-secs",
         str(settings.measure_power_secs),
+        "--loops",
+        str(loops),
         "--",
         *settings.args,
     ]

@@ -16,7 +16,7 @@ from green_lint.verify.footprint import footprint
 from green_lint.verify.programs import Program
 from green_lint.verify.results import compare_results, stdout_diff
 from green_lint.verify.results import words as result_words
-from green_lint.verify.runs import Run, RunSettings
+from green_lint.verify.runs import Run, RunSettings, per_loop
 from green_lint.verify.stats import Comparison, compare, verdict_words
 
 TOO_SHORT_NOTE = "too short to measure energy; figures are time-based"
@@ -138,6 +138,7 @@ def _run_entry(run: Run) -> dict[str, Any]:
         "timed_out": run.timed_out,
         "valid": run.valid,
         "written": run.written,
+        "loops": figures.get("loops", 1),
         "too_short": run.too_short if run.completed else None,
         "problems": list(run.problems),
     }
@@ -209,7 +210,7 @@ def _add_comparisons(
     entry: dict[str, Any], before: Sequence[Run], after: Sequence[Run], energy_note: str | None = None
 ) -> None:
     def values(runs: Sequence[Run], name: str) -> list[float]:
-        return [run.figures[name] for run in runs]
+        return [per_loop(run, name) for run in runs]
 
     energy = compare(values(before, "energy_kwh"), values(after, "energy_kwh"))
     time = compare(values(before, "wall_s"), values(after, "wall_s"))
