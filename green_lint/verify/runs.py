@@ -36,11 +36,13 @@ class RunSettings:
     # Pairs of measured runs: exactly these when not adaptive; the first ones when adaptive.
     repeat: int = 5
     warmup: int = 1
-    # Adaptive: after `repeat` pairs, more pairs until the time interval's half-width is
-    # at most `precision` points of percent (or the verdict is clear), or `max_time`
-    # seconds of measuring have gone, or `max_pairs`.
+    # Adaptive: after `repeat` pairs, more pairs until the verdict on wall and on CPU time
+    # is decided (saving, cost, or no difference above 5%) or their interval's half-width
+    # is at most `precision` points of percent, or `max_time` seconds of measuring have
+    # gone, or `max_pairs`. Half the minimum effect: at ±5 points an identical program
+    # stayed "inconclusive" in half the trials (its interval straddled ±5%).
     adaptive: bool = False
-    precision: float = 5.0
+    precision: float = 2.5
     max_time: float = 600.0
     max_pairs: int = 60
     # Each run in a scratch copy of the script's folder (see sandbox.py); large read-only
