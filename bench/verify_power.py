@@ -37,7 +37,7 @@ def trial(before: Path, after: Path, max_time: float) -> str:
             str(max_time),
             "--output-format",
             "json",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         check=False,
