@@ -675,12 +675,28 @@ def test_a_version_too_short_for_the_tracker_runs_in_loops_and_is_reported_per_r
     monkeypatch.setattr(runs_module, "run_once", run_once)
     settings = RunSettings(repeat=2, warmup=1, isolate=False)
     runs = run_pairs(_versions(), settings, tmp_path)
-    assert asked[:2] == [("before", True, 1), ("after", True, 1)]
-    # Three tracker intervals of 1 s: 30 runs of 0.1 s, 60 of 0.05 s.
-    assert sorted(set(asked[2:])) == [("after", False, 60), ("before", False, 30)]
+    assert asked[0] == ("before", True, 1)
+    # Three tracker intervals of 1 s: 60 runs of the shorter version (0.05 s), for both.
+    assert asked[1] == ("after", True, 30)  # the before warm-up asked for 30 already
+    assert sorted(set(asked[2:])) == [("after", False, 60), ("before", False, 60)]
     entry = script_summary(_program(), runs, settings)
     assert entry["time"]["before_s_median"] == pytest.approx(0.1)
     assert entry["time"]["after_s_median"] == pytest.approx(0.05)
     assert entry["energy"]["measurable"] is True
     assert entry["energy"]["before_kwh_median"] == pytest.approx(0.1 * 14 * J)
-    assert {run["loops"] for run in entry["runs"] if not run["warmup"]} == {30, 60}
+    assert {run["loops"] for run in entry["runs"] if not run["warmup"]} == {60}
+
+
+def test_an_implausible_estimate_drops_its_pair_from_energy_only():
+    settings = RunSettings(repeat=4, warmup=0)
+    runs = [_run("before", figures(wall_s=2.98 + k / 100, energy_kwh=(40.0 + k) * J)) for k in range(4)]
+    runs += [
+        _run("after", figures(wall_s=1.49 + k / 100, cpu_s=1.45, energy_kwh=(20.0 + k) * J)) for k in range(4)
+    ]
+    runs[5].problems = ["CPU energy does not follow the CPU time"]  # the second after run
+    entry = script_summary(_program(), runs, settings)
+    assert entry["time"]["pairs"] == 4 and entry["cpu_time"]["pairs"] == 4
+    assert entry["energy"]["pairs"] == 3
+    # Pairs stay pairs: the third before run is compared with the third after run.
+    assert entry["energy"]["before_kwh_median"] == pytest.approx(42.0 * J)
+    assert entry["energy"]["after_kwh_median"] == pytest.approx(22.0 * J)

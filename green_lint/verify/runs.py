@@ -136,7 +136,10 @@ def run_pairs(
             if not run.completed:
                 return runs
             if warmup and run.too_short:
-                loops[name] = autorange(run, settings)
+                # The same loops for both versions: the first loop of a window is the
+                # slowest (cold caches), and unequal loops weighed it unequally (an
+                # identical copy measured 2% slower).
+                loops = dict.fromkeys(versions, max(*loops.values(), autorange(run, settings)))
         if not settings.adaptive or pairs >= settings.max_pairs or measured_enough(runs, settings, start):
             return runs
         pairs += 1
@@ -146,7 +149,7 @@ def run_pairs(
 def autorange(run: Run, settings: RunSettings) -> int:
     """How many times to run a version that is too short for the tracker: enough for
     three of its measuring intervals, like timeit's autorange."""
-    seconds = max(run.figures.get("wall_s", 0.0), 0.001)
+    seconds = max(run.figures.get("wall_s", 0.0) / run.figures.get("loops", 1), 0.001)
     return max(1, min(settings.max_loops, math.ceil(3 * settings.measure_power_secs / seconds)))
 
 
@@ -183,7 +186,10 @@ def run_once(
 ) -> Run:
     """One child process: the probe runs the script under a fresh codecarbon tracker, in
     a copy of its folder made of `files` (in the folder itself when None)."""
-    run_dir = Path(tempfile.mkdtemp(prefix=f"{version.name}-", dir=work_dir))
+    # One prefix for both versions: paths of different lengths shift the memory layout
+    # (the environment, argv, the working folder), which alone made an identical copy
+    # measure a few percent apart.
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=work_dir))
     copy = None
     code_path, shown_path = version.code_path, version.shown_path
     if files is not None:

@@ -52,18 +52,26 @@ def script_summary(program: Program, runs: Sequence[Run], settings: RunSettings)
         entry["message"] = _failure_message(failed, settings)
         entry["stderr_tail"] = failed.stderr_tail
         return entry
-    valid = {
-        name: [run for run in measured if run.valid and run.version == name] for name in ("before", "after")
-    }
-    without_valid = [name for name, version_runs in valid.items() if not version_runs]
-    if without_valid:
-        # Time and CPU time come from the probe's own clock and getrusage, not from
-        # codecarbon: they still compare the two versions when its estimate cannot.
-        completed = {name: [run for run in measured if run.version == name] for name in ("before", "after")}
-        note = IMPLAUSIBLE_NOTE.format(version=without_valid[0])
-        _add_comparisons(entry, completed["before"], completed["after"], energy_note=note)
-    else:
-        _add_comparisons(entry, valid["before"], valid["after"])
+    # The k-th measured run of each version ran in pair k (runs stop at the first failure).
+    before = [run for run in measured if run.version == "before"]
+    after = [run for run in measured if run.version == "after"]
+    count = min(len(before), len(after))
+    before, after = before[:count], after[:count]
+    # Energy only from pairs whose two estimates passed the plausibility checks; time and
+    # CPU time come from the probe's own clock and getrusage, so every pair counts there.
+    plausible = [(b, a) for b, a in zip(before, after, strict=True) if b.valid and a.valid]
+    note = None
+    if not plausible:
+        without = next(
+            (
+                name
+                for name, runs_of in (("before", before), ("after", after))
+                if not any(r.valid for r in runs_of)
+            ),
+            "before",
+        )
+        note = IMPLAUSIBLE_NOTE.format(version=without)
+    _add_comparisons(entry, before, after, plausible, energy_note=note)
     entry["footprint"] = footprint(entry["energy"], settings.runs_per_day)
     return entry
 
@@ -207,15 +215,21 @@ def _failure_message(run: Run, settings: RunSettings) -> str:
 
 
 def _add_comparisons(
-    entry: dict[str, Any], before: Sequence[Run], after: Sequence[Run], energy_note: str | None = None
+    entry: dict[str, Any],
+    before: Sequence[Run],
+    after: Sequence[Run],
+    plausible: Sequence[tuple[Run, Run]],
+    energy_note: str | None = None,
 ) -> None:
     def values(runs: Sequence[Run], name: str) -> list[float]:
         return [per_loop(run, name) for run in runs]
 
-    energy = compare(values(before, "energy_kwh"), values(after, "energy_kwh"))
+    energy_pairs = list(plausible) or list(zip(before, after, strict=True))
+    energy_before, energy_after = [b for b, _ in energy_pairs], [a for _, a in energy_pairs]
+    energy = compare(values(energy_before, "energy_kwh"), values(energy_after, "energy_kwh"))
     time = compare(values(before, "wall_s"), values(after, "wall_s"))
     cpu_time = compare(values(before, "cpu_s"), values(after, "cpu_s"))
-    emissions = compare(values(before, "emissions_kg"), values(after, "emissions_kg"))
+    emissions = compare(values(energy_before, "emissions_kg"), values(energy_after, "emissions_kg"))
     if energy_note is None and any(run.too_short for run in (*before, *after)):
         energy_note = TOO_SHORT_NOTE
     measurable = energy_note is None
