@@ -973,6 +973,18 @@ def test_a_symlink_loop(cli, tmp_path):
 # Notebooks
 
 
+def fixed_notebook() -> dict:
+    """`_notebook()` after its unsafe GL103 fix: only the sources of two cells change."""
+    expected = _notebook()
+    expected["cells"][0]["source"] = [
+        "from sklearn.experimental import enable_halving_search_cv  # noqa: F401\n",
+        "from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV\n",
+        "from sklearn.svm import SVC",
+    ]
+    expected["cells"][2]["source"][1] = "search = HalvingGridSearchCV(SVC(), grid)\n"
+    return expected
+
+
 def _notebook() -> dict:
     return {
         "cells": [
@@ -1023,16 +1035,9 @@ def test_notebook_fix_rewrites_only_the_changed_cells(cli, tmp_path):
     result = cli("--fix", "--unsafe-fixes", "nb.ipynb", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     fixed = json.loads((tmp_path / "nb.ipynb").read_text())
-    expected = _notebook()
-    expected["cells"][0]["source"] = [
-        "from sklearn.experimental import enable_halving_search_cv  # noqa: F401\n",
-        "from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV\n",
-        "from sklearn.svm import SVC",
-    ]
-    expected["cells"][2]["source"][1] = "search = HalvingGridSearchCV(SVC(), grid)\n"
-    assert fixed == expected  # outputs, metadata, the markdown cell: all kept
+    assert fixed == fixed_notebook()  # outputs, metadata, the markdown cell: all kept
     once = (tmp_path / "nb.ipynb").read_bytes()
-    assert once == (json.dumps(expected, indent=1) + "\n").encode()
+    assert once == (json.dumps(fixed_notebook(), indent=1) + "\n").encode()
     again = cli("--fix", "--unsafe-fixes", "nb.ipynb", cwd=tmp_path)
     assert (again.returncode, again.stdout) == (0, "All checks passed!\n")
     assert (tmp_path / "nb.ipynb").read_bytes() == once

@@ -20,7 +20,7 @@ import pytest
 from green_lint.engine import LintSettings
 from green_lint.registry import rule_by_code
 from green_lint.stdin import fix_buffer, lint_buffer
-from tests.test_cli import CALL, GRID, GRID_FIXED
+from tests.test_cli import CALL, GRID, GRID_FIXED, _notebook, fixed_notebook
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CONSOLE_SCRIPT = Path(sys.executable).with_name("green-lint")
@@ -82,28 +82,6 @@ def assert_one_line_error(result, *needles: str) -> None:
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("green-lint: error: "), result.stderr
     for needle in needles:
         assert needle in result.stderr, result.stderr
-
-
-def _notebook() -> dict:
-    def code(*lines: str) -> dict:
-        return {
-            "cell_type": "code",
-            "execution_count": None,
-            "metadata": {},
-            "outputs": [],
-            "source": list(lines),
-        }
-
-    return {
-        "cells": [
-            code("from sklearn.model_selection import GridSearchCV\n", "from sklearn.svm import SVC"),
-            {"cell_type": "markdown", "metadata": {}, "source": ["# The search"]},
-            code("grid = {'C': [1, 10]}\n", "search = GridSearchCV(SVC(), grid)\n", "search.fit(X, y)"),
-        ],
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
 
 
 # Linting standard input
@@ -279,14 +257,7 @@ def test_fixing_a_notebook_on_stdin_writes_notebook_json(stdin_cli, tmp_path):
     result = stdin_cli(text, "-", "--stdin-filename", "nb.ipynb", "--fix", "--unsafe-fixes", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     fixed = json.loads(result.stdout)
-    expected = _notebook()
-    expected["cells"][0]["source"] = [
-        "from sklearn.experimental import enable_halving_search_cv  # noqa: F401\n",
-        "from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV\n",
-        "from sklearn.svm import SVC",
-    ]
-    expected["cells"][2]["source"][1] = "search = HalvingGridSearchCV(SVC(), grid)\n"
-    assert fixed == expected
+    assert fixed == fixed_notebook()
     assert os.listdir(tmp_path) == []
 
 
