@@ -182,7 +182,12 @@ def _verify_program(program: Program, settings: RunSettings, scratch: Path) -> d
     if not program.has_after:
         return skipped_summary(program, "nothing-to-fix", _nothing_to_fix_message(program))
     versions = _versions(program, scratch)
-    what = f"suggested file {program.suggested_path.name}" if program.suggested_path else "green-lint's fix"
+    if program.after_source == "given":
+        what = str(program.suggested_path)
+    elif program.suggested_path:
+        what = f"suggested file {program.suggested_path.name}"
+    else:
+        what = "green-lint's fix"
     _progress_line(f"{program.display_path}: measuring against {what}")
     start = cpu_ticks()
     try:
