@@ -7,7 +7,7 @@ import hashlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -157,7 +157,7 @@ def process_file(
     result = FileResult(display_path=job.display_path)
     if job.ignored_codes:
         settings = LintSettings(
-            rules=[rule for rule in settings.rules if not _ignored(rule.code, job.ignored_codes)],
+            rules=[rule for rule in settings.rules if not ignored_by(rule.code, job.ignored_codes)],
             rule_options=settings.rule_options,
             project=settings.project,
         )
@@ -212,7 +212,8 @@ def _still_holds(project, depends) -> bool:
     return project.still_holds(depends) if project is not None else not depends
 
 
-def _ignored(code: str, ignored: frozenset[str]) -> bool:
+def ignored_by(code: str, ignored: Iterable[str]) -> bool:
+    """Whether per-file-ignores (codes or prefixes) turn off the rule `code`."""
     return any(code.startswith(prefix) for prefix in ignored)
 
 

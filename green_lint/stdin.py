@@ -15,7 +15,7 @@ from pathlib import Path
 
 from green_lint.engine import LintSettings, lint_source, source_error_findings
 from green_lint.findings import Finding
-from green_lint.runner import FileResult, code_frames, internal_error, unified_diff
+from green_lint.runner import FileResult, code_frames, ignored_by, internal_error, unified_diff
 from green_lint.source import SourceError, load_source
 
 STDIN_NAME = "-"
@@ -57,7 +57,7 @@ def process_buffer(
     display = filename or STDIN_NAME
     result = FileResult(display_path=display)
     if ignored_codes:
-        kept = [rule for rule in settings.rules if not rule.code.startswith(tuple(ignored_codes))]
+        kept = [rule for rule in settings.rules if not ignored_by(rule.code, ignored_codes)]
         settings = replace(settings, rules=kept)
     # Without a name the buffer is Python: "-" has no suffix, so load_source reads it so.
     path = Path(filename or STDIN_NAME)

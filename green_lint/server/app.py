@@ -16,6 +16,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from green_lint import __version__
+from green_lint.engine import LintSettings
+from green_lint.registry import select_rules
 from green_lint.server.actions import FIX_ALL, code_actions, explain, hover
 from green_lint.server.documents import Linted, lint_notebook, lint_text
 from green_lint.server.settings import ClientOptions, DocumentSettings, SettingsProblem
@@ -114,7 +116,7 @@ class GreenLintServer(LanguageServer):
             return self.settings.for_path(path)
         except SettingsProblem as problem:
             self.show_problem(f"{problem} (green-lint uses its default settings until it is fixed)")
-            return DocumentSettings(ClientOptions()).for_path(Path("/") / path.name)
+            return LintSettings(rules=select_rules())
 
     def show_problem(self, message: str) -> None:
         """A settings problem, shown once (not on every key stroke) and logged."""

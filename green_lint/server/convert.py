@@ -45,18 +45,6 @@ class Lines:
             return len(text)
         return len(text.encode("utf-16-le")) // 2
 
-    def character_column(self, position: types.Position) -> int:
-        """The 1-based character column of an LSP position."""
-        if position.line >= len(self.lines):
-            return 1
-        line = self.lines[position.line]
-        units = 0
-        for index, character in enumerate(line):
-            if units >= position.character:
-                return index + 1
-            units += self.units(character)
-        return len(line) + 1
-
 
 def diagnostic(finding: Finding, lines: Lines) -> types.Diagnostic:
     related = [

@@ -13,6 +13,7 @@ from green_lint.config import Config, ConfigError, find_config, ignored_codes_fo
 from green_lint.engine import LintSettings
 from green_lint.project import ProjectModules
 from green_lint.registry import SelectionError, select_rules
+from green_lint.runner import ignored_by
 
 
 class SettingsProblem(Exception):
@@ -84,7 +85,7 @@ class DocumentSettings:
         except SelectionError as error:
             raise SettingsProblem(str(error)) from None
         ignored = ignored_codes_for(config.per_file_ignores, config.root, path)
-        rules = [rule for rule in rules if not any(rule.code.startswith(prefix) for prefix in ignored)]
+        rules = [rule for rule in rules if not ignored_by(rule.code, ignored)]
         # The project's modules are looked for from the document's folder and the config's
         # root, as the command line does from its paths.
         project = ProjectModules([path.parent.resolve(), Path(config.root).resolve()])
