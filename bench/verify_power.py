@@ -45,6 +45,14 @@ def trial(before: Path, after: Path, max_time: float) -> str:
     if completed.returncode != 0:
         return f"error ({completed.stderr.strip().splitlines()[-1:]})"
     (entry,) = json.loads(completed.stdout)["scripts"]
+    decision = entry.get("decision") or {}
+    print(
+        f"  {before.parent.name}/{before.name} vs {after.parent.name}/{after.name}: {entry['verdict']}, "
+        f"saving {decision.get('saving_percent')}% interval {decision.get('ci95_percent')} "
+        f"over {(entry.get('cpu_time') or {}).get('pairs')} pairs",
+        file=sys.stderr,
+        flush=True,
+    )
     return entry["verdict"]
 
 

@@ -243,6 +243,14 @@ def verify_command(
     tracking_mode: Annotated[
         str | None, typer.Option("--tracking-mode", help="codecarbon's tracking mode: process or machine.")
     ] = None,
+    meter: Annotated[
+        str | None,
+        typer.Option(
+            "--meter",
+            help="GPU energy meter: codecarbon (default) or zeus (windowed NVML counters; "
+            "pip install 'green-lint[gpu]').",
+        ),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write a report: FILE.json, FILE.md or FILE.html.")
     ] = None,
@@ -272,6 +280,7 @@ def verify_command(
             args=args,
             country=country,
             tracking_mode=tracking_mode,
+            meter=meter,
             report=report,
             output_format=output_format,
         )

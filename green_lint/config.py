@@ -55,7 +55,7 @@ class Config:
     baseline: str | None = None
     # Rule code -> option name (as the rule class spells it) -> value.
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Keys in snake_case: country, repeat, warmup, timeout, tracking_mode, max_time.
+    # Keys in snake_case: country, repeat, warmup, timeout, tracking_mode, max_time, meter.
     verify: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -375,6 +375,7 @@ _VERIFY: dict[str, _Checker] = {
     "timeout": _positive_seconds,
     "tracking-mode": _one_of(TRACKING_MODES),
     "max-time": _positive_seconds,
+    "meter": _one_of(("codecarbon", "zeus")),
 }
 
 

@@ -111,7 +111,8 @@ class TensorCreatedThenMoved(Rule):
     and unsafe when a dtype moves into `full`, `arange`, `linspace`, `tensor`... (values made
     in the target dtype directly can round differently from values made in float32 and
     converted). No fix with `non_blocking=True`, `copy=`, `memory_format=`, `requires_grad=`
-    (the moved tensor is then not a leaf, and the fix would change that), `.cuda(device)`
+    (the moved tensor is then not a leaf, and the fix would change that), `generator=` (a
+    CPU generator cannot draw on the GPU: the fixed call would raise), `.cuda(device)`
     with a variable device, or a factory already given a dtype.
 
     Advice only, no fix: the legacy constructors (`torch.LongTensor(3)` is an uninitialised
@@ -268,6 +269,8 @@ class TensorCreatedThenMoved(Rule):
     def _fix(self, node: cst.Call, factory: cst.Call, name: str, move: Move) -> Fix | None:
         if not move.fixable or keyword(factory, "requires_grad") is not None:
             return None
+        if keyword(factory, "generator") is not None:
+            return None  # a CPU torch.Generator cannot draw on another device: it would raise
         if name == "as_tensor" and len(positional(factory)) > 1:
             return None  # a positional dtype
         new = factory

@@ -55,9 +55,11 @@ DEFAULTS = {
     "timeout": 600.0,
     "tracking_mode": "process",
     "max_time": 600.0,
+    "meter": "codecarbon",
 }
 MIN_PAIRS = 5
 TRACKING_MODES = ("process", "machine")
+METERS = ("codecarbon", "zeus")
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
@@ -79,6 +81,7 @@ class VerifyRequest:
     args: str | None = None
     country: str | None = None
     tracking_mode: str | None = None
+    meter: str | None = None  # of GPU energy
     report: Path | None = None
     output_format: str | None = None
 
@@ -265,6 +268,12 @@ def _settings(request: VerifyRequest) -> RunSettings:
         raise UsageProblem(f"--country must be an ISO 3166 alpha-3 code such as FRA, not {country!r}")
     if chosen["tracking_mode"] not in TRACKING_MODES:
         raise UsageProblem(f"--tracking-mode must be process or machine, not {chosen['tracking_mode']!r}")
+    if chosen["meter"] not in METERS:
+        raise UsageProblem(f"--meter must be codecarbon or zeus, not {chosen['meter']!r}")
+    if chosen["meter"] == "zeus" and importlib.util.find_spec("zeus") is None:
+        raise UsageProblem(
+            "--meter zeus measures GPUs with Zeus, which is not installed: pip install 'green-lint[gpu]'"
+        )
     try:
         args = tuple(shlex.split(request.args or ""))
     except ValueError as error:
@@ -272,6 +281,7 @@ def _settings(request: VerifyRequest) -> RunSettings:
     return RunSettings(
         country=country.upper(),
         tracking_mode=chosen["tracking_mode"],
+        meter=chosen["meter"],
         repeat=MIN_PAIRS if adaptive else int(chosen["repeat"]),
         warmup=int(chosen["warmup"]),
         timeout=float(chosen["timeout"]),

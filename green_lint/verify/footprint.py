@@ -5,8 +5,10 @@ matter as much as how it is written."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 JOULES_PER_KWH = 3.6e6
@@ -17,11 +19,15 @@ REGIONS = ("SWE", "FRA", "GBR", "DEU", "USA", "CHN", "IND", "POL")
 @lru_cache(maxsize=1)
 def carbon_intensities() -> dict[str, tuple[str, float]]:
     """ISO code -> (country name, g CO2e per kWh) from codecarbon's data; empty without it."""
+    # Found, not imported: importing codecarbon costs a second and loads GPU libraries,
+    # one of which (amdsmi) prints to stdout when ROCm is missing.
+    spec = importlib.util.find_spec("codecarbon")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(spec.submodule_search_locations[0]) / "data" / "private_infra" / "global_energy_mix.json"
     try:
-        from importlib.resources import files
-
-        data = (files("codecarbon") / "data" / "private_infra" / "global_energy_mix.json").read_text()
-    except (ModuleNotFoundError, OSError):
+        data = path.read_text(encoding="utf-8")
+    except OSError:
         return {}
     found = {}
     for code, country in json.loads(data).items():

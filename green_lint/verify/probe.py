@@ -2,7 +2,7 @@
 
     python -m green_lint.verify.probe --result R.json --stdout-file S.txt --work-dir W \
         --code-path CODE.py --shown-path ORIGINAL.py [--country FRA] [--tracking-mode process] \
-        [--measure-power-secs 1] -- ARGS...
+        [--measure-power-secs 1] [--meter codecarbon|zeus] -- ARGS...
 
 The script's own stdout goes to `--stdout-file` (so that nothing of the probe mixes with
 it); the figures go to `--result` as one JSON object. This is the only module of
@@ -26,6 +26,8 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+from green_lint.verify import gpu_energy
 
 RESULT_PREFIX = "RESULT"
 # A RESULT line longer than this is cut (it is compared, never shown whole).
@@ -73,10 +75,13 @@ def main(argv: list[str] | None = None) -> None:
     warm_up.start()
     warm_up.stop()
 
+    gpu_window, gpu_error = _gpu_window(options.meter)
     sys.dont_write_bytecode = True  # no __pycache__ in the user's folder
     _block_remote_network()
     tracker = new_tracker()
     tracker.start()
+    if gpu_window is not None:
+        gpu_window.start()
     usage_before = _cpu_seconds()
     started = time.perf_counter()
     # A program shorter than the tracker's resolution runs `loops` times in one tracked
@@ -89,9 +94,13 @@ def main(argv: list[str] | None = None) -> None:
             break
     wall_s = time.perf_counter() - started
     cpu_s = _cpu_seconds() - usage_before
+    zeus_figures, gpu_error = _stop_gpu_window(gpu_window, gpu_error)
     tracker.stop()
 
     figures = _figures(tracker, options)
+    figures.update(zeus_figures)
+    if gpu_error:
+        figures["gpu_error"] = gpu_error
     figures.update(
         codecarbon_version=codecarbon_version,
         wall_s=wall_s,
@@ -120,11 +129,31 @@ def _parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--tracking-mode", choices=("process", "machine"), default="process")
     parser.add_argument("--measure-power-secs", type=float, default=1.0)
     parser.add_argument("--loops", type=int, default=1)
+    parser.add_argument("--meter", choices=("codecarbon", "zeus"), default="codecarbon")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     if options.args[:1] == ["--"]:
         options.args = options.args[1:]
     return options
+
+
+def _gpu_window(meter: str) -> tuple[gpu_energy.ZeusWindow | None, str | None]:
+    """Zeus's window when asked for (set up before the measurement: it finds the GPUs)."""
+    if meter != "zeus":
+        return None, None
+    try:
+        return gpu_energy.ZeusWindow(), None
+    except Exception as error:  # no zeus, no NVML: the run goes on without GPU figures
+        return None, f"Zeus could not measure the GPUs: {type(error).__name__}: {error}"
+
+
+def _stop_gpu_window(window: gpu_energy.ZeusWindow | None, error: str | None) -> tuple[dict, str | None]:
+    if window is None:
+        return {}, error
+    try:
+        return window.stop(), error
+    except Exception as failure:  # the script's run is complete: keep its other figures
+        return {}, f"Zeus could not read the GPUs' energy: {type(failure).__name__}: {failure}"
 
 
 def _run_with_stdout_to(stdout_file: str, code_path: str, shown_path: str, args: list[str]) -> int:
@@ -299,6 +328,8 @@ def _figures(tracker, options: argparse.Namespace) -> dict:
         cpu_count=data.cpu_count,
         tracking_mode=data.tracking_mode or options.tracking_mode,
     )
+    if options.meter == "codecarbon":
+        figures.update(gpu_energy.codecarbon_figures(tracker, data))
     return figures
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from green_lint.verify.report_text import JOULES_PER_KWH, is_modelled, result_cell, saving_cell
+from green_lint.verify.report_text import JOULES_PER_KWH, gpu_line, is_modelled, result_cell, saving_cell
 
 COLOURS = {"before": "#c0392b", "after": "#1e8449"}
 CHART_WIDTH, CHART_HEIGHT, MARGIN = 640, 220, 48
@@ -87,6 +87,8 @@ def _script_section(entry: dict[str, Any]) -> str:
             parts.append(f"<pre>{escape(entry['stderr_tail'])}</pre>")
     else:
         parts.append(f'<p class="verdict">{escape(entry["verdict_text"])}</p>')
+        if gpu_line(entry):
+            parts.append(f"<p>{escape(gpu_line(entry))}</p>")
         parts.append(_result_text(entry))
     if entry.get("runs"):
         parts.append(energy_chart(entry["runs"]))

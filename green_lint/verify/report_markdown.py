@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from green_lint.verify.report_text import JOULES_PER_KWH, is_modelled, result_cell, result_lines, saving_cell
+from green_lint.verify.report_text import (
+    JOULES_PER_KWH,
+    gpu_line,
+    is_modelled,
+    result_cell,
+    result_lines,
+    saving_cell,
+)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -34,6 +41,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         elif entry.get("same_result") is False or entry.get("nondeterministic"):
             lines.append(f"- {_cell(entry['path'])}:")
             lines += [f"  {line.strip()}" for line in result_lines(entry)]
+        if gpu_line(entry):
+            lines.append(f"- {_cell(entry['path'])}: {_cell(gpu_line(entry))}")
         lines += [
             f"- {_cell(entry['path'])}: warning: {_cell(warning)}" for warning in entry.get("warnings", [])
         ]
@@ -70,7 +79,8 @@ def _method_text(method: dict[str, Any]) -> str:
         f"Measured with codecarbon {method.get('codecarbon') or '?'} (CPU power method "
         f"`{method.get('cpu_power_method') or 'unknown'}`), tracking mode {method['tracking_mode']}, "
         f"country {method['country']}; {method['repeat']} alternating pairs of runs after "
-        f"{method['warmup']} warm-up run(s) per version; medians, with 95% bootstrap intervals."
+        f"{method['warmup']} warm-up run(s) per version; savings from the pairs' ratios (geometric "
+        "mean), with 95% t-intervals."
     )
     if method.get("note"):
         text += f" {method['note']}"

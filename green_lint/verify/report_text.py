@@ -101,6 +101,8 @@ def _entry_lines(entry: dict[str, Any]) -> list[str]:
             lines += [f"    | {line}" for line in entry["stderr_tail"].splitlines()]
         return lines
     lines = [f"{path}: {entry['verdict_text']}"]
+    if gpu_line(entry):
+        lines.append(f"  {gpu_line(entry)}")
     lines += result_lines(entry)
     lines += footprint_lines(entry.get("footprint"))
     lines += [f"  warning: {warning}" for warning in entry.get("warnings", [])]
@@ -111,6 +113,21 @@ def _entry_lines(entry: dict[str, Any]) -> list[str]:
             + "; ".join(problems)
         )
     return lines
+
+
+def gpu_line(entry: dict[str, Any]) -> str | None:
+    """The GPU's energy, measured apart from CPU and RAM; None without a GPU."""
+    gpu = entry.get("gpu_energy")
+    if not gpu:
+        return None
+    source = f"measured with {gpu.get('source') or 'NVML'} via {gpu.get('meter')}"
+    devices = f", {gpu['devices']}" if gpu.get("devices") else ""
+    if not gpu["measurable"]:
+        return f"GPU energy ({source}{devices}): {gpu['note']}"
+    return (
+        f"GPU energy ({source}{devices}): {gpu['before_j_median']:.1f} J -> {gpu['after_j_median']:.1f} J, "
+        f"saving {saving_cell(gpu)}; {gpu['share_percent']:.0f}% of the before version's energy"
+    )
 
 
 def result_lines(entry: dict[str, Any]) -> list[str]:

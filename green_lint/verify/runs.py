@@ -33,6 +33,7 @@ MEASURE_POWER_SECS = 1.0
 class RunSettings:
     country: str = "FRA"
     tracking_mode: str = "process"
+    meter: str = "codecarbon"  # of GPU energy: codecarbon's own tracking, or Zeus's windows
     # Pairs of measured runs: exactly these when not adaptive; the first ones when adaptive.
     repeat: int = 5
     warmup: int = 1
@@ -223,6 +224,8 @@ def run_once(
         str(settings.measure_power_secs),
         "--loops",
         str(loops),
+        "--meter",
+        settings.meter,
         "--",
         *settings.args,
     ]

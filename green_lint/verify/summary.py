@@ -19,6 +19,9 @@ from green_lint.verify.results import words as result_words
 from green_lint.verify.runs import Run, RunSettings, per_loop
 from green_lint.verify.stats import Comparison, compare, verdict_words
 
+JOULES_PER_KWH = 3.6e6
+# The verdict rests on the GPU's measured energy when it is at least this share of the total.
+GPU_SHARE_FOR_VERDICT = 50.0
 TOO_SHORT_NOTE = "too short to measure energy; figures are time-based"
 IMPLAUSIBLE_NOTE = (
     "codecarbon's energy estimate failed the plausibility checks in every run of the {version} "
@@ -28,6 +31,7 @@ RUN_FIELDS = (
     "energy_kwh",
     "cpu_energy_kwh",
     "ram_energy_kwh",
+    "gpu_energy_j",
     "emissions_kg",
     "codecarbon_duration_s",
     "cpu_s",
@@ -111,7 +115,23 @@ def method_summary(
         },
     }
     summary["note"] = _method_note(summary, figures.get("cpu_count"))
+    summary["gpu"] = _gpu_method(entries, settings)
     return summary
+
+
+def _gpu_method(entries: Sequence[dict[str, Any]], settings: RunSettings) -> dict[str, Any] | None:
+    """Which meter read the GPUs and what it found; None when no run saw a GPU or an error."""
+    runs = [run for entry in entries for run in entry.get("runs", [])]
+    found = next((run for run in runs if run.get("gpu_model")), None)
+    error = next((run["gpu_error"] for run in runs if run.get("gpu_error")), None)
+    if found is None and error is None:
+        return None
+    return {
+        "meter": settings.meter,
+        "devices": found.get("gpu_model") if found else None,
+        "source": found.get("gpu_method") if found else None,
+        "error": error,
+    }
 
 
 def _script_head(program: Program) -> dict[str, Any]:
@@ -131,6 +151,7 @@ def _script_head(program: Program) -> dict[str, Any]:
         "energy": None,
         "time": None,
         "cpu_time": None,
+        "gpu_energy": None,
         "diff": program.diff(),
     }
 
@@ -157,6 +178,10 @@ def _run_entry(run: Run) -> dict[str, Any]:
         "ram_power_w",
         "cpu_model",
         "cpu_count",
+        "gpu_meter",
+        "gpu_model",
+        "gpu_method",
+        "gpu_error",
     ):
         entry[name] = figures.get(name)
     return entry
@@ -243,11 +268,20 @@ def _add_comparisons(
         **_figures(energy, "kwh", with_ratio=measurable),
         "before_emissions_kg_median": emissions.before_median,
         "after_emissions_kg_median": emissions.after_median,
+        "parts": _energy_parts(energy_before, energy_after, counted),
     }
     entry["time"] = _figures(time, "s")
     entry["cpu_time"] = _figures(cpu_time, "s")
     memory = compare(values(before, "peak_rss_mb"), values(after, "peak_rss_mb"))
     entry["peak_rss_mb"] = {"before_median": memory.before_median, "after_median": memory.after_median}
+    gpu, gpu_comparison = gpu_energy_summary(before, after)
+    entry["gpu_energy"] = gpu
+    if gpu_comparison is not None and gpu["share_percent"] >= GPU_SHARE_FOR_VERDICT:
+        # The GPU's counter measures most of the energy: the verdict is on what it measured.
+        entry["verdict"] = gpu_comparison.verdict
+        entry["verdict_text"] = f"{verdict_words(gpu_comparison, 'GPU energy')} (measured, {gpu['source']})"
+        entry["decision"] = _decision("GPU energy", gpu_comparison)
+        return
     if measurable and counted:
         entry["verdict"] = energy.verdict
         entry["verdict_text"] = verdict_words(energy, "energy")
@@ -263,6 +297,68 @@ def _add_comparisons(
         entry["verdict"], words = _time_verdict(time, cpu_time)
         entry["decision"] = _decision("time", time)
     entry["verdict_text"] = f"{words} ({energy_note})"
+
+
+def _energy_parts(before: Sequence[Run], after: Sequence[Run], counted: bool) -> dict[str, Any]:
+    """codecarbon's energy split into CPU, RAM and GPU, each saying how it was found."""
+    parts = {}
+    for part, method in (
+        ("cpu", "measured" if counted else "modelled"),
+        ("ram", "modelled"),
+        ("gpu", "measured"),
+    ):
+        name = f"{part}_energy_kwh"
+        if not all(isinstance(run.figures.get(name), int | float) for run in (*before, *after)):
+            continue
+        if part == "gpu" and not any(run.figures.get(name) for run in (*before, *after)):
+            continue  # no GPU
+        comparison = compare([per_loop(run, name) for run in before], [per_loop(run, name) for run in after])
+        parts[part] = {
+            "method": method,
+            "before_kwh_median": comparison.before_median,
+            "after_kwh_median": comparison.after_median,
+        }
+    return parts
+
+
+def gpu_energy_summary(
+    before: Sequence[Run], after: Sequence[Run]
+) -> tuple[dict[str, Any] | None, Comparison | None]:
+    """The GPU energy of the runs, apart from CPU and RAM, and its comparison when every
+    run measured some (a GPU that used nothing, or a run too short for codecarbon's
+    intervals, cannot be compared)."""
+    runs = (*before, *after)
+    if not runs or not all(isinstance(run.figures.get("gpu_energy_j"), int | float) for run in runs):
+        return None, None
+    first = runs[0].figures
+    comparison = compare(
+        [per_loop(run, "gpu_energy_j") for run in before], [per_loop(run, "gpu_energy_j") for run in after]
+    )
+    zeus = first.get("gpu_meter") == "zeus"
+    measurable = all(run.figures["gpu_energy_j"] > 0 for run in runs) and (
+        zeus or not any(run.too_short for run in runs)
+    )
+    rest = [
+        per_loop(run, "cpu_energy_kwh") * JOULES_PER_KWH + per_loop(run, "ram_energy_kwh") * JOULES_PER_KWH
+        for run in before
+        if isinstance(run.figures.get("cpu_energy_kwh"), int | float)
+        and isinstance(run.figures.get("ram_energy_kwh"), int | float)
+    ]
+    gpu_j = comparison.before_median or 0.0
+    rest_j = sorted(rest)[len(rest) // 2] if rest else 0.0
+    summary = {
+        "method": "measured",
+        "meter": first.get("gpu_meter"),
+        "source": first.get("gpu_method"),
+        "devices": first.get("gpu_model"),
+        "count": first.get("gpu_count"),
+        "measurable": measurable,
+        "note": None if measurable else "the GPU counters moved too little in some runs to compare",
+        # Of the energy of the before version: GPU (measured) against CPU and RAM (codecarbon).
+        "share_percent": 100 * gpu_j / (gpu_j + rest_j) if gpu_j + rest_j > 0 else 0.0,
+        **_figures(comparison, "j", with_ratio=measurable),
+    }
+    return summary, comparison if measurable else None
 
 
 def _decision(figure: str, comparison: Comparison) -> dict[str, Any]:
