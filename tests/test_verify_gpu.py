@@ -180,3 +180,35 @@ def test_the_parent_never_imports_codecarbon():
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "False"
+
+
+def test_the_gpu_gallery_bench_runs_on_a_fake_nvml_and_the_fixes_keep_the_results():
+    """bench/verify_gpu.py, kept working for the day a GPU is there: each GPU program of
+    fixtures/verify_gpu/ and its fix run on the CPU and print the same RESULT."""
+    bench = Path(__file__).parents[1] / "bench" / "verify_gpu.py"
+    command = [sys.executable, str(bench), "--fake-nvml", "--scale", "0.02", "--repeat", "1", "--warmup", "0"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("fake NVML: the GPU joules below are the fake's power model")
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| gl")]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| gl105_full_precision.py",
+        "| gl106_dataloader_workers.py",
+        "| gl301_inference_autograd_gpu.py",
+    ]
+    assert all(row.endswith("| True |") for row in rows)
+    assert "GPU meter: codecarbon, NVML energy counter, devices: 1 x Fake GPU 0" in completed.stdout
+
+
+def test_the_gpu_bench_says_when_there_is_no_gpu():
+    bench = Path(__file__).parents[1] / "bench" / "verify_gpu.py"
+    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    completed = subprocess.run(
+        [sys.executable, str(bench)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 1 and "No CUDA GPU here: nothing to measure" in completed.stderr
