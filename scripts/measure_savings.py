@@ -1,9 +1,9 @@
 """Measure the verify gallery and regenerate README.md's table "Measured savings per rule".
 
-    python scripts/measure_savings.py [--repeat 5] [--from-report REPORT.json]
+    python scripts/measure_savings.py [--max-time 300] [--repeat N] [--from-report REPORT.json]
 
-Runs `green-lint verify fixtures/verify/ --report <tmp>.json` (or reads a report made
-before), and writes the table between the markers `<!-- savings-table:start -->` and
+Runs `green-lint verify fixtures/verify/ --report <tmp>.json` with verify's adaptive runs
+(or exactly N pairs; or reads a report made before), and writes the table between the markers `<!-- savings-table:start -->` and
 `<!-- savings-table:end -->` of README.md. Without README.md or its markers, the table is
 printed instead.
 """
@@ -30,10 +30,13 @@ RULE_IN_NAME = re.compile(r"^gl(\d{3})_", re.IGNORECASE)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="pairs of runs per program (default 5)")
+    parser.add_argument("--repeat", type=int, help="exactly this many pairs per program (default: adaptive)")
+    parser.add_argument(
+        "--max-time", type=float, default=300, help="adaptive runs: seconds per program at most (default 300)"
+    )
     parser.add_argument("--from-report", type=Path, help="use this verify JSON report instead of measuring")
     options = parser.parse_args(argv)
-    report = _load(options.from_report) if options.from_report else _measure(options.repeat)
+    report = _load(options.from_report) if options.from_report else _measure(options.repeat, options.max_time)
     table = savings_table(report)
     if not README.is_file():
         print(table)
@@ -53,10 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _measure(repeat: int) -> dict[str, Any]:
+def _measure(repeat: int | None, max_time: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         report_path = Path(scratch) / "gallery.json"
-        command = [sys.executable, "-m", "green_lint", "verify", str(GALLERY), "--repeat", str(repeat)]
+        command = [sys.executable, "-m", "green_lint", "verify", str(GALLERY), "--max-time", str(max_time)]
+        if repeat is not None:
+            command += ["--repeat", str(repeat)]
         completed = subprocess.run([*command, "--report", str(report_path)], cwd=ROOT, check=False)
         if completed.returncode not in (0, 1) or not report_path.exists():
             raise SystemExit(f"green-lint verify failed with exit status {completed.returncode}")
@@ -70,15 +75,16 @@ def _load(path: Path) -> dict[str, Any]:
 def savings_table(report: dict[str, Any]) -> str:
     """The Markdown table of the README, with the machine and method named below it."""
     lines = [
-        "| rule | what changed | energy saving (95% CI) | time saving (95% CI) | same result? |",
-        "|---|---|---|---|---|",
+        "| rule | what changed | verdict, on the figure it rests on | CPU time saving (95% CI) "
+        "| wall time saving (95% CI) | energy saving (95% CI) | same result? |",
+        "|---|---|---|---|---|---|---|",
     ]
     entries = [entry for entry in report["scripts"] if entry["verdict"] != "nothing-to-fix"]
     for entry in sorted(entries, key=_rule):
-        lines.append(
-            f"| {_rule(entry)} | {_what_changed(entry)} | {_energy_cell(entry)} | {_time_cell(entry)} "
-            f"| {_result_cell(entry)} |"
-        )
+        cells = [_rule(entry), _what_changed(entry), _verdict_cell(entry)]
+        cells += [_time_cell(entry, "cpu_time"), _time_cell(entry, "time"), _energy_cell(entry)]
+        cells.append(_result_cell(entry))
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     method = report["method"]
     machine = method.get("machine", {})
     lines += [
@@ -134,17 +140,23 @@ def _percent(figure: dict[str, Any] | None) -> str:
     return text if kind == "saving" else f"costs {-saving:.0f}% more ({-high:.0f} to {-low:.0f}%)"
 
 
-def _energy_cell(entry: dict[str, Any]) -> str:
+def _verdict_cell(entry: dict[str, Any]) -> str:
     if entry["verdict"] == "failed":
         return f"failed: {entry['message']}"
-    energy = entry["energy"]
+    return entry["verdict_text"]
+
+
+def _energy_cell(entry: dict[str, Any]) -> str:
+    energy = entry.get("energy")
+    if entry["verdict"] == "failed" or not energy:
+        return "—"
     if not energy["measurable"]:
         return f"— ({energy['note'].split(';')[0]})"
-    return _percent(energy)
+    return f"{_percent(energy)}, {energy.get('method') or 'modelled'}"
 
 
-def _time_cell(entry: dict[str, Any]) -> str:
-    return "—" if entry["verdict"] == "failed" else _percent(entry["time"])
+def _time_cell(entry: dict[str, Any], figure: str) -> str:
+    return "—" if entry["verdict"] == "failed" or not entry.get(figure) else _percent(entry[figure])
 
 
 def _result_cell(entry: dict[str, Any]) -> str:
