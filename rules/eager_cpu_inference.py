@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -110,6 +111,14 @@ class EagerCpuInference(Rule):
     preview = True
     triggers = ("torch",)
 
+    @classmethod
+    def may_flag(cls, tree, text: str, project_function=None) -> bool:
+        """The file imports torch (or may, through a relative import) and no runtime."""
+        modules, relative = _imported_modules(tree)
+        if any(_under(name, RUNTIMES) for name in modules):
+            return False
+        return relative or any(_under(name, ("torch",)) for name in modules)
+
     def leave_Module(self, node: cst.Module) -> None:
         context = self.context
         imports = context.semantic
@@ -180,3 +189,22 @@ class EagerCpuInference(Rule):
             "The gain depends on the model (eager can even win): measure it with "
             "`green-lint verify` before switching."
         )
+
+
+def _imported_modules(tree: ast.Module) -> tuple[set[str], bool]:
+    """The modules the file's import statements name, in any scope, and whether one of
+    them is relative (its package, and so what it imports, is not known here)."""
+    modules: set[str] = set()
+    relative = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            relative = relative or node.level > 0
+            if node.module and not node.level:
+                modules.add(node.module)
+    return modules, relative
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)

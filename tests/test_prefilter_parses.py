@@ -43,10 +43,8 @@ def test_gl204_sees_a_reader_imported_under_another_name(parses):
 NOT_PARSE_DRIVEN = {"GL001", "GL002", "GL003", "GL401"}
 
 # Rules whose prefilter lets through every file that uses their library, so no realistic
-# near miss exists: each is a known gap in issue #16's requirement, not a passing case.
-PARSED_FOR_ANY_USE = {
-    "GL304": "its only trigger is the word 'torch' and it has no may_flag: every PyTorch file is parsed",
-}
+# near miss exists: each would be a known gap in issue #16's requirement, not a passing case.
+PARSED_FOR_ANY_USE: dict[str, str] = {}
 
 # code -> (near miss, hit). A near miss uses the rule's library, holds nothing the rule
 # flags, and is rejected by the text triggers or, where the comment says so, by may_flag.
@@ -374,6 +372,27 @@ model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 2))
 def predict(x):
     with torch.no_grad():
         return model(x).argmax(dim=1)
+""",
+    ),
+    "GL304": (
+        # Exports the model and serves it with ONNX Runtime (may_flag: a runtime is imported).
+        """import numpy as np
+import onnxruntime
+import torch
+
+torch.onnx.export(model, torch.randn(1, 8), "model.onnx")
+session = onnxruntime.InferenceSession("model.onnx")
+for batch in batches:
+    print(session.run(None, {"input": np.asarray(batch)}))
+""",
+        """import torch
+from torch import nn
+
+model = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2))
+model.eval()
+with torch.no_grad():
+    for batch in batches:
+        print(model(batch).argmax(dim=1))
 """,
     ),
     "GL305": (
