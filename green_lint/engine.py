@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from green_lint.code_text import without_docstrings
 from green_lint.discovery import display_path
 from green_lint.findings import Edit, Finding, Position, RelatedLocation, TextFix
 from green_lint.lines import LINE_BREAK, advance, split_lines
@@ -29,6 +30,7 @@ from green_lint.suppressions import (
 )
 
 if TYPE_CHECKING:
+    import ast
     from pathlib import Path
 
     from green_lint.project import ProjectModules
@@ -132,6 +134,8 @@ def _run_rules(
         syntax_errors, python_module = _python_verdict(source, parse_error_rules)
     if syntax_errors is not None:
         return syntax_errors
+    if prefilter:
+        triggered = _triggered_by_code(triggered, text, python_module)
     project_function = _project_function(project, source)
     visitors = [
         rule
@@ -203,6 +207,17 @@ def parse_trusted(text: str):
 
 def _skip_validation(node) -> None:
     pass
+
+
+def _triggered_by_code(rules: list, text: str, tree: ast.Module) -> list:
+    """The rules whose triggers still hit once the docstrings are gone (see code_text)."""
+    if not any(rule.triggers for rule in rules):
+        return rules
+    code = without_docstrings(text, tree)
+    if code is None:
+        return rules
+    searched: dict = {}
+    return [rule for rule in rules if not rule.triggers or any(_hit(t, code, searched) for t in rule.triggers)]
 
 
 def _hit(trigger, text: str, searched: dict | None = None) -> bool:

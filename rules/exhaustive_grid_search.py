@@ -12,6 +12,7 @@ import libcst as cst
 from green_lint.rule import Rule
 from green_lint.rules._loops import TrainingFunctions
 from green_lint.rules._search_grid_loops import GridLoops, Level
+from green_lint.rules._search_prefilter import may_hold_search
 from green_lint.rules._search_results_shape import reads_results_by_shape
 from green_lint.rules._search_sklearn import GRID_SEARCH, PARAMETER_GRID, folds, grid_size, halving_fix
 from green_lint.rules._syntax import DEFINITIONS, argument, walk
@@ -148,6 +149,10 @@ class ExhaustiveGridSearch(Rule):
             for training in ("fit(", "train(", "backward(", "cross_val", ".cv(", "Trainer(")
         ),
     )
+
+    @classmethod
+    def may_flag(cls, tree, text: str, project_function=None) -> bool:
+        return may_hold_search(tree, text)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._loops = GridLoops(self.context)
