@@ -10,6 +10,7 @@ import os
 import platform
 from collections import Counter
 from collections.abc import Sequence
+from statistics import median
 from typing import Any
 
 from green_lint.verify.footprint import footprint
@@ -345,7 +346,7 @@ def gpu_energy_summary(
         and isinstance(run.figures.get("ram_energy_kwh"), int | float)
     ]
     gpu_j = comparison.before_median or 0.0
-    rest_j = sorted(rest)[len(rest) // 2] if rest else 0.0
+    rest_j = median(rest) if rest else 0.0
     summary = {
         "method": "measured",
         "meter": first.get("gpu_meter"),
