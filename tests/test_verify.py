@@ -687,6 +687,35 @@ def test_a_version_too_short_for_the_tracker_runs_in_loops_and_is_reported_per_r
     assert {run["loops"] for run in entry["runs"] if not run["warmup"]} == {60}
 
 
+def test_a_far_faster_version_runs_its_own_loops_so_the_slow_one_is_not_run_for_minutes(
+    monkeypatch, tmp_path
+):
+    from green_lint.verify import runs as runs_module
+    from green_lint.verify.runs import MAX_WINDOW_SECONDS, run_pairs
+
+    asked: list[tuple[str, bool, int]] = []
+    per_run = {"before": 1.2, "after": 0.005}  # a 99.6% saving, like GL201's gallery program
+
+    def run_once(version, settings, work_dir, warmup=False, files=None, loops=1):
+        asked.append((version.name, warmup, loops))
+        total = per_run[version.name] * loops
+        return Run(
+            version.name,
+            warmup,
+            figures(
+                wall_s=total, cpu_s=total, codecarbon_duration_s=total, energy_kwh=total * 14 * J, loops=loops
+            ),
+            exit_code=0,
+        )
+
+    monkeypatch.setattr(runs_module, "run_once", run_once)
+    run_pairs(_versions(), RunSettings(repeat=2, warmup=1, isolate=False), tmp_path)
+    measured = sorted(set(asked[2:]))
+    # Equal loops would be 600 for both: 12 minutes per run of the before version.
+    assert measured == [("after", False, 600), ("before", False, 3)]
+    assert all(loops * per_run[name] <= MAX_WINDOW_SECONDS for name, _, loops in asked)
+
+
 def test_an_implausible_estimate_drops_its_pair_from_energy_only():
     settings = RunSettings(repeat=4, warmup=0)
     runs = [_run("before", figures(wall_s=2.98 + k / 100, energy_kwh=(40.0 + k) * J)) for k in range(4)]

@@ -27,6 +27,9 @@ from green_lint.verify.stats import compare
 
 STDERR_TAIL_LINES = 20
 MEASURE_POWER_SECS = 1.0
+# The longest tracked window that equal loops for both versions may make (see
+# calibrated_loops).
+MAX_WINDOW_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ def run_pairs(
     )
     pairs = settings.repeat
     loops = dict.fromkeys(versions, 1)
+    seconds_per_loop: dict[str, float] = {}  # from each version's latest warm-up
     while True:
         for name, warmup in plan[len(runs) :]:
             number = len(runs) + 1
@@ -136,21 +140,37 @@ def run_pairs(
             progress(number, len(plan), name, warmup, run)
             if not run.completed:
                 return runs
-            if warmup and run.too_short:
-                # The same loops for both versions: the first loop of a window is the
-                # slowest (cold caches), and unequal loops weighed it unequally (an
-                # identical copy measured 2% slower).
-                loops = dict.fromkeys(versions, max(*loops.values(), autorange(run, settings)))
+            if warmup:
+                seconds_per_loop[name] = max(run.figures["wall_s"] / run.figures.get("loops", 1), 0.001)
+                loops = calibrated_loops(seconds_per_loop, list(versions), settings)
         if not settings.adaptive or pairs >= settings.max_pairs or measured_enough(runs, settings, start):
             return runs
         pairs += 1
         plan = schedule(settings.warmup, pairs)
 
 
-def autorange(run: Run, settings: RunSettings) -> int:
-    """How many times to run a version that is too short for the tracker: enough for
-    three of its measuring intervals, like timeit's autorange."""
-    seconds = max(run.figures.get("wall_s", 0.0) / run.figures.get("loops", 1), 0.001)
+def calibrated_loops(
+    seconds_per_loop: dict[str, float], names: list[str], settings: RunSettings
+) -> dict[str, int]:
+    """How many times each version runs in one tracked window.
+
+    A version shorter than two of the tracker's intervals runs enough times for three
+    (like timeit's autorange). Both versions run the same number of loops when that keeps
+    every window under MAX_WINDOW_SECONDS: the first loop of a window is the slowest (cold
+    caches), and unequal loops weighed it unequally (an identical copy measured 2% slower).
+    When one version is far faster, equal loops would run the slow one for minutes (484
+    loops of a 1.2 s program): each then runs its own, and the first-loop bias is small
+    beside such a change."""
+    needed = {name: _autorange(seconds, settings) for name, seconds in seconds_per_loop.items()}
+    common = max(needed.values(), default=1)
+    if all(common * seconds <= MAX_WINDOW_SECONDS for seconds in seconds_per_loop.values()):
+        return dict.fromkeys(names, common)
+    return {name: needed.get(name, common) for name in names}
+
+
+def _autorange(seconds: float, settings: RunSettings) -> int:
+    if seconds >= 2 * settings.measure_power_secs:
+        return 1  # long enough for the tracker as it is
     return max(1, min(settings.max_loops, math.ceil(3 * settings.measure_power_secs / seconds)))
 
 
