@@ -57,15 +57,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _measure(repeat: int | None, max_time: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as scratch:
-        report_path = Path(scratch) / "gallery.json"
-        command = [sys.executable, "-m", "green_lint", "verify", str(GALLERY), "--max-time", str(max_time)]
-        if repeat is not None:
-            command += ["--repeat", str(repeat)]
-        completed = subprocess.run([*command, "--report", str(report_path)], cwd=ROOT, check=False)
-        if completed.returncode not in (0, 1) or not report_path.exists():
-            raise SystemExit(f"green-lint verify failed with exit status {completed.returncode}")
-        return _load(report_path)
+    # Kept after the run: minutes of measuring are not lost to a failure of the table
+    # (`--from-report` makes it again).
+    report_path = Path(tempfile.mkdtemp(prefix="green-lint-savings-")) / "gallery.json"
+    print(f"The verify report goes to {report_path}.", file=sys.stderr)
+    command = [sys.executable, "-m", "green_lint", "verify", str(GALLERY), "--max-time", str(max_time)]
+    if repeat is not None:
+        command += ["--repeat", str(repeat)]
+    completed = subprocess.run([*command, "--report", str(report_path)], cwd=ROOT, check=False)
+    if completed.returncode not in (0, 1) or not report_path.exists():
+        raise SystemExit(f"green-lint verify failed with exit status {completed.returncode}")
+    return _load(report_path)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -132,7 +134,10 @@ def _what_changed(entry: dict[str, Any]) -> str:
 def _percent(figure: dict[str, Any] | None) -> str:
     if not figure or figure.get("saving_percent") is None:
         return "—"
-    saving, (low, high) = figure["saving_percent"], figure["ci95_percent"]
+    saving, interval = figure["saving_percent"], figure.get("ci95_percent")
+    if not interval:  # one pair (the others left out): no interval to give
+        return f"{saving:.0f}% (one pair: no interval)"
+    low, high = interval
     text = f"{saving:.0f}% ({low:.0f} to {high:.0f}%)"
     kind = verdict(saving, (low, high))
     if kind == "no-difference":

@@ -47,7 +47,7 @@ def _report() -> dict:
     method = {"machine": {"cpu_model": "CPU", "cores": 2}, "adaptive": True, "repeat": 5, "max_time_s": 300}
     return {
         "method": {**method, "warmup": 1, "note": "No RAPL."},
-        "scripts": [measured, short, failed, skipped],
+        "scripts": [measured, short, one_pair, failed, skipped],
     }
 
 
@@ -55,12 +55,14 @@ def test_each_row_names_the_figure_of_its_verdict_and_labels_modelled_energy():
     table = measure_savings.savings_table(_report()).splitlines()
     assert table[0].startswith("| rule | what changed | verdict, on the figure it rests on | CPU time saving")
     rows = {line.split(" | ")[0]: line for line in table if line.startswith("| GL")}
-    assert set(rows) == {"| GL203", "| GL205", "| GL301"}  # nothing-to-fix has no row
+    assert set(rows) == {"| GL203", "| GL205", "| GL301", "| GL305"}  # nothing-to-fix has no row
     assert "saves 8% CPU time (95% CI 6 to 9%)" in rows["| GL301"]
     assert "| 8% (6 to 9%) | 8% (5 to 10%) | 7% (5 to 9%), modelled | yes |" in rows["| GL301"]
     assert "— (too short to measure energy)" in rows["| GL203"]
     assert "changed: `RESULT total=1` → `RESULT total=2`" in rows["| GL203"]
     assert "failed: boom" in rows["| GL205"]
+    # Energy from one plausible pair: a figure without an interval, said so.
+    assert "90% (one pair: no interval), modelled" in rows["| GL305"]
     assert "adaptive (at least 5, at most 300 s per program)" in table[-1]
 
 
