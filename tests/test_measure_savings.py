@@ -37,6 +37,15 @@ def _report() -> dict:
         "result_before": "RESULT total=1",
         "result_after": "RESULT total=2",
     }
+    one_pair = {
+        **measured,
+        "path": "fixtures/verify/gl305_unbatched_inference.py",
+        "rules": ["GL305"],
+        "energy": {
+            **_figure(90.0, 0, 0, measurable=True, method="modelled", note=None),
+            "ci95_percent": None,
+        },
+    }
     failed = {
         "path": "fixtures/verify/gl205_x.py",
         "rules": ["GL205"],
