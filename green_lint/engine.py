@@ -113,14 +113,6 @@ def _run_rules(
         for rule in rules
         if not (prefilter and rule.triggers) or any(_hit(t, text, searched) for t in rule.triggers)
     ]
-    # Rules whose text hit only a trigger for what they find through other modules.
-    across_files = [
-        rule
-        for rule in rules
-        if project is not None
-        and rule not in triggered
-        and any(_hit(t, text, searched) for t in rule.project_triggers)
-    ]
     parse_error_rules = [rule for rule in rules if rule.handles_parse_errors]
     if source.kind not in ("python", "notebook"):
         return _run_text_rules(source, triggered, rule_options)
@@ -136,6 +128,14 @@ def _run_rules(
         return syntax_errors
     if prefilter:
         triggered = _triggered_by_code(triggered, text, python_module)
+    # Rules whose text hit only a trigger for what they find through other modules.
+    across_files = [
+        rule
+        for rule in rules
+        if project is not None
+        and rule not in triggered
+        and any(_hit(t, text, searched) for t in rule.project_triggers)
+    ]
     project_function = _project_function(project, source)
     visitors = [
         rule
