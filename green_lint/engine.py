@@ -217,7 +217,9 @@ def _triggered_by_code(rules: list, text: str, tree: ast.Module) -> list:
     if code is None:
         return rules
     searched: dict = {}
-    return [rule for rule in rules if not rule.triggers or any(_hit(t, code, searched) for t in rule.triggers)]
+    return [
+        rule for rule in rules if not rule.triggers or any(_hit(t, code, searched) for t in rule.triggers)
+    ]
 
 
 def _hit(trigger, text: str, searched: dict | None = None) -> bool:
