@@ -653,26 +653,30 @@ def test_repeat_turns_adaptive_runs_off(tmp_path):
     assert not fixed.adaptive and fixed.repeat == 3
 
 
-def test_a_version_too_short_for_the_tracker_runs_in_loops_and_is_reported_per_run(monkeypatch, tmp_path):
+def _timed_runs(monkeypatch, wall) -> list[tuple[str, bool, int]]:
+    """Replace each run by one whose window lasts `wall(version, loops)` seconds; returns
+    the (version, warm-up, loops) asked for, in order."""
     from green_lint.verify import runs as runs_module
-    from green_lint.verify.runs import run_pairs
 
     asked: list[tuple[str, bool, int]] = []
 
     def run_once(version, settings, work_dir, warmup=False, files=None, loops=1):
         asked.append((version.name, warmup, loops))
-        seconds = 0.1 if version.name == "before" else 0.05  # per run of the program
-        total = seconds * loops
-        return Run(
-            version.name,
-            warmup,
-            figures(
-                wall_s=total, cpu_s=total, codecarbon_duration_s=total, energy_kwh=total * 14 * J, loops=loops
-            ),
-            exit_code=0,
+        total = wall(version.name, loops)
+        measured = figures(
+            wall_s=total, cpu_s=total, codecarbon_duration_s=total, energy_kwh=total * 14 * J, loops=loops
         )
+        return Run(version.name, warmup, measured, exit_code=0)
 
     monkeypatch.setattr(runs_module, "run_once", run_once)
+    return asked
+
+
+def test_a_version_too_short_for_the_tracker_runs_in_loops_and_is_reported_per_run(monkeypatch, tmp_path):
+    from green_lint.verify.runs import run_pairs
+
+    # Per run of the program: 0.1 s before, 0.05 s after.
+    asked = _timed_runs(monkeypatch, lambda name, loops: (0.1 if name == "before" else 0.05) * loops)
     settings = RunSettings(repeat=2, warmup=1, isolate=False)
     runs = run_pairs(_versions(), settings, tmp_path)
     # Three tracker intervals of 1 s: 30 runs of the before version (0.1 s), 60 of the
@@ -690,25 +694,10 @@ def test_a_version_too_short_for_the_tracker_runs_in_loops_and_is_reported_per_r
 def test_a_far_faster_version_runs_its_own_loops_so_the_slow_one_is_not_run_for_minutes(
     monkeypatch, tmp_path
 ):
-    from green_lint.verify import runs as runs_module
     from green_lint.verify.runs import MAX_WINDOW_SECONDS, run_pairs
 
-    asked: list[tuple[str, bool, int]] = []
     per_run = {"before": 1.2, "after": 0.005}  # a 99.6% saving, like GL201's gallery program
-
-    def run_once(version, settings, work_dir, warmup=False, files=None, loops=1):
-        asked.append((version.name, warmup, loops))
-        total = per_run[version.name] * loops
-        return Run(
-            version.name,
-            warmup,
-            figures(
-                wall_s=total, cpu_s=total, codecarbon_duration_s=total, energy_kwh=total * 14 * J, loops=loops
-            ),
-            exit_code=0,
-        )
-
-    monkeypatch.setattr(runs_module, "run_once", run_once)
+    asked = _timed_runs(monkeypatch, lambda name, loops: per_run[name] * loops)
     run_pairs(_versions(), RunSettings(repeat=2, warmup=1, isolate=False), tmp_path)
     measured = sorted({entry for entry in asked if not entry[1]})
     # Equal loops would be 600 for both: 12 minutes per run of the before version.
@@ -720,27 +709,12 @@ def test_a_warm_up_runs_again_when_later_loops_are_faster_than_the_first(monkeyp
     """The first loop of a window imports the libraries; later loops find them imported.
     Loops calibrated on a one-loop warm-up then leave the window too short (GL101's
     gallery program: 1.45 s for one loop, 1.75 s for three), and its energy unmeasured."""
-    from green_lint.verify import runs as runs_module
     from green_lint.verify.runs import run_pairs
 
     def wall(name: str, loops: int) -> float:
         return 2.1 * loops if name == "before" else 1.0 + 0.3 * (loops - 1)
 
-    asked: list[tuple[str, bool, int]] = []
-
-    def run_once(version, settings, work_dir, warmup=False, files=None, loops=1):
-        asked.append((version.name, warmup, loops))
-        total = wall(version.name, loops)
-        return Run(
-            version.name,
-            warmup,
-            figures(
-                wall_s=total, cpu_s=total, codecarbon_duration_s=total, energy_kwh=total * 14 * J, loops=loops
-            ),
-            exit_code=0,
-        )
-
-    monkeypatch.setattr(runs_module, "run_once", run_once)
+    asked = _timed_runs(monkeypatch, wall)
     runs = run_pairs(_versions(), RunSettings(repeat=2, warmup=1, isolate=False), tmp_path)
     assert [entry for entry in asked if entry[1]] == [
         ("before", True, 1),
