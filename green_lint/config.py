@@ -21,6 +21,7 @@ from green_lint import registry
 from green_lint.discovery import DEFAULT_EXCLUDE, DiscoverySettings
 from green_lint.gitignore import parse_pattern
 from green_lint.output import FORMATS as OUTPUT_FORMATS
+from green_lint.verify.gpu_energy import METERS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -375,7 +376,7 @@ _VERIFY: dict[str, _Checker] = {
     "timeout": _positive_seconds,
     "tracking-mode": _one_of(TRACKING_MODES),
     "max-time": _positive_seconds,
-    "meter": _one_of(("codecarbon", "zeus")),
+    "meter": _one_of(METERS),
 }
 
 

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from green_lint import __version__
+from green_lint.config import TRACKING_MODES
 from green_lint.errors import UsageProblem
 from green_lint.verify.git_revision import at_revision
+from green_lint.verify.gpu_energy import METERS
 from green_lint.verify.noise import cpu_ticks, machine_warnings, run_warnings, steal_warning
 from green_lint.verify.programs import Program, RuleSelection, find_scripts, given_pair, prepare
 from green_lint.verify.report_html import render_html
@@ -58,8 +60,6 @@ DEFAULTS = {
     "meter": "codecarbon",
 }
 MIN_PAIRS = 5
-TRACKING_MODES = ("process", "machine")
-METERS = ("codecarbon", "zeus")
 EXIT_OK, EXIT_FAILED = 0, 1
 
 

@@ -11,7 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-JOULES_PER_KWH = 3.6e6
+from green_lint.verify.checks import JOULES_PER_KWH
+
 # A spread of grids, from mostly hydro and nuclear to mostly coal.
 REGIONS = ("SWE", "FRA", "GBR", "DEU", "USA", "CHN", "IND", "POL")
 

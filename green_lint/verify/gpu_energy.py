@@ -17,7 +17,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-JOULES_PER_KWH = 3.6e6
+from green_lint.verify.checks import JOULES_PER_KWH
+
+METERS = ("codecarbon", "zeus")
 COUNTER = "NVML energy counter"
 POWER_READINGS = "NVML power readings"
 

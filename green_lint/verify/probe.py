@@ -129,7 +129,7 @@ def _parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--tracking-mode", choices=("process", "machine"), default="process")
     parser.add_argument("--measure-power-secs", type=float, default=1.0)
     parser.add_argument("--loops", type=int, default=1)
-    parser.add_argument("--meter", choices=("codecarbon", "zeus"), default="codecarbon")
+    parser.add_argument("--meter", choices=gpu_energy.METERS, default="codecarbon")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     if options.args[:1] == ["--"]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from statistics import median
 from typing import Any
 
+from green_lint.verify.checks import JOULES_PER_KWH
 from green_lint.verify.footprint import footprint
 from green_lint.verify.programs import Program
 from green_lint.verify.results import compare_results, stdout_diff
@@ -20,7 +21,6 @@ from green_lint.verify.results import words as result_words
 from green_lint.verify.runs import Run, RunSettings, per_loop
 from green_lint.verify.stats import Comparison, compare, verdict_words
 
-JOULES_PER_KWH = 3.6e6
 # The verdict rests on the GPU's measured energy when it is at least this share of the total.
 GPU_SHARE_FOR_VERDICT = 50.0
 TOO_SHORT_NOTE = "too short to measure energy; figures are time-based"
