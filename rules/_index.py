@@ -6,18 +6,19 @@ _PATTERN_0 = re.compile('sess\\w*\\.run\\(', 32)
 _PATTERN_1 = re.compile('epochs\\s*=\\s*1\\b', 32)
 _PATTERN_2 = re.compile('[-+]=?\\s*\\(?\\s*(?:\\w+\\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)\\w*\\s*\\*', 32)
 _PATTERN_3 = re.compile('[-+]=?[^\\n]*\\*\\s*\\(?\\s*\\w*grad', 32)
-_PATTERN_4 = re.compile('=\\s*[\\w.]+\\([^\\n]*\\b(?:lr|learn(?:ing)?_?rate)\\)', 32)
-_PATTERN_5 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)(?i:train)', 32)
-_PATTERN_6 = re.compile('\\n([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\A([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\2[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\2[ \\t]+for\\s|for(?<=\\bfor)\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|product\\((?<=\\bproduct\\()', 32)
-_PATTERN_7 = re.compile('zero_grad\\(\\s*(?:False|0)\\b', 32)
-_PATTERN_8 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
-_PATTERN_9 = re.compile('\\[(?<=[\\w\\]]\\[)(?:[^\\[\\]\\n]|\\[[^\\[\\]\\n]*\\])*\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
-_PATTERN_10 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
-_PATTERN_11 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
-_PATTERN_12 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()[^\\n]*(?:\\n[^\\n]*)?\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
-_PATTERN_13 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
-_PATTERN_14 = re.compile('^[ \\t]*([\\w.]+)[ \\t]*=(?!=)[^\\n]*?(?:\\b(?:append|concatenate|concat|vstack|hstack|dstack|row_stack|column_stack|cat)\\(|\\.[rc]_\\[)\\s*[\\[(]?\\s*\\1\\b', 40)
-_PATTERN_15 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)\\bload\\w*', 32)
+_PATTERN_4 = re.compile('[-+]=\\s*(?:\\w+\\.)*multiply\\(\\s*(?:\\w+\\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)', 32)
+_PATTERN_5 = re.compile('=\\s*[\\w.]+\\([^\\n]*\\b(?:lr|learn(?:ing)?_?rate)\\)', 32)
+_PATTERN_6 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)(?i:train)', 32)
+_PATTERN_7 = re.compile('\\n([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\1[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\1[ \\t]+for\\s|\\A([ \\t]*)for\\s[^\\n]*\\n(?:(?:\\2[ \\t]+\\S[^\\n]*|[ \\t]*)\\n){0,30}?\\2[ \\t]+for\\s|for(?<=\\bfor)\\s+[\\w, ()]+\\s+in\\s[^\\n]*\\bfor\\s+[\\w, ()]+\\s+in\\s|product\\((?<=\\bproduct\\()', 32)
+_PATTERN_8 = re.compile('zero_grad\\(\\s*(?:False|0)\\b', 32)
+_PATTERN_9 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
+_PATTERN_10 = re.compile('\\[(?<=[\\w\\]]\\[)(?:[^\\[\\]\\n]|\\[[^\\[\\]\\n]*\\])*\\]\\s*(?:[-+*/%]|[-+*/]?=(?!=))|[-+*/=]=?\\s*\\(?\\s*[\\w.]+\\[\\s*[a-z_]\\w*\\s*[],]', 32)
+_PATTERN_11 = re.compile('for(?<=\\bfor)\\s+\\w+\\s*,[\\w\\s,]*\\bin\\s+zip\\(', 32)
+_PATTERN_12 = re.compile('for(?<=\\bfor)\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_13 = re.compile('(?:sum|min|max|any|all)\\((?<=\\b\\w\\w\\w\\()[^\\n]*(?:\\n[^\\n]*)?\\bfor\\s+\\w+\\s+in\\s+range\\(', 32)
+_PATTERN_14 = re.compile('for(?<=\\bfor)\\s+[\\w\\s,()]+\\s+in\\s+(?:range|enumerate|zip)\\(|while(?<=\\bwhile)\\s+\\w+\\s*<', 32)
+_PATTERN_15 = re.compile('^[ \\t]*([\\w.]+)[ \\t]*=(?!=)[^\\n]*?(?:\\b(?:append|concatenate|concat|vstack|hstack|dstack|row_stack|column_stack|cat)\\(|\\.[rc]_\\[)\\s*[\\[(]?\\s*\\1\\b', 40)
+_PATTERN_16 = re.compile('import(?<=\\bimport)(?:[ \\t][^;#\\n(]{0,200}?|\\s*\\([^)]{0,400}?)\\bload\\w*', 32)
 
 MODULES = ('array_grow_in_loop', 'dataframe_grow_in_loop', 'dataframe_row_loop', 'dataloader_starves_gpu', 'eager_cpu_inference', 'exhaustive_grid_search', 'file_not_checked', 'float64_training', 'frozen_backbone_with_grad', 'inference_with_autograd', 'load_in_loop', 'missing_eval_mode', 'no_early_stopping', 'no_mixed_precision', 'optimizer_zero_grad_to_zeros', 'outdated_ml_dependency', 'python_numeric_loop', 'search_refits_preprocessing', 'search_without_pruning', 'slow_tree_method', 'syntax_error', 'tensor_created_then_moved', 'train_from_scratch', 'unbatched_inference', 'uncached_model_load', 'unused_noqa', )
 
@@ -102,8 +103,8 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), ('tensorflow', _PATTERN_0, ), ('nb_epoch', 'keras', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_1, _PATTERN_2, ('grad', _PATTERN_3, ), ('lr)', _PATTERN_4, ), ('rate)', _PATTERN_4, ), ),
-        'project_triggers': (('torch', _PATTERN_5, ), ),
+        'triggers': (('epochs', 'keras', ), ('epochs', 'tensorflow', ), ('Trainer', 'lightning', ), ('Trainer', 'transformers', ), ('Trainer', 'trl', ), 'xgboost', 'lightgbm', 'catboost', 'MLPClassifier', 'MLPRegressor', 'SGDClassifier', 'SGDRegressor', 'GradientBoosting', ('backward', 'torch', ), ('minimize', 'tensorflow', ), ('tensorflow', _PATTERN_0, ), ('nb_epoch', 'keras', ), 'apply_gradients', 'train_on_batch', 'partial_fit', ('warm_start', 'fit', ), ('episode', 'fit', ), ('tf_agents', 'train', ), ('estimator', '.train(', ), ('contrib', 'learn', 'steps', ), _PATTERN_1, _PATTERN_2, ('grad', _PATTERN_3, ), _PATTERN_4, ('lr)', _PATTERN_5, ), ('rate)', _PATTERN_5, ), ),
+        'project_triggers': (('torch', _PATTERN_6, ), ),
         'options': {'min-epochs': 10, 'min-rounds': 100},
         'file_kinds': ('python', ),
         'handles_parse_errors': False,
@@ -120,7 +121,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_6, ), ('train(', _PATTERN_6, ), ('backward(', _PATTERN_6, ), ('cross_val', _PATTERN_6, ), ('.cv(', _PATTERN_6, ), ('Trainer(', _PATTERN_6, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
+        'triggers': ('GridSearchCV', 'ParameterGrid', ('fit(', _PATTERN_7, ), ('train(', _PATTERN_7, ), ('backward(', _PATTERN_7, ), ('cross_val', _PATTERN_7, ), ('.cv(', _PATTERN_7, ), ('Trainer(', _PATTERN_7, ), ('fit(', 'itertools', ), ('train(', 'itertools', ), ('backward(', 'itertools', ), ('cross_val', 'itertools', ), ('.cv(', 'itertools', ), ('Trainer(', 'itertools', ), ),
         'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
@@ -246,7 +247,7 @@ RULES = (
         'fix_safety': 'safe',
         'preview': False,
         'default_enabled': True,
-        'triggers': ('set_to_none', _PATTERN_7, ),
+        'triggers': ('set_to_none', _PATTERN_8, ),
         'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
@@ -300,7 +301,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('numpy', _PATTERN_8, _PATTERN_9, ), ('numpy', _PATTERN_8, 'math.', ), ('numpy', _PATTERN_10, '+=', ), ('torch', _PATTERN_11, _PATTERN_9, ), ('numpy', _PATTERN_12, ), ('.predict', _PATTERN_12, ), ('.predict', _PATTERN_13, _PATTERN_9, ), ),
+        'triggers': (('numpy', _PATTERN_9, _PATTERN_10, ), ('numpy', _PATTERN_9, 'math.', ), ('numpy', _PATTERN_11, '+=', ), ('torch', _PATTERN_12, _PATTERN_10, ), ('numpy', _PATTERN_13, ), ('.predict', _PATTERN_13, ), ('.predict', _PATTERN_14, _PATTERN_10, ), ),
         'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
@@ -336,7 +337,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('numpy', _PATTERN_14, ), ('cupy', _PATTERN_14, ), ('torch', _PATTERN_14, ), ('tensorflow', _PATTERN_14, ), ('jax', _PATTERN_14, ), ),
+        'triggers': (('numpy', _PATTERN_15, ), ('cupy', _PATTERN_15, ), ('torch', _PATTERN_15, ), ('tensorflow', _PATTERN_15, ), ('jax', _PATTERN_15, ), ),
         'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),
@@ -390,7 +391,7 @@ RULES = (
         'fix_safety': 'unsafe',
         'preview': False,
         'default_enabled': True,
-        'triggers': (('load(', 'torch', ), ('load(', 'joblib', ), ('load(', 'pickle', ), ('load(', 'dill', ), ('load(', 'tensorflow', ), ('load(', 'spacy', ), ('load_model', ), ('pipeline', 'from transformers', ), ('pipeline', 'import transformers', ), ('from_pretrained', ), ('InferenceSession', ), ('SentenceTransformer', ), ('CrossEncoder', ), _PATTERN_15, ),
+        'triggers': (('load(', 'torch', ), ('load(', 'joblib', ), ('load(', 'pickle', ), ('load(', 'dill', ), ('load(', 'tensorflow', ), ('load(', 'spacy', ), ('load_model', ), ('pipeline', 'from transformers', ), ('pipeline', 'import transformers', ), ('from_pretrained', ), ('InferenceSession', ), ('SentenceTransformer', ), ('CrossEncoder', ), _PATTERN_16, ),
         'project_triggers': (),
         'options': {},
         'file_kinds': ('python', ),

@@ -219,6 +219,10 @@ class NoEarlyStopping(Rule):
             r"[-+]=?\s*\(?\s*(?:\w+\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)\w*\s*\*"
         ),
         ("grad", re.compile(r"[-+]=?[^\n]*\*\s*\(?\s*\w*grad")),
+        # The same update written with NumPy: `y_pred -= np.multiply(self.learning_rate, g)`.
+        re.compile(
+            r"[-+]=\s*(?:\w+\.)*multiply\(\s*(?:\w+\.)?(?:lr|learning_rate|LEARNING_RATE|learnrate|alpha|eta|step_size)"
+        ),
         *((word, _RATE_ARGUMENT) for word in ("lr)", "rate)")),
     )
     # A loop that trains through a function or class of another module of the project:

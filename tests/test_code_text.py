@@ -72,3 +72,19 @@ def test_no_docstring_or_unusual_line_breaks_leave_the_text_alone():
     assert without_docstrings(windows, ast.parse(windows)) == "\nx = 1\n"
     old_mac = '"""Doc."""\rx = 1\r'  # CPython's line numbers could differ from a split on \n
     assert without_docstrings(old_mac, ast.parse(old_mac)) is None
+
+
+def test_a_training_loop_documented_with_a_library_name_is_still_found_by_its_code():
+    """The docstring's "xgboost" URL used to be what let GL102 see this hand-written
+    boosting loop (eriklindernoren/ML-From-Scratch); its code must be enough."""
+    boosting = (
+        "import numpy as np\n\n\nclass Boosting:\n"
+        '    """See http://xgboost.readthedocs.io/en/latest/model.html"""\n\n'
+        "    def fit(self, X, y):\n"
+        "        y_pred = np.zeros(np.shape(y))\n"
+        "        for i in range(200):\n"
+        "            tree = self.trees[i]\n"
+        "            tree.fit(X, y - y_pred)\n"
+        "            y_pred -= np.multiply(self.learning_rate, tree.predict(X))\n"
+    )
+    assert [finding.code for finding in _lint(boosting, ["GL102"])] == ["GL102"]
