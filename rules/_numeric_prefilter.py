@@ -12,6 +12,7 @@ import ast
 import re
 
 from green_lint.lines import split_lines
+from green_lint.rules._loop_prefilter import statements
 
 # `sum(a[i] for i in range(n))`, also with the generator's `for` on the next line: the
 # text trigger and the tree prefilter share it.
@@ -25,7 +26,7 @@ def may_hold_element_loops(tree: ast.Module, text: str) -> bool:
     if REDUCTION.search(text):
         return True
     lines: list[str] | None = None
-    for node in _statements(tree.body):
+    for node in statements(tree.body):
         if isinstance(node, _LOOPS):
             if _is_zip(node.iter):
                 return True
@@ -36,7 +37,7 @@ def may_hold_element_loops(tree: ast.Module, text: str) -> bool:
             variables = {node.test.left.id}
         else:
             continue
-        for inner in _statements([*node.body, *node.orelse]):
+        for inner in statements([*node.body, *node.orelse]):
             if isinstance(inner, _LOOPS):
                 variables |= _names(inner.target)
         if lines is None:
@@ -45,20 +46,6 @@ def may_hold_element_loops(tree: ast.Module, text: str) -> bool:
         if "math." in loop_text or _indexed_by(loop_text, variables):
             return True
     return False
-
-
-def _statements(body: list[ast.stmt]):
-    """Every statement of `body`, at any depth (definitions too: their loops count)."""
-    pending = list(body)
-    while pending:
-        node = pending.pop()
-        yield node
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(node, field, None)
-            if isinstance(inner, list):
-                pending.extend(inner)
-        for part in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
-            pending.extend(part.body)
 
 
 def _names(target: ast.AST) -> set[str]:

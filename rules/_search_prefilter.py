@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 
-from green_lint.rules._loop_prefilter import aliases_of
+from green_lint.rules._loop_prefilter import LineIndex, aliases_of
 
 SEARCH_NAMES = frozenset({"GridSearchCV", "ParameterGrid", "product"})
 _LOOPS = (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -16,30 +16,25 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 def may_hold_search(tree: ast.Module, text: str) -> bool:
     names = aliases_of(tree, text, SEARCH_NAMES)
-    for node in ast.walk(tree):
+    # What it looks for has a search name or a `for` on its lines.
+    lines = LineIndex(text, (*SEARCH_NAMES, *names, "for"))
+    # (node, whether it is inside a loop of the same function)
+    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while pending:
+        node, in_loop = pending.pop()
+        if isinstance(node, ast.stmt) and not lines.mentioned(node):
+            continue
         if isinstance(node, ast.Name) and node.id in names:
             return True
         if isinstance(node, ast.Attribute) and node.attr in SEARCH_NAMES:
             return True
-        if isinstance(node, _LOOPS) and _nests_a_loop(node):
-            return True
-    return False
-
-
-def _nests_a_loop(loop: ast.AST) -> bool:
-    """A comprehension of several `for` clauses, or a loop with another loop (or
-    comprehension) inside it, in the same function: the rule's levels never cross a
-    definition."""
-    if isinstance(loop, ast.comprehension):
-        return False
-    generators = getattr(loop, "generators", ())
-    if len(generators) > 1:
-        return True
-    pending = list(ast.iter_child_nodes(loop))
-    while pending:
-        node = pending.pop()
         if isinstance(node, _LOOPS):
-            return True
-        if not isinstance(node, _DEFINITIONS):
-            pending.extend(ast.iter_child_nodes(node))
+            # A loop in a loop, or a comprehension of several `for` clauses: the rule's
+            # levels never cross a definition.
+            if in_loop or len(getattr(node, "generators", ())) > 1:
+                return True
+            in_loop = True
+        elif isinstance(node, _DEFINITIONS):
+            in_loop = False
+        pending.extend((child, in_loop) for child in ast.iter_child_nodes(node))
     return False

@@ -79,7 +79,7 @@ class DataframeGrowInLoop(Rule):
         """A frame grows only by an assignment inside a loop: to `x.loc[...]`, or of a
         `concat(...)` call (or an alias of it), or of an `x.append(...)` call."""
         concat = aliases_of(tree, text, frozenset({"concat"}))
-        for node in nodes_in_loops(tree):
+        for node in nodes_in_loops(tree, text):
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
                 continue
             target, value = node.targets[0], node.value

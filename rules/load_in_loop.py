@@ -143,7 +143,9 @@ class LoadInLoop(Rule):
         call of one of their names (or an alias a from-import gives one) in a loop's
         body or a comprehension."""
         names = aliases_of(tree, text, _READER_NAMES)
-        return any(isinstance(node, ast.Call) and called_name(node) in names for node in nodes_in_loops(tree))
+        return any(
+            isinstance(node, ast.Call) and called_name(node) in names for node in nodes_in_loops(tree, text)
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         found = self._read(node)
