@@ -42,7 +42,9 @@ class Share:
     characters: int = 0  # of all the files
     parsed_characters: int = 0  # of the files parsed
     finding_characters: int = 0  # of the parsed files that hold a finding
-    seconds: float = 0.0
+    seconds: float = 0.0  # linting, in one process
+    parse_seconds: float = 0.0  # ... of which libcst's parser
+    walk_seconds: float = 0.0  # ... and the rules' walk of its trees
     visited: Counter = field(default_factory=Counter)  # parses each rule took part in
     fruitless: Counter = field(default_factory=Counter)  # ... that gave none of its findings
     alone: Counter = field(default_factory=Counter)  # fruitless parses no other rule asked for
@@ -54,17 +56,27 @@ def measure(tree: Path, select: str = "GL") -> Share:
     rules = select_rules([select])
     settings = LintSettings(rules=rules)
     parses: list[int] = []
-    real_parse = engine.parse_trusted
+    real_parse, real_traverse = engine.parse_trusted, engine._traverse
+    share = Share()
 
     def counting_parse(text: str):
         parses.append(1)
-        return real_parse(text)
+        start = time.perf_counter()
+        try:
+            return real_parse(text)
+        finally:
+            share.parse_seconds += time.perf_counter() - start
 
-    engine.parse_trusted = counting_parse
-    share = Share()
+    def timed_traverse(*args):
+        start = time.perf_counter()
+        try:
+            return real_traverse(*args)
+        finally:
+            share.walk_seconds += time.perf_counter() - start
+
+    engine.parse_trusted, engine._traverse = counting_parse, timed_traverse
     files = sorted(tree.rglob("*.py"))
     share.files = len(files)
-    start = time.perf_counter()
     try:
         for path in files:
             try:
@@ -74,7 +86,9 @@ def measure(tree: Path, select: str = "GL") -> Share:
             share.characters += len(source.text)
             before = len(parses)
             running = _running_rules(source, rules)
+            start = time.perf_counter()
             findings = lint_source(source, settings)
+            share.seconds += time.perf_counter() - start
             if len(parses) == before:
                 continue
             share.parsed += 1
@@ -91,8 +105,7 @@ def measure(tree: Path, select: str = "GL") -> Share:
             if len(running) == 1 and running[0] not in codes:
                 share.alone[running[0]] += 1
     finally:
-        engine.parse_trusted = real_parse
-    share.seconds = time.perf_counter() - start
+        engine.parse_trusted, engine._traverse = real_parse, real_traverse
     return share
 
 
@@ -109,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     tree = args.tree or default_tree()
     share = measure(tree, args.select)
-    print(f"tree: {tree} ({share.files} files), rules: {args.select}, {share.seconds:.1f} s in one process")
+    print(f"tree: {tree} ({share.files} files), rules: {args.select}, linted in one process")
     print(
         f"parsed by libcst: {share.parsed} ({share.parsed / max(1, share.files):.0%}); "
         f"with a finding: {share.with_findings}"
@@ -120,6 +133,14 @@ def main() -> None:
     print(
         f"characters parsed: {share.parsed_characters / max(1, share.characters):.0%} of the tree's; "
         f"with every prefilter exact: {share.finding_characters / max(1, share.characters):.0%}"
+    )
+    libcst = share.parse_seconds + share.walk_seconds
+    rest = share.seconds - libcst
+    exact = rest + libcst * share.finding_characters / max(1, share.parsed_characters)
+    print(
+        f"linting took {share.seconds:.1f} s: libcst's parser {share.parse_seconds:.1f} s, the rules' "
+        f"walk {share.walk_seconds:.1f} s, the rest {rest:.1f} s (CPython's parser, triggers, "
+        f"prefilters, findings); modelled with every prefilter exact: {exact:.1f} s"
     )
     print("rule     parses  without its finding  of which for this rule alone")
     for code, count in share.fruitless.most_common(args.top):

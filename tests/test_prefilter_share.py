@@ -39,3 +39,5 @@ def test_counts_files_and_characters_parsed_and_with_findings(tmp_path, monkeypa
     assert share.parsed_characters == len(FLAGGED) + len(PARSED_FOR_NOTHING)
     assert share.finding_characters == len(FLAGGED)
     assert share.fruitless["GL302"] == 1
+    assert share.parse_seconds > 0 and share.walk_seconds > 0
+    assert share.parse_seconds + share.walk_seconds < share.seconds
