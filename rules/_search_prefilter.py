@@ -17,7 +17,7 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 def may_hold_search(tree: ast.Module, text: str) -> bool:
     names = aliases_of(tree, text, SEARCH_NAMES)
     # What it looks for has a search name or a `for` on its lines.
-    lines = LineIndex(text, (*SEARCH_NAMES, *names, "for"))
+    lines = LineIndex(text, (*sorted(names), "for"))  # names holds SEARCH_NAMES
     # (node, whether it is inside a loop of the same function)
     pending: list[tuple[ast.AST, bool]] = [(tree, False)]
     while pending:
