@@ -1,7 +1,7 @@
 """The GitHub Action (`action.yml`): `python -m green_lint.action`.
 
-Reads the action's inputs from `INPUT_PATHS`, `INPUT_ARGS`, `INPUT_SARIF` and
-`INPUT_CHANGED_ONLY`, and the run from GitHub's variables (`GITHUB_EVENT_NAME`,
+Reads the action's inputs from `INPUT_PATHS`, `INPUT_ARGS`, `INPUT_SARIF`,
+`INPUT_CHANGED_ONLY` and `INPUT_CACHE`, and the run from GitHub's variables (`GITHUB_EVENT_NAME`,
 `GITHUB_BASE_REF`, `GITHUB_EVENT_PATH`, `GITHUB_STEP_SUMMARY`, `GITHUB_WORKSPACE`,
 `GITHUB_OUTPUT`). It runs green-lint once in JSON, prints the findings as workflow
 commands (annotations on the pull request), writes SARIF when asked (a second run), writes
@@ -10,6 +10,13 @@ a Markdown summary of the run to the job summary, and exits with green-lint's ex
 On a pull request, with `changed-only` (the default), only the findings on lines the pull
 request changed are reported: `--diff-base origin/<base branch>`, fetched when the checkout
 lacks it, else the base commit named in the event payload.
+
+With `cache` (the default), the lint cache and the key that signs it live under
+`GREEN_LINT_CACHE_ROOT` (the runner's temporary folder), which action.yml restores from
+GitHub's cache before the run and saves after it on events other than pull requests: a
+pull request reads what the last push wrote and lints again only the files that push did
+not see (issue #16: a cold run costs several times ruff's), and never writes a cache
+another run would trust.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ class Inputs:
     args: list[str]
     sarif: str
     changed_only: bool
+    cache: bool = True
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Inputs:
@@ -69,7 +77,28 @@ class Inputs:
         changed_only = env.get("INPUT_CHANGED_ONLY", "").strip().lower() or "true"
         if changed_only not in (*_TRUE, *_FALSE):
             raise ActionError(f"changed-only must be true or false, not {changed_only!r}")
-        return cls(paths, args, env.get("INPUT_SARIF", "").strip(), changed_only in _TRUE)
+        # Only the two words action.yml's `if: inputs.cache == 'true'` tells apart.
+        cache = env.get("INPUT_CACHE", "").strip().lower() or "true"
+        if cache not in ("true", "false"):
+            raise ActionError(f"cache must be true or false, not {cache!r}")
+        sarif = env.get("INPUT_SARIF", "").strip()
+        return cls(paths, args, sarif, changed_only in _TRUE, cache == "true")
+
+
+def lint_environment(env: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
+    """The environment of the green-lint runs: with the cache input, the lint cache and
+    its key under GREEN_LINT_CACHE_ROOT, where action.yml restores and saves them; unless
+    the user chose a cache folder, or none, in `args` or the environment."""
+    lint_env = dict(os.environ)  # the runs inherit this process's environment
+    root = env.get("GREEN_LINT_CACHE_ROOT", "").strip()
+    own_choice = lint_env.get("GREEN_LINT_CACHE_DIR") or any(
+        arg.split("=", 1)[0] in ("--cache-dir", "--no-cache") for arg in inputs.args
+    )
+    if inputs.cache and root and not own_choice:
+        lint_env["GREEN_LINT_CACHE_DIR"] = os.path.join(root, "lint")
+        # The key that signs the cache: a cache from another key is a miss (see cache.py).
+        lint_env["XDG_CACHE_HOME"] = os.path.join(root, "home")
+    return lint_env
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:
@@ -89,9 +118,11 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         if base is not None:
             command += ["--diff-base", base]
     print(f"Running: {shlex.join(['green-lint', *command[3:]])}", file=sys.stderr, flush=True)
+    lint_env = lint_environment(env, inputs)
     completed = subprocess.run(
         [*command, "--output-format", "json"],
         cwd=workspace,
+        env=lint_env,
         capture_output=True,
         encoding="utf-8",
         errors="replace",
@@ -116,7 +147,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         note = f" ({hidden} without an annotation: see the job summary)" if hidden else ""
         print(f"green-lint: {_count(len(findings), 'finding')}{note}", file=sys.stderr)
     if inputs.sarif:
-        _write_sarif(command, workspace, inputs.sarif)
+        _write_sarif(command, workspace, inputs.sarif, lint_env)
     _write_summary(env, summary(findings, workspace, base, completed.returncode))
     _set_outputs(env, len(findings), completed.returncode)
     if env.get("INPUT_VERIFY", "").strip():
@@ -261,7 +292,7 @@ def _finding(item: dict, workspace: Path) -> Finding:
     )
 
 
-def _write_sarif(command: list[str], workspace: Path, sarif: str) -> None:
+def _write_sarif(command: list[str], workspace: Path, sarif: str, env: Mapping[str, str]) -> None:
     target = workspace / sarif
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -271,6 +302,7 @@ def _write_sarif(command: list[str], workspace: Path, sarif: str) -> None:
     completed = subprocess.run(
         [*command, "--output-format", "sarif", "--output-file", str(target), "--exit-zero", "--quiet"],
         cwd=workspace,
+        env=env,
         capture_output=True,
         encoding="utf-8",
         errors="replace",

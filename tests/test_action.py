@@ -79,6 +79,11 @@ def run_action(
     install = next(index for index, step in enumerate(steps) if step.get("id") == "install")
     result = None
     for step in steps[install + 1 :]:
+        if "uses" in step:
+            # GitHub's cache actions: the runner's temporary folder stands for their store,
+            # kept between the runs of one test.
+            assert step["uses"].startswith(("actions/cache/restore@", "actions/cache/save@"))
+            continue
         assert step["shell"] == "bash"
         env = {**os.environ, **github}
         env.update({name: substitute(str(text), values) for name, text in step.get("env", {}).items()})
@@ -119,6 +124,7 @@ def test_action_yml_is_a_composite_action_with_the_inputs(action_yml):
         "version": "",
         "sarif": "",
         "changed-only": "true",
+        "cache": "true",
         "verify": "",
         "verify-fail-over": "5",
         "verify-args": "",
@@ -126,13 +132,14 @@ def test_action_yml_is_a_composite_action_with_the_inputs(action_yml):
     assert all(spec.get("description") for spec in inputs.values())
     runs = action_yml["runs"]
     assert runs["using"] == "composite"
-    install, run = runs["steps"]
+    install, _restore, run, _save = runs["steps"]
     assert install["id"] == "install" and "pip install" in install["run"]
     assert install["env"]["GREEN_LINT_ACTION_PATH"] == "${{ github.action_path }}"
     assert install["env"]["GREEN_LINT_VERSION"] == "${{ inputs.version }}"
     assert "-m green_lint.action" in run["run"]
     assert run["shell"] == "bash"
     assert {name: value for name, value in run["env"].items() if name.startswith("INPUT_")} == {
+        "INPUT_CACHE": "${{ inputs.cache }}",
         "INPUT_PATHS": "${{ inputs.paths }}",
         "INPUT_ARGS": "${{ inputs.args }}",
         "INPUT_SARIF": "${{ inputs.sarif }}",
@@ -141,6 +148,67 @@ def test_action_yml_is_a_composite_action_with_the_inputs(action_yml):
         "INPUT_VERIFY_FAIL_OVER": "${{ inputs.verify-fail-over }}",
         "INPUT_VERIFY_ARGS": "${{ inputs.verify-args }}",
     }
+
+
+def test_the_cache_steps_keep_the_folder_the_run_uses(action_yml):
+    _install, restore, run, save = action_yml["runs"]["steps"]
+    folder = "${{ runner.temp }}/green-lint-cache"
+    assert run["env"]["GREEN_LINT_CACHE_ROOT"] == folder
+    assert restore["uses"] == "actions/cache/restore@v4" and save["uses"] == "actions/cache/save@v4"
+    assert restore["with"]["path"] == save["with"]["path"] == folder
+    assert restore["with"]["key"] == save["with"]["key"]
+    # Any earlier run's cache will do: the restore keys are a prefix of every key.
+    assert restore["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert restore["if"] == "inputs.cache == 'true'"
+    # Saved after a run with findings (the step fails), never by a pull request.
+    assert save["if"] == (
+        "always() && inputs.cache == 'true' && !startsWith(github.event_name, 'pull_request')"
+    )
+
+
+def _cached_repo(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    repo = make_repo(tmp_path / "repo", {"a.py": IMPORTS + grid("old")})
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    commit(repo, {"a.py": IMPORTS + grid("old") + grid("new")})
+    return repo, pull_request(tmp_path, repo, base_sha)
+
+
+def test_the_cache_and_its_key_live_in_the_folder_github_keeps(action_yml, tmp_path):
+    repo, github = _cached_repo(tmp_path)
+    kept = Path(github["RUNNER_TEMP"]) / "green-lint-cache"
+
+    first = run_action(action_yml, tmp_path, github)
+    key = (kept / "home" / "green-lint" / "cache-key").read_bytes()
+    cached = sorted(path.name for path in (kept / "lint").rglob("*.json"))
+    second = run_action(action_yml, tmp_path, github)
+
+    assert first.returncode == second.returncode == 1, first.stderr
+    assert annotated(first.stdout) == annotated(second.stdout) == [("a.py", 4)]
+    assert cached, "no lint cache written where the action saves it"
+    # The second run finds the first run's key, so the first run's entries are valid for it.
+    assert (kept / "home" / "green-lint" / "cache-key").read_bytes() == key
+    assert not (repo / ".green-lint-cache").exists()
+
+
+@pytest.mark.parametrize("inputs", [{"cache": "false"}, {"args": "--no-cache"}])
+def test_without_the_cache_input_or_with_the_users_own_choice(action_yml, tmp_path, inputs):
+    repo, github = _cached_repo(tmp_path)
+
+    result = run_action(action_yml, tmp_path, github, **inputs)
+
+    assert result.returncode == 1, result.stderr
+    assert annotated(result.stdout) == [("a.py", 4)]
+    assert not (Path(github["RUNNER_TEMP"]) / "green-lint-cache").exists()
+    assert (repo / ".green-lint-cache").exists() == (inputs == {"cache": "false"})
+
+
+def test_a_cache_input_that_is_not_true_or_false_stops_the_run(tmp_path, capsys):
+    _, github = _cached_repo(tmp_path)
+
+    code = action.main({**github, "INPUT_CACHE": "sometimes"})
+
+    assert code == 2
+    assert "::error title=green-lint::cache must be true or false, not 'sometimes'" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
