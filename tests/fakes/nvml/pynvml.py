@@ -10,6 +10,8 @@ Environment:
     FAKE_NVML_GPUS=N          how many GPUs (default 1; 0 = NVML works but finds none)
     FAKE_NVML_NO_COUNTER=1    no energy counter (a pre-Volta GPU): power readings only
     FAKE_NVML_FAIL_INIT=1     nvmlInit fails, as with no driver
+    FAKE_NVML_IDLE_W=W        the idle draw (default 30): 0 ties the energy to CPU time
+                              alone, which other load on the machine hardly changes
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import time
 from collections import namedtuple
 
-IDLE_W = 30.0
+IDLE_W = float(os.environ.get("FAKE_NVML_IDLE_W", "30"))
 BUSY_W = 200.0
 _START = time.monotonic()
 
