@@ -7,6 +7,7 @@ import ast
 import bisect
 import functools
 import re
+import unicodedata
 from collections.abc import Iterator
 
 from green_lint.lines import split_lines
@@ -46,6 +47,13 @@ def _nodes_in_loops(tree: ast.AST, loop_lines: LineIndex) -> Iterator[ast.AST]:
         pending.extend((child, inner) for child in ast.iter_child_nodes(node))
 
 
+def as_parsed(text: str) -> str:
+    """`text` with its identifiers as CPython's tree spells them: Python reads a full-width
+    `GS` as `GS` (NFKC, PEP 3131), so a name from the tree is searched in the normalised text.
+    NFKC keeps every line break where it is and makes no new one."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
 class LineIndex:
     """Which lines of a file contain one of some words, to skip the statements that cannot
     hold what a prefilter looks for without walking their expressions: a loop or a
@@ -54,6 +62,7 @@ class LineIndex:
 
     def __init__(self, text: str, words: tuple[str, ...]) -> None:
         self._rows: list[int] = []
+        text = as_parsed(text)
         if "\r" in text and "\r" in text.replace("\r\n", ""):  # a lone CR ends a line too: Python's model
             self._rows = [
                 row for row, line in enumerate(split_lines(text), 1) if _pattern(words).search(line)

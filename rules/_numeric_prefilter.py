@@ -12,7 +12,7 @@ import ast
 import re
 
 from green_lint.lines import split_lines
-from green_lint.rules._loop_prefilter import statements
+from green_lint.rules._loop_prefilter import as_parsed, statements
 
 # `sum(a[i] for i in range(n))`, also with the generator's `for` on the next line: the
 # text trigger and the tree prefilter share it.
@@ -41,7 +41,8 @@ def may_hold_element_loops(tree: ast.Module, text: str) -> bool:
             if isinstance(inner, _LOOPS):
                 variables |= _names(inner.target)
         if lines is None:
-            lines = split_lines(text, keepends=True)  # Python's line breaks, not str.splitlines'
+            # Python's line breaks, not str.splitlines'; the names as the tree spells them.
+            lines = split_lines(as_parsed(text), keepends=True)
         loop_text = "".join(lines[node.lineno - 1 : node.end_lineno])
         if "math." in loop_text or _indexed_by(loop_text, variables):
             return True

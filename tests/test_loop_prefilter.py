@@ -4,9 +4,15 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
+import pytest
+
+from green_lint.engine import LintSettings, lint_source
+from green_lint.registry import select_rules
 from green_lint.rules._loop_prefilter import LineIndex, aliases_of, nodes_in_loops
 from green_lint.rules._search_prefilter import may_hold_search
+from green_lint.source import load_source
 
 
 def _statement(text: str, index: int = 0) -> ast.stmt:
@@ -82,3 +88,38 @@ def test_search_prefilter_sees_nesting_and_names_only_in_code():
         for text in (nested, across_a_definition, comprehension, renamed, plain)
     ]
     assert answers == [True, False, True, True, False]
+
+
+# Python reads identifiers in NFKC (PEP 3131): a full-width name in the text is a plain
+# ASCII name in CPython's tree, while libcst, and so the rule, keeps the text's spelling.
+FULL_WIDTH_GS = "\uff27\uff33"
+FULL_WIDTH_I = "\uff49"
+
+
+def _codes(text: str, code: str, prefilter: bool) -> list[str]:
+    source = load_source(Path("example.py"), "example.py", text.encode())
+    findings = lint_source(source, LintSettings(rules=select_rules([code]), prefilter=prefilter))
+    return [finding.code for finding in findings]
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (
+            "GL103",
+            f"from sklearn.model_selection import GridSearchCV as {FULL_WIDTH_GS}\n"
+            "from sklearn.svm import SVC\n\n"
+            f"search = {FULL_WIDTH_GS}(SVC(), {{'C': [1, 10, 100], 'gamma': [0.1, 1]}}, cv=5)\n"
+            "search.fit(X, y)\n",
+        ),
+        (
+            "GL203",
+            "import numpy as np\n\ndef scale(values, n):\n    out = np.zeros(n)\n"
+            f"    for {FULL_WIDTH_I} in range(n):\n"
+            f"        out[{FULL_WIDTH_I}] = values[{FULL_WIDTH_I}] * 2.0\n"
+            "    return out\n",
+        ),
+    ],
+)
+def test_a_name_python_normalises_is_found_by_the_prefilters(code, text):
+    assert _codes(text, code, prefilter=True) == _codes(text, code, prefilter=False) == [code]
