@@ -13,10 +13,10 @@ lacks it, else the base commit named in the event payload.
 
 With `cache` (the default), the lint cache and the key that signs it live under
 `GREEN_LINT_CACHE_ROOT` (the runner's temporary folder), which action.yml restores from
-GitHub's cache before the run and saves after it on events other than pull requests: a
-pull request reads what the last push wrote and lints again only the files that push did
-not see (issue #16: a cold run costs several times ruff's), and never writes a cache
-another run would trust.
+GitHub's cache before the run and saves after it on pushes, schedules and manual runs
+only: a pull request reads what the last push wrote and lints again only the files that
+push did not see (issue #16: a cold run costs several times ruff's), and the events that
+may run code under review never save a cache that later runs would trust.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import contextlib
 import difflib
 import functools
 import gc
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -224,7 +225,7 @@ def _triggered_by_code(rules: list, text: str, tree: ast.Module) -> list:
 def _hit(trigger, text: str, searched: dict | None = None) -> bool:
     """A trigger is a substring, a regex, or a tuple of them that must all match.
     `searched` keeps the answers for this text: rules share many of their parts."""
-    if isinstance(trigger, tuple):
+    if not isinstance(trigger, str | re.Pattern):  # a tuple (or list) of parts
         # A loop, not all(...): a generator per call costs, and this runs for every rule
         # on every file.
         for part in trigger:  # noqa: SIM110

@@ -157,12 +157,19 @@ def test_the_cache_steps_keep_the_folder_the_run_uses(action_yml):
     assert restore["uses"] == "actions/cache/restore@v4" and save["uses"] == "actions/cache/save@v4"
     assert restore["with"]["path"] == save["with"]["path"] == folder
     assert restore["with"]["key"] == save["with"]["key"]
-    # Any earlier run's cache will do: the restore keys are a prefix of every key.
-    assert restore["with"]["key"].startswith(restore["with"]["restore-keys"])
+    # One key per job and run (caches cannot be overwritten); any earlier run's cache will
+    # do, this job's first: the restore keys are prefixes of the key, longest first.
+    key = restore["with"]["key"]
+    assert "${{ github.job }}" in key and "${{ github.run_id }}" in key
+    restore_keys = restore["with"]["restore-keys"].splitlines()
+    assert len(restore_keys) == 2 and all(key.startswith(prefix) for prefix in restore_keys)
+    assert len(restore_keys[0]) > len(restore_keys[1])
     assert restore["if"] == "inputs.cache == 'true'"
-    # Saved after a run with findings (the step fails), never by a pull request.
+    # Saved after a run with findings (the step fails), only by events that run the
+    # repository's own code.
     assert save["if"] == (
-        "always() && inputs.cache == 'true' && !startsWith(github.event_name, 'pull_request')"
+        "!cancelled() && inputs.cache == 'true' "
+        '&& contains(fromJSON(\'["push", "schedule", "workflow_dispatch"]\'), github.event_name)'
     )
 
 
