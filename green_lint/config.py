@@ -21,7 +21,7 @@ from green_lint import registry
 from green_lint.discovery import DEFAULT_EXCLUDE, DiscoverySettings
 from green_lint.gitignore import parse_pattern
 from green_lint.output import FORMATS as OUTPUT_FORMATS
-from green_lint.verify.gpu_energy import METERS
+from green_lint.verify.choices import METERS, TRACKING_MODES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,7 +31,6 @@ else:  # pragma: no cover
 # In the order of preference within one folder (as ruff's .ruff.toml, ruff.toml, pyproject).
 STANDALONE_NAMES = (".green-lint.toml", "green-lint.toml")
 PYPROJECT = "pyproject.toml"
-TRACKING_MODES = ("machine", "process")
 DEFAULT_CACHE_DIR = ".green-lint-cache"
 
 

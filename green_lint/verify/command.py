@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from green_lint import __version__
-from green_lint.config import TRACKING_MODES
 from green_lint.errors import UsageProblem
+from green_lint.verify.choices import METERS, TRACKING_MODES
 from green_lint.verify.git_revision import at_revision
-from green_lint.verify.gpu_energy import METERS
 from green_lint.verify.noise import cpu_ticks, machine_warnings, run_warnings, steal_warning
 from green_lint.verify.programs import Program, RuleSelection, find_scripts, given_pair, prepare
 from green_lint.verify.report_html import render_html

@@ -19,7 +19,6 @@ from typing import Any
 
 from green_lint.verify.checks import JOULES_PER_KWH
 
-METERS = ("codecarbon", "zeus")
 COUNTER = "NVML energy counter"
 POWER_READINGS = "NVML power readings"
 

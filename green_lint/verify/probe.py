@@ -28,6 +28,7 @@ import traceback
 from pathlib import Path
 
 from green_lint.verify import gpu_energy
+from green_lint.verify.choices import METERS, TRACKING_MODES
 
 RESULT_PREFIX = "RESULT"
 # A RESULT line longer than this is cut (it is compared, never shown whole).
@@ -126,10 +127,10 @@ def _parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--code-path", required=True)
     parser.add_argument("--shown-path", required=True)
     parser.add_argument("--country", default="FRA")
-    parser.add_argument("--tracking-mode", choices=("process", "machine"), default="process")
+    parser.add_argument("--tracking-mode", choices=TRACKING_MODES, default="process")
     parser.add_argument("--measure-power-secs", type=float, default=1.0)
     parser.add_argument("--loops", type=int, default=1)
-    parser.add_argument("--meter", choices=gpu_energy.METERS, default="codecarbon")
+    parser.add_argument("--meter", choices=METERS, default="codecarbon")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     if options.args[:1] == ["--"]:

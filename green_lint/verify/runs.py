@@ -132,10 +132,10 @@ def run_pairs(
     pairs = settings.repeat
     loops = dict.fromkeys(versions, 1)
     seconds_per_loop: dict[str, float] = {}  # from each version's latest warm-up
-    extra = 0  # warm-ups run again with more loops: the plan does not list them
+    done = 0  # steps of the plan run (a warm-up run again is not a step of its own)
 
     def one(name: str, warmup: bool) -> Run:
-        number, total = len(runs) + 1, len(plan) + extra
+        number, total = len(runs) + 1, len(plan) + len(runs) - done  # the re-runs too
         progress(number, total, name, warmup, None)
         files = plans[folders[name]] if settings.isolate else None
         run = run_once(versions[name], settings, work_dir, warmup, files, loops[name])
@@ -143,23 +143,28 @@ def run_pairs(
         progress(number, total, name, warmup, run)
         return run
 
+    def warm_up(name: str) -> Run:
+        """A warm-up, and the loops it calibrates. A first loop pays the imports that later
+        loops find done, so loops calibrated on one run can still make a window too
+        short: the warm-up then runs again with them (CALIBRATION_RUNS times at most)."""
+        nonlocal loops
+        again = 0
+        while True:
+            run = one(name, True)
+            if not run.completed:
+                return run
+            seconds_per_loop[name] = max(run.figures["wall_s"] / run.figures.get("loops", 1), 0.001)
+            calibrated = calibrated_loops(seconds_per_loop, list(versions), settings)
+            short = run.too_short and calibrated[name] > loops[name]
+            loops = calibrated
+            if not short or again == CALIBRATION_RUNS:
+                return run
+            again += 1
+
     while True:
-        while len(runs) - extra < len(plan):
-            name, warmup = plan[len(runs) - extra]
-            run = one(name, warmup)
-            retries = 0
-            while warmup and run.completed:
-                seconds_per_loop[name] = max(run.figures["wall_s"] / run.figures.get("loops", 1), 0.001)
-                calibrated = calibrated_loops(seconds_per_loop, list(versions), settings)
-                # A first loop pays the imports that later loops find done, so loops
-                # calibrated on one run can still make a window too short: warm up again.
-                again = run.too_short and calibrated[name] > loops[name] and retries < CALIBRATION_RUNS
-                loops = calibrated
-                if not again:
-                    break
-                retries += 1
-                extra += 1
-                run = one(name, warmup)
+        for name, warmup in plan[done:]:
+            run = warm_up(name) if warmup else one(name, warmup)
+            done += 1
             if not run.completed:
                 return runs
         if not settings.adaptive or pairs >= settings.max_pairs or measured_enough(runs, settings, start):
