@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from green_lint.lines import split_lines
+from green_lint.lines import count_line_breaks
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -63,14 +63,9 @@ class LineIndex:
     def __init__(self, text: str, words: tuple[str, ...]) -> None:
         self._rows: list[int] = []
         text = as_parsed(text)
-        if "\r" in text and "\r" in text.replace("\r\n", ""):  # a lone CR ends a line too: Python's model
-            self._rows = [
-                row for row, line in enumerate(split_lines(text), 1) if _pattern(words).search(line)
-            ]
-            return
         row, counted = 1, 0
         for match in _pattern(words).finditer(text):  # far fewer matches than lines
-            row += text.count("\n", counted, match.start())
+            row += count_line_breaks(text, counted, match.start())  # Python's line breaks
             counted = match.start()
             if not self._rows or self._rows[-1] != row:
                 self._rows.append(row)
