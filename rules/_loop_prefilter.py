@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from green_lint.lines import count_line_breaks
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def nodes_in_loops(tree: ast.AST, text: str) -> list[ast.AST]:
@@ -43,7 +43,7 @@ def _nodes_in_loops(tree: ast.AST, loop_lines: LineIndex) -> Iterator[ast.AST]:
                 (node.iter, in_loop) if isinstance(node, ast.For | ast.AsyncFor) else (node.test, True)
             )
             continue
-        inner = in_loop or isinstance(node, _COMPREHENSIONS)
+        inner = in_loop or isinstance(node, COMPREHENSIONS)
         pending.extend((child, inner) for child in ast.iter_child_nodes(node))
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import ast
 
-from green_lint.rules._loop_prefilter import LineIndex, aliases_of
+from green_lint.rules._loop_prefilter import COMPREHENSIONS, LineIndex, aliases_of
 
 SEARCH_NAMES = frozenset({"GridSearchCV", "ParameterGrid", "product"})
-_LOOPS = (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_LOOPS = (ast.For, ast.AsyncFor, *COMPREHENSIONS)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
