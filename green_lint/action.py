@@ -21,16 +21,21 @@ may run code under review never save a cache that later runs would trust.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shlex
+import stat
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from green_lint import __version__
 from green_lint.findings import Finding, Position
 from green_lint.output.report import RunReport
 
@@ -90,15 +95,65 @@ def lint_environment(env: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
     its key under GREEN_LINT_CACHE_ROOT, where action.yml restores and saves them; unless
     the user chose a cache folder, or none, in `args` or the environment."""
     lint_env = dict(os.environ)  # the runs inherit this process's environment
-    root = env.get("GREEN_LINT_CACHE_ROOT", "").strip()
-    own_choice = lint_env.get("GREEN_LINT_CACHE_DIR") or any(
-        arg.split("=", 1)[0] in ("--cache-dir", "--no-cache") for arg in inputs.args
-    )
-    if inputs.cache and root and not own_choice:
+    root = action_cache_root(env, inputs)
+    if root is not None:
         lint_env["GREEN_LINT_CACHE_DIR"] = os.path.join(root, "lint")
         # The key that signs the cache: a cache from another key is a miss (see cache.py).
         lint_env["XDG_CACHE_HOME"] = os.path.join(root, "home")
     return lint_env
+
+
+def action_cache_root(env: Mapping[str, str], inputs: Inputs) -> str | None:
+    """The folder action.yml keeps in GitHub's cache, when the runs use it: the cache
+    input is on and the user chose no cache folder (or no cache) of their own."""
+    root = env.get("GREEN_LINT_CACHE_ROOT", "").strip()
+    own_choice = os.environ.get("GREEN_LINT_CACHE_DIR") or any(
+        arg.split("=", 1)[0] in ("--cache-dir", "--no-cache") for arg in inputs.args
+    )
+    return root if inputs.cache and root and not own_choice else None
+
+
+def cache_tag(env: Mapping[str, str]) -> str:
+    """The part of the GitHub cache key that tells apart the legs of a job matrix: the
+    Python and green-lint versions and the paths and args inputs. Legs that differ in
+    these lint differently and save caches of their own; with one key for all, the first
+    leg to finish would save and the others could not (a key is never overwritten)."""
+    inputs = [env.get("INPUT_PATHS", ""), env.get("INPUT_ARGS", "")]
+    # The same words, however spaced; an input that does not split is reported by the run,
+    # and its raw text still tells the legs apart.
+    with contextlib.suppress(ValueError):
+        inputs = [shlex.split(value) for value in inputs]
+    digest = hashlib.blake2b(json.dumps(inputs).encode(), digest_size=4).hexdigest()
+    return f"py{sys.version_info[0]}.{sys.version_info[1]}-{__version__}-{digest}"
+
+
+# A cache file that no run has read or written for this long (cache.py marks each use) is
+# deleted after the run: one of an older green-lint version, or of settings no longer used.
+# GitHub keeps a cache that is restored, with every file in it; a file any of the job's
+# runs still uses is younger than this. Seven days, as GitHub's own eviction of caches.
+STALE_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def prune_cache(folder: Path, now: float) -> int:
+    """Delete the cache files under `folder` unused for STALE_CACHE_SECONDS, then the
+    folders left empty; how many files were deleted. Links are neither followed nor
+    deleted, and only green-lint's `.json` cache files go."""
+    removed = 0
+    for parent, _folders, files in os.walk(folder, topdown=False):
+        for name in files:
+            path = os.path.join(parent, name)
+            try:
+                info = os.lstat(path)
+                cache_file = name.endswith(".json") and stat.S_ISREG(info.st_mode)
+                if cache_file and now - info.st_mtime > STALE_CACHE_SECONDS:
+                    os.unlink(path)
+                    removed += 1
+            except OSError:
+                continue  # gone already, or not ours to delete: the next run tries again
+        if parent != str(folder):
+            with contextlib.suppress(OSError):  # not empty, or a link
+                os.rmdir(parent)
+    return removed
 
 
 def main(environ: Mapping[str, str] | None = None) -> int:
@@ -119,6 +174,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
             command += ["--diff-base", base]
     print(f"Running: {shlex.join(['green-lint', *command[3:]])}", file=sys.stderr, flush=True)
     lint_env = lint_environment(env, inputs)
+    started = time.time()
     completed = subprocess.run(
         [*command, "--output-format", "json"],
         cwd=workspace,
@@ -148,6 +204,11 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         print(f"green-lint: {_count(len(findings), 'finding')}{note}", file=sys.stderr)
     if inputs.sarif:
         _write_sarif(command, workspace, inputs.sarif, lint_env)
+    cache_root = action_cache_root(env, inputs)
+    if cache_root is not None:
+        pruned = prune_cache(Path(cache_root) / "lint", started)
+        if pruned:
+            print(f"green-lint: deleted {_count(pruned, 'cache file')} unused for a week", file=sys.stderr)
     _write_summary(env, summary(findings, workspace, base, completed.returncode))
     _set_outputs(env, len(findings), completed.returncode)
     if env.get("INPUT_VERIFY", "").strip():
@@ -383,4 +444,7 @@ def _count(number: int, noun: str) -> str:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["cache-tag"]:  # action.yml's cache key step
+        print(cache_tag(os.environ))
+        sys.exit(0)
     sys.exit(main())

@@ -14,6 +14,7 @@ A cache that cannot be read or written costs a warning and a miss: the run goes 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -276,7 +277,19 @@ def _read_regular(trusted: Path, folders: Sequence[str], name: str) -> bytes:
             raise _Unsafe(f"{path} is not a regular file")
         if info.st_size > MAX_CACHE_BYTES:
             raise _Unsafe(f"{path} is larger than {MAX_CACHE_BYTES // 2**20} MiB")
-        return handle.read()
+        data = handle.read()
+        _mark_used(handle.fileno())
+        return data
+
+
+def _mark_used(descriptor: int) -> None:
+    """Set a cache file's modification time to now: its time of last use, by which the
+    GitHub Action prunes the files no run has read or written for a week (those of an older
+    green-lint version, or of settings no longer used). A file that cannot be touched is
+    read all the same."""
+    if os.utime in os.supports_fd:
+        with contextlib.suppress(OSError):
+            os.utime(descriptor)
 
 
 def _write_file(location: CacheLocation, name: str, data: bytes) -> None:

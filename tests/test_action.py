@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
@@ -86,6 +87,8 @@ def run_action(
             continue
         assert step["shell"] == "bash"
         env = {**os.environ, **github}
+        if step.get("id") != "run":  # each step writes outputs of its own
+            env["GITHUB_OUTPUT"] = str(tmp_path / f"output-{step.get('id')}.txt")
         env.update({name: substitute(str(text), values) for name, text in step.get("env", {}).items()})
         result = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", substitute(step["run"], values)],
@@ -132,7 +135,7 @@ def test_action_yml_is_a_composite_action_with_the_inputs(action_yml):
     assert all(spec.get("description") for spec in inputs.values())
     runs = action_yml["runs"]
     assert runs["using"] == "composite"
-    install, _restore, run, _save = runs["steps"]
+    install, _tag, _restore, run, _save = runs["steps"]
     assert install["id"] == "install" and "pip install" in install["run"]
     assert install["env"]["GREEN_LINT_ACTION_PATH"] == "${{ github.action_path }}"
     assert install["env"]["GREEN_LINT_VERSION"] == "${{ inputs.version }}"
@@ -151,7 +154,7 @@ def test_action_yml_is_a_composite_action_with_the_inputs(action_yml):
 
 
 def test_the_cache_steps_keep_the_folder_the_run_uses(action_yml):
-    _install, restore, run, save = action_yml["runs"]["steps"]
+    _install, tag, restore, run, save = action_yml["runs"]["steps"]
     folder = "${{ runner.temp }}/green-lint-cache"
     assert run["env"]["GREEN_LINT_CACHE_ROOT"] == folder
     assert restore["uses"] == "actions/cache/restore@v4" and save["uses"] == "actions/cache/save@v4"
@@ -161,10 +164,12 @@ def test_the_cache_steps_keep_the_folder_the_run_uses(action_yml):
     # do, this job's first: the restore keys are prefixes of the key, longest first.
     key = restore["with"]["key"]
     assert "${{ github.job }}" in key and "${{ github.run_id }}" in key
+    # ... and per leg of a job matrix: the tag step's output.
+    assert tag["id"] == "cache-key" and "${{ steps.cache-key.outputs.tag }}" in key
     restore_keys = restore["with"]["restore-keys"].splitlines()
-    assert len(restore_keys) == 2 and all(key.startswith(prefix) for prefix in restore_keys)
-    assert len(restore_keys[0]) > len(restore_keys[1])
-    assert restore["if"] == "inputs.cache == 'true'"
+    assert len(restore_keys) == 3 and all(key.startswith(prefix) for prefix in restore_keys)
+    assert [len(prefix) for prefix in restore_keys] == sorted(map(len, restore_keys), reverse=True)
+    assert restore["if"] == tag["if"] == "inputs.cache == 'true'"
     # Saved after a run with findings (the step fails), only by events that run the
     # repository's own code.
     assert save["if"] == (
@@ -195,6 +200,77 @@ def test_the_cache_and_its_key_live_in_the_folder_github_keeps(action_yml, tmp_p
     # The second run finds the first run's key, so the first run's entries are valid for it.
     assert (kept / "home" / "green-lint" / "cache-key").read_bytes() == key
     assert not (repo / ".green-lint-cache").exists()
+
+
+def test_the_tag_step_tells_the_legs_of_a_matrix_apart(action_yml, tmp_path):
+    _repo, github = _cached_repo(tmp_path)
+
+    result = run_action(action_yml, tmp_path, github)
+
+    assert result.returncode == 1, result.stderr
+    tag = outputs({"GITHUB_OUTPUT": str(tmp_path / "output-cache-key.txt")})["tag"]
+    python = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    assert re.fullmatch(rf"{re.escape(python)}-{re.escape(action.__version__)}-[0-9a-f]{{8}}", tag)
+    assert tag == action.cache_tag({"INPUT_PATHS": ".", "INPUT_ARGS": ""})
+
+
+def test_the_cache_tag_changes_with_the_inputs_not_their_spacing():
+    tag = action.cache_tag({"INPUT_PATHS": "src tests", "INPUT_ARGS": "--select GL1"})
+    assert tag == action.cache_tag({"INPUT_PATHS": "src\ntests\n", "INPUT_ARGS": " --select  GL1"})
+    assert tag != action.cache_tag({"INPUT_PATHS": "src tests", "INPUT_ARGS": "--select GL2"})
+    assert tag != action.cache_tag({"INPUT_PATHS": "src", "INPUT_ARGS": "--select GL1"})
+    # An args input that does not split still gives a tag (the run reports the error).
+    assert action.cache_tag({"INPUT_ARGS": "--select 'GL1"}) != action.cache_tag({"INPUT_ARGS": ""})
+
+
+def test_cache_files_unused_for_a_week_are_deleted_after_the_run(action_yml, tmp_path):
+    _repo, github = _cached_repo(tmp_path)
+    lint = Path(github["RUNNER_TEMP"]) / "green-lint-cache" / "lint"
+    assert run_action(action_yml, tmp_path, github).returncode == 1
+    [used] = (lint / action.__version__).glob("*.json")
+    week = action.STALE_CACHE_SECONDS
+    now = time.time()
+
+    def dated(path: Path, age: float) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text("{}")
+        os.utime(path, (now - age, now - age), follow_symlinks=False)
+        return path
+
+    older_version = dated(lint / "0.0.1" / "aaaa.json", week + 3600)
+    other_settings = dated(lint / action.__version__ / "bbbb.json", week + 3600)
+    recent_settings = dated(lint / action.__version__ / "cccc.json", week - 3600)
+    not_a_cache_file = dated(lint / "0.0.1" / "notes.txt", week + 3600)
+    outside = dated(tmp_path / "elsewhere" / "dddd.json", week + 3600)
+    link = lint / action.__version__ / "link.json"
+    link.symlink_to(outside)
+    dated(used, week + 3600)  # this run reads it, and so dates it again
+
+    second = run_action(action_yml, tmp_path, github)
+
+    assert second.returncode == 1, second.stderr
+    assert annotated(second.stdout) == [("a.py", 4)]
+    assert "deleted 2 cache files unused for a week" in second.stderr
+    assert not older_version.exists() and not other_settings.exists()
+    assert used.exists() and recent_settings.exists() and not_a_cache_file.exists()
+    assert link.is_symlink() and outside.exists()
+    assert (lint / ".gitignore").exists()
+
+
+def test_no_pruning_of_a_cache_the_user_chose(action_yml, tmp_path):
+    _repo, github = _cached_repo(tmp_path)
+    mine = tmp_path / "my-cache"
+    stale = mine / "0.0.1" / "aaaa.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    long_ago = time.time() - 2 * action.STALE_CACHE_SECONDS
+    os.utime(stale, (long_ago, long_ago))
+
+    result = run_action(action_yml, tmp_path, github, args=f"--cache-dir {mine}")
+
+    assert result.returncode == 1, result.stderr
+    assert stale.exists()
 
 
 @pytest.mark.parametrize("inputs", [{"cache": "false"}, {"args": "--no-cache"}])

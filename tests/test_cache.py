@@ -265,6 +265,22 @@ def test_entries_of_deleted_files_are_pruned(tmp_path):
     assert list(store.entries) == [cache.entry_key(tmp_path / "a.py", ())]
 
 
+def test_reading_a_cache_file_marks_its_last_use(cli, tmp_path):
+    """The GitHub Action prunes cache files by their last use: a run that reads a cache
+    and has nothing new to write still dates it."""
+    (tmp_path / "a.py").write_text(GRID)
+    assert cli("a.py", cwd=tmp_path).returncode == 1
+    [written] = _cache_files(tmp_path)
+    long_ago = written.stat().st_mtime - 30 * 24 * 3600
+    os.utime(written, (long_ago, long_ago))
+    content = written.read_bytes()
+
+    assert cli("a.py", cwd=tmp_path).returncode == 1
+
+    assert written.read_bytes() == content  # read, not written again
+    assert written.stat().st_mtime > long_ago + 29 * 24 * 3600
+
+
 def test_cached_findings_round_trip_with_fixes_and_cells(tmp_path):
     notebook = {
         "cells": [
