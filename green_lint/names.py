@@ -30,13 +30,20 @@ def statements_of(scope: cst.CSTNode, *, enter_definitions: bool = True) -> Iter
         yield from _statements(body, enter_definitions)
 
 
+# Node types are compared, not isinstance-checked: libcst's node classes are ABCs, slow to
+# check, and these walks see every statement of every file.
+_DEFINITIONS = frozenset({cst.FunctionDef, cst.ClassDef})
+_BLOCKS = frozenset({cst.IndentedBlock, cst.SimpleStatementSuite})
+
+
 def _statements(body, enter_definitions: bool) -> Iterator[cst.CSTNode]:
     for statement in body:
-        if isinstance(statement, cst.SimpleStatementLine):
+        kind = type(statement)
+        if kind is cst.SimpleStatementLine:
             yield from statement.body
             continue
         yield statement
-        if not enter_definitions and isinstance(statement, cst.FunctionDef | cst.ClassDef):
+        if not enter_definitions and kind in _DEFINITIONS:
             continue
         for child_body in _child_bodies(statement):
             yield from _statements(child_body, enter_definitions)
@@ -44,14 +51,14 @@ def _statements(body, enter_definitions: bool) -> Iterator[cst.CSTNode]:
 
 def _child_bodies(statement: cst.CSTNode) -> Iterator:
     body = getattr(statement, "body", None)
-    if isinstance(body, cst.IndentedBlock | cst.SimpleStatementSuite):
+    if type(body) in _BLOCKS:
         yield body.body
     elif isinstance(body, list | tuple):  # match cases
         yield body
     for attribute in ("orelse", "finalbody"):
         extra = getattr(statement, attribute, None)
         if extra is not None:
-            yield from _child_bodies(extra) if not isinstance(extra, cst.If) else [[extra]]
+            yield from _child_bodies(extra) if type(extra) is not cst.If else [[extra]]
     for handler in getattr(statement, "handlers", ()):
         yield from _child_bodies(handler)
     for case in getattr(statement, "cases", ()):

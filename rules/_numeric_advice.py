@@ -391,4 +391,7 @@ def _mentions_text(node: cst.CSTNode) -> bool:
 
 
 def _not_a_scope(node: cst.CSTNode) -> bool:
-    return not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda)
+    return type(node) not in _SCOPES  # by type: libcst's node classes are ABCs, slow to check
+
+
+_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})

@@ -30,6 +30,7 @@ ARITHMETIC_OPERATORS = (
     cst.DivideAssign,
     cst.PowerAssign,
 )
+_DEFINITIONS = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
 # Builtins that take an array without working on all of it.
 LIGHT_BUILTINS = tuple(
     f"builtins.{name}" for name in ("len", "range", "enumerate", "zip", "int", "float", "abs")
@@ -96,21 +97,24 @@ def touches_elements(loop: cst.For | cst.While, counter: str | None) -> tuple[bo
     inner_loops: set[int] = set()
     subscripts: list[cst.Subscript] = []
     math_arguments: set[str] = set()
-    for node in walk(loop, enter=lambda n: not isinstance(n, cst.FunctionDef | cst.ClassDef | cst.Lambda)):
-        if isinstance(node, cst.For | cst.While) and node is not loop:
+    # Node types compared with `is`: every node of the nest is checked, and libcst's node
+    # classes are ABCs, slow to check with isinstance.
+    for node in walk(loop, enter=lambda n: type(n) not in _DEFINITIONS):
+        kind = type(node)
+        if (kind is cst.For or kind is cst.While) and node is not loop:
             inner_loops.add(id(node))
-        if isinstance(node, cst.For):
+        if kind is cst.For:
             variables.update(name.value for name in walk(node.target) if isinstance(name, cst.Name))
         elif (
-            isinstance(node, cst.While)
+            kind is cst.While
             and isinstance(node.test, cst.Comparison)
             and isinstance(node.test.left, cst.Name)
         ):
             variables.add(node.test.left.value)  # a hand-written counter: `while i < n:`
-        elif isinstance(node, cst.Subscript):
+        elif kind is cst.Subscript:
             subscripts.append(node)
         elif (
-            isinstance(node, cst.Call)
+            kind is cst.Call
             and isinstance(node.func, cst.Attribute)
             and isinstance(node.func.value, cst.Name)
             and node.func.value.value == "math"

@@ -173,7 +173,7 @@ class SemanticModel:
         lambdas and comprehensions may bind (found in the text: a superset)."""
         bindings: dict[str, list[Binding]] = {}
         for statement in statements_of(self.module):
-            if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            if type(statement) in _DEFINITION_TYPES:
                 for name, found in build_scope(statement, None, self._with_walrus).bindings.items():
                     bindings.setdefault(name, []).extend(found)
         targets: set[str] = set()
@@ -215,9 +215,10 @@ class SemanticModel:
 
     def candidates(self, node: cst.CSTNode) -> list[str]:
         """Every qualified name `node` (a Name or Attribute chain) may stand for."""
-        if isinstance(node, cst.Attribute):
+        kind = type(node)  # not isinstance: libcst's node classes are ABCs, slow to check
+        if kind is cst.Attribute:
             return [f"{base}.{node.attr.value}" for base in self.candidates(node.value)]
-        if not isinstance(node, cst.Name):
+        if kind is not cst.Name:
             return []
         name = node.value
         if name not in self._imported_locals and name not in _BUILTIN_NAMES and not self._has_star_import:
@@ -301,7 +302,7 @@ class SemanticModel:
         """The bindings of every import statement of the file, in any scope, as one scope."""
         scratch = Scope(self.module, None)
         for statement in statements_of(self.module):
-            if isinstance(statement, cst.Import | cst.ImportFrom):
+            if type(statement) in _IMPORT_TYPES:
                 bind_import(scratch, statement)
         return scratch
 
@@ -403,6 +404,9 @@ def _child_location(parent: cst.CSTNode, child: cst.CSTNode, location: Location)
 
 
 _BODY_SCOPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda))
+# Type look-ups, not isinstance, in the walks over every statement (see _child_location).
+_DEFINITION_TYPES = frozenset((cst.FunctionDef, cst.ClassDef))
+_IMPORT_TYPES = frozenset((cst.Import, cst.ImportFrom))
 _COMPREHENSION_TYPES = frozenset(COMPREHENSIONS)
 _statement_types: dict[type, bool] = {}
 

@@ -9,8 +9,9 @@ function. Parameter defaults, decorators and annotations belong to the enclosing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -102,45 +103,72 @@ def parameters(params: cst.Parameters) -> list[cst.Param]:
 
 
 def _bind_statement(scope: Scope, statement: cst.CSTNode) -> None:
-    if isinstance(statement, cst.Assign):
-        for target in statement.targets:
-            for name, element, site in target_names(target.target):
-                scope.add(Binding(name, "assignment", site, statement, statement.value, element))
-    elif isinstance(statement, cst.AnnAssign):
-        for name, element, site in target_names(statement.target):
+    # By the exact type, not a chain of isinstance: libcst's node classes are ABCs, slow to
+    # check, and most statements (expressions, returns, ifs) bind nothing.
+    binder = _BINDERS.get(type(statement))
+    if binder is not None:
+        binder(scope, statement)
+
+
+def _bind_assign(scope: Scope, statement: cst.Assign) -> None:
+    for target in statement.targets:
+        for name, element, site in target_names(target.target):
             scope.add(Binding(name, "assignment", site, statement, statement.value, element))
-    elif isinstance(statement, cst.AugAssign):
-        for name, _, site in target_names(statement.target):
-            scope.add(Binding(name, "augmented", site, statement))
-    elif isinstance(statement, cst.For):
-        for name, element, site in target_names(statement.target):
-            scope.add(Binding(name, "loop", site, statement, statement.iter, element))
-    elif isinstance(statement, cst.With):
-        for item in statement.items:
-            if item.asname is not None:
-                for name, element, site in target_names(item.asname.name):
-                    scope.add(Binding(name, "with", site, statement, item.item, element))
-    elif isinstance(statement, cst.Try | cst.TryStar):
-        for handler in statement.handlers:
-            if handler.name is not None and isinstance(handler.name.name, cst.Name):
-                scope.add(Binding(handler.name.name.value, "except", handler.name.name, handler))
-    elif isinstance(statement, cst.FunctionDef):
-        scope.add(Binding(statement.name.value, "function", statement, statement))
-    elif isinstance(statement, cst.ClassDef):
-        scope.add(Binding(statement.name.value, "class", statement, statement))
-    elif isinstance(statement, cst.Import | cst.ImportFrom):
-        bind_import(scope, statement)
-    elif isinstance(statement, cst.Global):
-        scope.declared_global.update(item.name.value for item in statement.names)
-    elif isinstance(statement, cst.Nonlocal):
-        scope.declared_nonlocal.update(item.name.value for item in statement.names)
-    elif isinstance(statement, cst.Del):
-        for name, _, site in target_names(statement.target):
-            scope.add(Binding(name, "deletion", site, statement))
-    elif isinstance(statement, cst.Match):
-        for case in statement.cases:
-            for site in _capture_names(case.pattern):
-                scope.add(Binding(site.value, "assignment", site, case))
+
+
+def _bind_ann_assign(scope: Scope, statement: cst.AnnAssign) -> None:
+    for name, element, site in target_names(statement.target):
+        scope.add(Binding(name, "assignment", site, statement, statement.value, element))
+
+
+def _bind_aug_assign(scope: Scope, statement: cst.AugAssign) -> None:
+    for name, _, site in target_names(statement.target):
+        scope.add(Binding(name, "augmented", site, statement))
+
+
+def _bind_for(scope: Scope, statement: cst.For) -> None:
+    for name, element, site in target_names(statement.target):
+        scope.add(Binding(name, "loop", site, statement, statement.iter, element))
+
+
+def _bind_with(scope: Scope, statement: cst.With) -> None:
+    for item in statement.items:
+        if item.asname is not None:
+            for name, element, site in target_names(item.asname.name):
+                scope.add(Binding(name, "with", site, statement, item.item, element))
+
+
+def _bind_try(scope: Scope, statement: cst.Try | cst.TryStar) -> None:
+    for handler in statement.handlers:
+        if handler.name is not None and isinstance(handler.name.name, cst.Name):
+            scope.add(Binding(handler.name.name.value, "except", handler.name.name, handler))
+
+
+def _bind_function(scope: Scope, statement: cst.FunctionDef) -> None:
+    scope.add(Binding(statement.name.value, "function", statement, statement))
+
+
+def _bind_class(scope: Scope, statement: cst.ClassDef) -> None:
+    scope.add(Binding(statement.name.value, "class", statement, statement))
+
+
+def _declare_global(scope: Scope, statement: cst.Global) -> None:
+    scope.declared_global.update(item.name.value for item in statement.names)
+
+
+def _declare_nonlocal(scope: Scope, statement: cst.Nonlocal) -> None:
+    scope.declared_nonlocal.update(item.name.value for item in statement.names)
+
+
+def _bind_del(scope: Scope, statement: cst.Del) -> None:
+    for name, _, site in target_names(statement.target):
+        scope.add(Binding(name, "deletion", site, statement))
+
+
+def _bind_match(scope: Scope, statement: cst.Match) -> None:
+    for case in statement.cases:
+        for site in _capture_names(case.pattern):
+            scope.add(Binding(site.value, "assignment", site, case))
 
 
 def bind_import(scope: Scope, statement: cst.Import | cst.ImportFrom) -> None:
@@ -218,8 +246,28 @@ def _bind_walruses(scope: Scope) -> None:
     pending = list(children(scope.node)) if not isinstance(scope.node, cst.Module) else list(scope.node.body)
     while pending:
         node = pending.pop()
-        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+        kind = type(node)  # not isinstance: libcst's node classes are ABCs, slow to check
+        if kind is cst.FunctionDef or kind is cst.ClassDef or kind is cst.Lambda:
             continue  # their own scopes
-        if isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+        if kind is cst.NamedExpr and isinstance(node.target, cst.Name):
             scope.add(Binding(node.target.value, "walrus", node.target, node, node.value))
         pending.extend(children(node))
+
+
+_BINDERS: dict[type, Callable[[Scope, Any], None]] = {
+    cst.Assign: _bind_assign,
+    cst.AnnAssign: _bind_ann_assign,
+    cst.AugAssign: _bind_aug_assign,
+    cst.For: _bind_for,
+    cst.With: _bind_with,
+    cst.Try: _bind_try,
+    cst.TryStar: _bind_try,
+    cst.FunctionDef: _bind_function,
+    cst.ClassDef: _bind_class,
+    cst.Import: bind_import,
+    cst.ImportFrom: bind_import,
+    cst.Global: _declare_global,
+    cst.Nonlocal: _declare_nonlocal,
+    cst.Del: _bind_del,
+    cst.Match: _bind_match,
+}
