@@ -83,6 +83,12 @@ class RuleContext:
     def resolves_to(self, node: cst.CSTNode, *qualified_names: str) -> bool:
         """Whether `node` (a Name or Attribute chain) stands for one of `qualified_names`
         where it is: a parameter or local of the same name shadows an import."""
+        if type(node) is cst.Attribute:
+            # `x.y.fit` can only stand for a name that ends in `.fit`. Most calls of a file
+            # are method calls that rules ask about: none of them is resolved in vain.
+            last = "." + node.attr.value
+            if not any(name.endswith(last) for name in qualified_names):
+                return False
         wanted = set(qualified_names)
         return any(candidate in wanted for candidate in self.semantic.candidates(node))
 
