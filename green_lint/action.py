@@ -445,6 +445,8 @@ def _count(number: int, noun: str) -> str:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["cache-tag"]:  # action.yml's cache key step
-        print(cache_tag(os.environ))
+        # No line break: on Windows it would end in a carriage return that the shell's
+        # `$(...)` keeps, and the key with it.
+        sys.stdout.write(cache_tag(os.environ))
         sys.exit(0)
     sys.exit(main())

@@ -278,18 +278,21 @@ def _read_regular(trusted: Path, folders: Sequence[str], name: str) -> bytes:
         if info.st_size > MAX_CACHE_BYTES:
             raise _Unsafe(f"{path} is larger than {MAX_CACHE_BYTES // 2**20} MiB")
         data = handle.read()
-        _mark_used(handle.fileno())
+        _mark_used(handle.fileno(), path)
         return data
 
 
-def _mark_used(descriptor: int) -> None:
+def _mark_used(descriptor: int, path: Path) -> None:
     """Set a cache file's modification time to now: its time of last use, by which the
     GitHub Action prunes the files no run has read or written for a week (those of an older
-    green-lint version, or of settings no longer used). A file that cannot be touched is
-    read all the same."""
-    if os.utime in os.supports_fd:
-        with contextlib.suppress(OSError):
+    green-lint version, or of settings no longer used). Through the open file where the
+    system allows it (not Windows), else by its path, just checked not to be a link. A
+    file that cannot be touched is read all the same."""
+    with contextlib.suppress(OSError):
+        if os.utime in os.supports_fd:
             os.utime(descriptor)
+        else:
+            os.utime(path)
 
 
 def _write_file(location: CacheLocation, name: str, data: bytes) -> None:

@@ -281,6 +281,25 @@ def test_reading_a_cache_file_marks_its_last_use(cli, tmp_path):
     assert written.stat().st_mtime > long_ago + 29 * 24 * 3600
 
 
+@pytest.mark.parametrize("through_descriptor", [True, False])
+def test_a_read_dates_the_file_with_or_without_utime_on_descriptors(
+    tmp_path, monkeypatch, through_descriptor
+):
+    """Windows cannot set times through an open file: the file is then dated by its path."""
+    location = CacheLocation(tmp_path / "cache")
+    key = b"k" * 64
+    cache.write_signed(location, "s.json", key, {"files": {}}, pytest.fail)
+    written = location.path / __version__ / "s.json"
+    long_ago = written.stat().st_mtime - 30 * 24 * 3600
+    os.utime(written, (long_ago, long_ago))
+    if not through_descriptor:
+        monkeypatch.setattr(cache.os, "supports_fd", set())
+
+    assert cache.read_signed(location, "s.json", key, pytest.fail) == {"files": {}}
+
+    assert written.stat().st_mtime > long_ago + 29 * 24 * 3600
+
+
 def test_cached_findings_round_trip_with_fixes_and_cells(tmp_path):
     notebook = {
         "cells": [
