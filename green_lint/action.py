@@ -22,7 +22,6 @@ may run code under review never save a cache that later runs would trust.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shlex
@@ -35,7 +34,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from green_lint import __version__
 from green_lint.findings import Finding, Position
 from green_lint.output.report import RunReport
 
@@ -113,20 +111,6 @@ def action_cache_root(env: Mapping[str, str], inputs: Inputs) -> str | None:
     return root if inputs.cache and root and not own_choice else None
 
 
-def cache_tag(env: Mapping[str, str]) -> str:
-    """The part of the GitHub cache key that tells apart the legs of a job matrix: the
-    Python and green-lint versions and the paths and args inputs. Legs that differ in
-    these lint differently and save caches of their own; with one key for all, the first
-    leg to finish would save and the others could not (a key is never overwritten)."""
-    inputs = [env.get("INPUT_PATHS", ""), env.get("INPUT_ARGS", "")]
-    # The same words, however spaced; an input that does not split is reported by the run,
-    # and its raw text still tells the legs apart.
-    with contextlib.suppress(ValueError):
-        inputs = [shlex.split(value) for value in inputs]
-    digest = hashlib.blake2b(json.dumps(inputs).encode(), digest_size=4).hexdigest()
-    return f"py{sys.version_info[0]}.{sys.version_info[1]}-{__version__}-{digest}"
-
-
 # A cache file that no run has read or written for this long (cache.py marks each use) is
 # deleted after the run: one of an older green-lint version, or of settings no longer used.
 # GitHub keeps a cache that is restored, with every file in it; a file any of the job's
@@ -137,14 +121,18 @@ STALE_CACHE_SECONDS = 7 * 24 * 3600
 def prune_cache(folder: Path, now: float) -> int:
     """Delete the cache files under `folder` unused for STALE_CACHE_SECONDS, then the
     folders left empty; how many files were deleted. Links are neither followed nor
-    deleted, and only green-lint's `.json` cache files go."""
+    deleted, and only green-lint's files go: its `.json` cache files and the `.tmp` files
+    a write that never finished left behind."""
+    if os.path.islink(folder):
+        return 0
     removed = 0
     for parent, _folders, files in os.walk(folder, topdown=False):
         for name in files:
             path = os.path.join(parent, name)
             try:
                 info = os.lstat(path)
-                cache_file = name.endswith(".json") and stat.S_ISREG(info.st_mode)
+                ours = name.endswith(".json") or (name.startswith(".") and name.endswith(".tmp"))
+                cache_file = ours and stat.S_ISREG(info.st_mode)
                 if cache_file and now - info.st_mtime > STALE_CACHE_SECONDS:
                     os.unlink(path)
                     removed += 1
@@ -444,9 +432,4 @@ def _count(number: int, noun: str) -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["cache-tag"]:  # action.yml's cache key step
-        # No line break: on Windows it would end in a carriage return that the shell's
-        # `$(...)` keeps, and the key with it.
-        sys.stdout.write(cache_tag(os.environ))
-        sys.exit(0)
     sys.exit(main())

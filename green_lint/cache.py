@@ -22,10 +22,10 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from green_lint import __version__
 from green_lint.discovery import display_path
@@ -194,7 +194,11 @@ def read_signed(location: CacheLocation, name: str, key: bytes, warn: Warn) -> A
     signed with `key` (written on another machine, by another user, or edited)."""
     folders = (*location.below, __version__)
     try:
-        data = _read_regular(location.trusted, folders, name)
+        with _open_regular(location.trusted, folders, name) as (handle, path):
+            mac, _, payload = handle.read().partition(b"\n")
+            if not hmac.compare_digest(mac, _mac(key, name, payload).encode()):
+                return None
+            _mark_used(handle.fileno(), path)  # one of ours: a file signed with our key
     except FileNotFoundError:
         return None
     except _Unsafe as problem:
@@ -203,13 +207,22 @@ def read_signed(location: CacheLocation, name: str, key: bytes, warn: Warn) -> A
     except OSError as error:
         warn(f"cannot read the cache in {location.path}: {_reason(error)}")
         return None
-    mac, _, payload = data.partition(b"\n")
-    if not hmac.compare_digest(mac, _mac(key, name, payload).encode()):
-        return None
     try:
         return json.loads(payload)
     except ValueError:
         return None
+
+
+def mark_used(location: CacheLocation, name: str) -> None:
+    """Date the cache file `name` as used now without reading it: a run that needed none
+    of its entries (a warm run needs no module summary) still used it. A file that is
+    missing, unsafe or cannot be touched is left as it is."""
+    folders = (*location.below, __version__)
+    with (
+        contextlib.suppress(OSError, _Unsafe),
+        _open_regular(location.trusted, folders, name) as (handle, path),
+    ):
+        _mark_used(handle.fileno(), path)
 
 
 def write_signed(location: CacheLocation, name: str, key: bytes, data: Any, warn: Warn) -> None:
@@ -261,7 +274,10 @@ def _check_folder(path: Path, *, create: bool) -> bool:
     return created
 
 
-def _read_regular(trusted: Path, folders: Sequence[str], name: str) -> bytes:
+@contextlib.contextmanager
+def _open_regular(trusted: Path, folders: Sequence[str], name: str) -> Iterator[tuple[BinaryIO, Path]]:
+    """The cache file `name`, open for reading, and its path: never through a link, and
+    only a regular file of at most MAX_CACHE_BYTES (else _Unsafe)."""
     path = trusted
     for folder in folders:
         path = path / folder
@@ -277,17 +293,15 @@ def _read_regular(trusted: Path, folders: Sequence[str], name: str) -> bytes:
             raise _Unsafe(f"{path} is not a regular file")
         if info.st_size > MAX_CACHE_BYTES:
             raise _Unsafe(f"{path} is larger than {MAX_CACHE_BYTES // 2**20} MiB")
-        data = handle.read()
-        _mark_used(handle.fileno(), path)
-        return data
+        yield handle, path
 
 
 def _mark_used(descriptor: int, path: Path) -> None:
     """Set a cache file's modification time to now: its time of last use, by which the
-    GitHub Action prunes the files no run has read or written for a week (those of an older
-    green-lint version, or of settings no longer used). Through the open file where the
-    system allows it (not Windows), else by its path, just checked not to be a link. A
-    file that cannot be touched is read all the same."""
+    GitHub Action prunes the files no run has used for a week (those of an older green-lint
+    version, or of settings no longer used). Through the open file where the system allows
+    it (not Windows), else by its path, just checked not to be a link. A file that cannot
+    be touched is read all the same."""
     with contextlib.suppress(OSError):
         if os.utime in os.supports_fd:
             os.utime(descriptor)

@@ -15,7 +15,8 @@ import jsonschema
 import pytest
 import yaml  # PyYAML comes with pre-commit, in the dev extra
 
-from green_lint import action
+from green_lint import __version__, action
+from green_lint.cache_tag import cache_tag
 from tests.git_repos import IMPORTS, commit, git, grid, isolate_git, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,24 +211,53 @@ def test_the_tag_step_tells_the_legs_of_a_matrix_apart(action_yml, tmp_path):
     assert result.returncode == 1, result.stderr
     tag = outputs({"GITHUB_OUTPUT": str(tmp_path / "output-cache-key.txt")})["tag"]
     python = f"py{sys.version_info[0]}.{sys.version_info[1]}"
-    assert re.fullmatch(rf"{re.escape(python)}-{re.escape(action.__version__)}-[0-9a-f]{{8}}", tag)
-    assert tag == action.cache_tag({"INPUT_PATHS": ".", "INPUT_ARGS": ""})
+    assert re.fullmatch(rf"{re.escape(python)}-{re.escape(__version__)}-[0-9a-f]{{8}}", tag)
+    assert tag == cache_tag({"INPUT_PATHS": ".", "INPUT_ARGS": ""})
+
+
+def test_the_tag_step_does_not_run_the_installed_green_lint(action_yml, tmp_path):
+    """The version input may install a release older than the tag step: the step must not
+    hand its work to that release's modules (an older `green_lint.action` lints)."""
+    [step] = [step for step in action_yml["runs"]["steps"] if step.get("id") == "cache-key"]
+    broken = tmp_path / "old" / "green_lint"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise SystemExit('the installed green-lint ran')\n")
+    values = {
+        "inputs.paths": "src",
+        "inputs.args": "--select GL1",
+        "steps.install.outputs.python": sys.executable,
+        "github.action_path": str(ROOT),
+    }
+    env = {**os.environ, "PYTHONPATH": str(broken.parent), "GITHUB_OUTPUT": str(tmp_path / "out.txt")}
+    env.update({name: substitute(str(text), values) for name, text in step["env"].items()})
+
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", substitute(step["run"], values)],
+        cwd=tmp_path / "old",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    expected = cache_tag({"INPUT_PATHS": "src", "INPUT_ARGS": "--select GL1"})
+    assert (tmp_path / "out.txt").read_text() == f"tag={expected}\n"
 
 
 def test_the_cache_tag_changes_with_the_inputs_not_their_spacing():
-    tag = action.cache_tag({"INPUT_PATHS": "src tests", "INPUT_ARGS": "--select GL1"})
-    assert tag == action.cache_tag({"INPUT_PATHS": "src\ntests\n", "INPUT_ARGS": " --select  GL1"})
-    assert tag != action.cache_tag({"INPUT_PATHS": "src tests", "INPUT_ARGS": "--select GL2"})
-    assert tag != action.cache_tag({"INPUT_PATHS": "src", "INPUT_ARGS": "--select GL1"})
+    tag = cache_tag({"INPUT_PATHS": "src tests", "INPUT_ARGS": "--select GL1"})
+    assert tag == cache_tag({"INPUT_PATHS": "src\ntests\n", "INPUT_ARGS": " --select  GL1"})
+    assert tag != cache_tag({"INPUT_PATHS": "src tests", "INPUT_ARGS": "--select GL2"})
+    assert tag != cache_tag({"INPUT_PATHS": "src", "INPUT_ARGS": "--select GL1"})
     # An args input that does not split still gives a tag (the run reports the error).
-    assert action.cache_tag({"INPUT_ARGS": "--select 'GL1"}) != action.cache_tag({"INPUT_ARGS": ""})
+    assert cache_tag({"INPUT_ARGS": "--select 'GL1"}) != cache_tag({"INPUT_ARGS": ""})
 
 
 def test_cache_files_unused_for_a_week_are_deleted_after_the_run(action_yml, tmp_path):
     _repo, github = _cached_repo(tmp_path)
     lint = Path(github["RUNNER_TEMP"]) / "green-lint-cache" / "lint"
     assert run_action(action_yml, tmp_path, github).returncode == 1
-    [used] = (lint / action.__version__).glob("*.json")
+    [used] = (lint / __version__).glob("*.json")
     week = action.STALE_CACHE_SECONDS
     now = time.time()
 
@@ -239,11 +269,12 @@ def test_cache_files_unused_for_a_week_are_deleted_after_the_run(action_yml, tmp
         return path
 
     older_version = dated(lint / "0.0.1" / "aaaa.json", week + 3600)
-    other_settings = dated(lint / action.__version__ / "bbbb.json", week + 3600)
-    recent_settings = dated(lint / action.__version__ / "cccc.json", week - 3600)
+    other_settings = dated(lint / __version__ / "bbbb.json", week + 3600)
+    recent_settings = dated(lint / __version__ / "cccc.json", week - 3600)
     not_a_cache_file = dated(lint / "0.0.1" / "notes.txt", week + 3600)
+    unfinished_write = dated(lint / __version__ / ".bbbb.json.0123abcd.tmp", week + 3600)
     outside = dated(tmp_path / "elsewhere" / "dddd.json", week + 3600)
-    link = lint / action.__version__ / "link.json"
+    link = lint / __version__ / "link.json"
     link.symlink_to(outside)
     dated(used, week + 3600)  # this run reads it, and so dates it again
 
@@ -251,11 +282,24 @@ def test_cache_files_unused_for_a_week_are_deleted_after_the_run(action_yml, tmp
 
     assert second.returncode == 1, second.stderr
     assert annotated(second.stdout) == [("a.py", 4)]
-    assert "deleted 2 cache files unused for a week" in second.stderr
-    assert not older_version.exists() and not other_settings.exists()
+    assert "deleted 3 cache files unused for a week" in second.stderr
+    assert not older_version.exists() and not other_settings.exists() and not unfinished_write.exists()
     assert used.exists() and recent_settings.exists() and not_a_cache_file.exists()
     assert link.is_symlink() and outside.exists()
     assert (lint / ".gitignore").exists()
+
+
+def test_a_cache_folder_that_is_a_link_is_not_pruned(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    stale = elsewhere / "aaaa.json"
+    stale.parent.mkdir()
+    stale.write_text("{}")
+    long_ago = time.time() - 2 * action.STALE_CACHE_SECONDS
+    os.utime(stale, (long_ago, long_ago))
+    (tmp_path / "lint").symlink_to(elsewhere, target_is_directory=True)
+
+    assert action.prune_cache(tmp_path / "lint", time.time()) == 0
+    assert stale.exists()
 
 
 def test_no_pruning_of_a_cache_the_user_chose(action_yml, tmp_path):

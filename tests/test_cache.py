@@ -300,6 +300,20 @@ def test_a_read_dates_the_file_with_or_without_utime_on_descriptors(
     assert written.stat().st_mtime > long_ago + 29 * 24 * 3600
 
 
+def test_a_file_signed_with_another_key_is_not_dated(tmp_path):
+    """Only green-lint's own cache files are dated on reading (a cache that came with a
+    cloned repository is neither believed nor touched)."""
+    location = CacheLocation(tmp_path / "cache")
+    cache.write_signed(location, "s.json", b"a" * 64, {"files": {}}, pytest.fail)
+    written = location.path / __version__ / "s.json"
+    long_ago = written.stat().st_mtime - 30 * 24 * 3600
+    os.utime(written, (long_ago, long_ago))
+
+    assert cache.read_signed(location, "s.json", b"b" * 64, pytest.fail) is None
+
+    assert written.stat().st_mtime == long_ago
+
+
 def test_cached_findings_round_trip_with_fixes_and_cells(tmp_path):
     notebook = {
         "cells": [

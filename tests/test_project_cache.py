@@ -6,6 +6,7 @@ cache."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,24 @@ def test_a_store_from_another_machine_is_not_read(cli, tmp_path, summarised):
     summarised.clear()
     assert "GL102" in cli(".", cwd=tmp_path).stdout
     assert summarised == ["config.py"]
+
+
+def test_a_warm_run_dates_the_summary_store_it_did_not_need(cli, tmp_path):
+    """A run with nothing to summarise still used the store: the GitHub Action prunes cache
+    files by their last use, and must not take a week of warm runs for disuse."""
+    (tmp_path / "config.py").write_text(CONFIG.format(epochs=200))
+    (tmp_path / "train.py").write_text(TRAIN)
+    assert cli(".", cwd=tmp_path).returncode == 1
+    folder = tmp_path / ".green-lint-cache" / __version__
+    store = folder / "project-summaries.json"
+    files = sorted(folder.glob("*.json"))
+    assert store in files and len(files) == 2
+    long_ago = store.stat().st_mtime - 30 * 24 * 3600
+    for path in files:
+        os.utime(path, (long_ago, long_ago))
+    contents = [path.read_bytes() for path in files]
+
+    assert cli(".", cwd=tmp_path).returncode == 1
+
+    assert [path.read_bytes() for path in files] == contents  # warm: nothing written
+    assert all(path.stat().st_mtime > long_ago + 29 * 24 * 3600 for path in files)

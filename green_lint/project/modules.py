@@ -141,6 +141,8 @@ class ProjectModules:
             made.update(entries)
         if made:
             self.store_file.save(made)
+        else:
+            self.store_file.mark_used()
 
     def constant(self, qualified: str, importer: Path | None) -> Constant | None:
         """The constant `qualified` (`config.EPOCHS`, `.settings.CONFIG`,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from green_lint.cache import CacheLocation, read_signed, secret_key, write_signed
+from green_lint.cache import CacheLocation, mark_used, read_signed, secret_key, write_signed
 from green_lint.project.functions import Call, Function
 from green_lint.project.summary import Constant, ModuleSummary
 from green_lint.project.uses import Use
@@ -47,6 +47,11 @@ class SummaryFile:
         store = SummaryStore.from_data(read_signed(self.location, STORE_NAME, key, _quiet))
         store.entries.update(fresh)
         write_signed(self.location, STORE_NAME, key, store.to_data(), _quiet)
+
+    def mark_used(self) -> None:
+        """A run that made no summary still used the store (a warm run reads none):
+        dated, so that the GitHub Action does not prune it as unused."""
+        mark_used(self.location, STORE_NAME)
 
 
 def _key() -> bytes | None:
