@@ -97,7 +97,7 @@ def _run_in_pool(work: list, worker_count: int) -> list[FileResult]:
     order = sorted(range(len(work)), key=lambda index: _size(work[index][0].path), reverse=True)
     chunk = max(1, len(work) // (worker_count * 32))
     try:
-        with ProcessPoolExecutor(max_workers=worker_count, initializer=_die_with_parent) as pool:
+        with ProcessPoolExecutor(max_workers=worker_count, initializer=_start_worker) as pool:
             done = pool.map(_process_packed, [work[index] for index in order], chunksize=chunk)
             results: list = [None] * len(work)
             for index, result in zip(order, done, strict=True):
@@ -108,7 +108,7 @@ def _run_in_pool(work: list, worker_count: int) -> list[FileResult]:
     # A worker died (a crash in a native parser, or killed for its memory): check the files
     # again one at a time, so that only the file that kills its process is lost.
     results = []
-    pool = ProcessPoolExecutor(max_workers=1, initializer=_die_with_parent)
+    pool = ProcessPoolExecutor(max_workers=1, initializer=_start_worker)
     try:
         for item in work:
             try:
@@ -116,7 +116,7 @@ def _run_in_pool(work: list, worker_count: int) -> list[FileResult]:
             except BrokenProcessPool:
                 results.append(_crashed(item))
                 pool.shutdown(wait=False)
-                pool = ProcessPoolExecutor(max_workers=1, initializer=_die_with_parent)
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_start_worker)
     finally:
         pool.shutdown(wait=False)
     return results
@@ -135,6 +135,13 @@ def _crashed(item) -> FileResult:
     reason = "the process checking it died (a crash in a native parser, or out of memory)"
     result.findings = not_checked_findings(job.display_path, reason, settings)
     return result
+
+
+def _start_worker() -> None:
+    from green_lint.project.modules import share_between_jobs
+
+    _die_with_parent()
+    share_between_jobs()  # a worker serves this run only
 
 
 def _die_with_parent() -> None:

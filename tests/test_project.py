@@ -124,6 +124,31 @@ def test_a_module_is_summarised_once_per_process_and_not_pickled(tmp_path, monke
     assert copy.roots == modules.roots and copy._summaries == {}
 
 
+def _summaries_kept_between_chunks(pickled: bytes) -> tuple[bool, int]:
+    """In a pool worker: two chunks of jobs unpickle the run's ProjectModules; whether they
+    get one instance, and how many modules the second had to summarise itself."""
+    first = pickle.loads(pickled)
+    first.constant("cfg.EPOCHS", first.roots[0] / "main.py")
+    second = pickle.loads(pickled)
+    before = len(second._summaries)
+    second.constant("cfg.EPOCHS", second.roots[0] / "main.py")
+    return first is second, len(second._summaries) - before
+
+
+def test_the_chunks_of_a_pool_worker_share_what_the_project_knows(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from green_lint import runner
+
+    _write(tmp_path, {"cfg.py": "EPOCHS = 30\n", "main.py": ""})
+    pickled = pickle.dumps(ProjectModules([tmp_path]))
+
+    with ProcessPoolExecutor(max_workers=1, initializer=runner._start_worker) as pool:
+        assert pool.submit(_summaries_kept_between_chunks, pickled).result() == (True, 0)
+    # Outside a worker (this process), each copy starts afresh, as before.
+    assert _summaries_kept_between_chunks(pickled) == (False, 1)
+
+
 def test_the_message_names_the_module_that_sets_the_budget():
     path = PROJECTS / "budget_from_config" / "pkg" / "train.py"
     settings = LintSettings(rules=select_rules(["GL102"]), project=ProjectModules([path]))
