@@ -32,7 +32,9 @@ def statements_of(scope: cst.CSTNode, *, enter_definitions: bool = True) -> Iter
 
 # Node types are compared, not isinstance-checked: libcst's node classes are ABCs, slow to
 # check, and these walks see every statement of every file.
-_DEFINITIONS = frozenset({cst.FunctionDef, cst.ClassDef})
+DEFINITION_TYPES = frozenset({cst.FunctionDef, cst.ClassDef})
+# The definitions whose body is a scope of its own.
+NESTED_SCOPE_TYPES = DEFINITION_TYPES | {cst.Lambda}
 _BLOCKS = frozenset({cst.IndentedBlock, cst.SimpleStatementSuite})
 
 
@@ -43,7 +45,7 @@ def _statements(body, enter_definitions: bool) -> Iterator[cst.CSTNode]:
             yield from statement.body
             continue
         yield statement
-        if not enter_definitions and kind in _DEFINITIONS:
+        if not enter_definitions and kind in DEFINITION_TYPES:
             continue
         for child_body in _child_bodies(statement):
             yield from _statements(child_body, enter_definitions)

@@ -23,6 +23,7 @@ from green_lint.rules._numeric_vocabulary import (
     is_builtin,
     is_range,
 )
+from green_lint.rules._syntax import DEFINITION_TYPES
 
 # Methods that collect a result, not work of their own.
 COLLECTORS = frozenset({"append", "add", "extend", "appendleft"})
@@ -391,7 +392,4 @@ def _mentions_text(node: cst.CSTNode) -> bool:
 
 
 def _not_a_scope(node: cst.CSTNode) -> bool:
-    return type(node) not in _SCOPES  # by type: libcst's node classes are ABCs, slow to check
-
-
-_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+    return type(node) not in DEFINITION_TYPES

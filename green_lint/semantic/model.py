@@ -15,7 +15,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from green_lint.names import statements_of
+from green_lint.names import DEFINITION_TYPES, NESTED_SCOPE_TYPES, statements_of
 from green_lint.semantic.scopes import COMPREHENSIONS, Binding, Scope, bind_import, build_scope
 from green_lint.walk import children, code_path_to
 
@@ -173,7 +173,7 @@ class SemanticModel:
         lambdas and comprehensions may bind (found in the text: a superset)."""
         bindings: dict[str, list[Binding]] = {}
         for statement in statements_of(self.module):
-            if type(statement) in _DEFINITION_TYPES:
+            if type(statement) in DEFINITION_TYPES:
                 for name, found in build_scope(statement, None, self._with_walrus).bindings.items():
                     bindings.setdefault(name, []).extend(found)
         targets: set[str] = set()
@@ -384,7 +384,7 @@ def _child_location(parent: cst.CSTNode, child: cst.CSTNode, location: Location)
     # Type look-ups, not isinstance: libcst's node classes are ABCs, slow to check.
     parent_type, child_type = type(parent), type(child)
     scopes, statements = location.scope_nodes, location.statements
-    if parent_type in _BODY_SCOPES and child is parent.body:
+    if parent_type in NESTED_SCOPE_TYPES and child is parent.body:
         scopes = (*scopes, parent)
         if parent_type is not cst.Lambda:
             statements = ()
@@ -403,9 +403,7 @@ def _child_location(parent: cst.CSTNode, child: cst.CSTNode, location: Location)
     return found
 
 
-_BODY_SCOPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda))
 # Type look-ups, not isinstance, in the walks over every statement (see _child_location).
-_DEFINITION_TYPES = frozenset((cst.FunctionDef, cst.ClassDef))
 _IMPORT_TYPES = frozenset((cst.Import, cst.ImportFrom))
 _COMPREHENSION_TYPES = frozenset(COMPREHENSIONS)
 _statement_types: dict[type, bool] = {}

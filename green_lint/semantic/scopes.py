@@ -15,7 +15,7 @@ from typing import Any
 
 import libcst as cst
 
-from green_lint.names import dotted_name, statements_of
+from green_lint.names import NESTED_SCOPE_TYPES, dotted_name, statements_of
 
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
@@ -247,7 +247,7 @@ def _bind_walruses(scope: Scope) -> None:
     while pending:
         node = pending.pop()
         kind = type(node)  # not isinstance: libcst's node classes are ABCs, slow to check
-        if kind is cst.FunctionDef or kind is cst.ClassDef or kind is cst.Lambda:
+        if kind in NESTED_SCOPE_TYPES:
             continue  # their own scopes
         if kind is cst.NamedExpr and isinstance(node.target, cst.Name):
             scope.add(Binding(node.target.value, "walrus", node.target, node, node.value))
