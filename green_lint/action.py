@@ -88,12 +88,10 @@ class Inputs:
         return cls(paths, args, sarif, changed_only in _TRUE, cache == "true")
 
 
-def lint_environment(env: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
-    """The environment of the green-lint runs: with the cache input, the lint cache and
-    its key under GREEN_LINT_CACHE_ROOT, where action.yml restores and saves them; unless
-    the user chose a cache folder, or none, in `args` or the environment."""
+def lint_environment(root: str | None) -> dict[str, str]:
+    """The environment of the green-lint runs: with the action's cache folder `root`
+    (`action_cache_root`), the lint cache and its key in it."""
     lint_env = dict(os.environ)  # the runs inherit this process's environment
-    root = action_cache_root(env, inputs)
     if root is not None:
         lint_env["GREEN_LINT_CACHE_DIR"] = os.path.join(root, "lint")
         # The key that signs the cache: a cache from another key is a miss (see cache.py).
@@ -161,7 +159,8 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         if base is not None:
             command += ["--diff-base", base]
     print(f"Running: {shlex.join(['green-lint', *command[3:]])}", file=sys.stderr, flush=True)
-    lint_env = lint_environment(env, inputs)
+    cache_root = action_cache_root(env, inputs)
+    lint_env = lint_environment(cache_root)
     started = time.time()
     completed = subprocess.run(
         [*command, "--output-format", "json"],
@@ -192,7 +191,6 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         print(f"green-lint: {_count(len(findings), 'finding')}{note}", file=sys.stderr)
     if inputs.sarif:
         _write_sarif(command, workspace, inputs.sarif, lint_env)
-    cache_root = action_cache_root(env, inputs)
     if cache_root is not None:
         pruned = prune_cache(Path(cache_root) / "lint", started)
         if pruned:

@@ -10,6 +10,7 @@ import pytest
 
 from green_lint.engine import LintSettings, lint_source
 from green_lint.registry import select_rules
+from green_lint.rules import _loop_prefilter as loop_prefilter
 from green_lint.rules._loop_prefilter import LineIndex, aliases_of, nodes_in_loops
 from green_lint.rules._search_prefilter import may_hold_search
 from green_lint.source import load_source
@@ -72,7 +73,11 @@ def test_aliases_of_reads_a_renaming_import_inside_a_function():
     assert aliases_of(ast.parse(text), text, frozenset({"concat"})) == {"concat", "cc"}
 
 
-def test_aliases_of_without_a_renaming_does_not_walk():
+def test_aliases_of_without_a_renaming_does_not_walk(monkeypatch):
+    def no_walk(body):
+        raise AssertionError("walked the statements of a file with no renaming import")
+
+    monkeypatch.setattr(loop_prefilter, "statements", no_walk)
     text = "from pandas import concat\n"
     assert aliases_of(ast.parse(text), text, frozenset({"concat"})) == {"concat"}
 
