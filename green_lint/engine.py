@@ -28,6 +28,7 @@ from green_lint.suppressions import (
     unused_noqa_codes,
     without_codes,
 )
+from green_lint.trusted_parse import parse_trusted
 
 if TYPE_CHECKING:
     import ast
@@ -185,28 +186,6 @@ def _collector_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-def parse_trusted(text: str):
-    """`libcst.parse_module`, without validating each node the parser makes.
-
-    The parser only makes valid nodes, and validating them again costs about a tenth of a
-    parse (libcst notes as much on `CSTNode.__post_init__`). Nodes made by rules for their
-    fixes are still validated: the switch holds only during the parse."""
-    import libcst as cst
-
-    validate = cst.CSTNode.__dict__.get("__post_init__")
-    if validate is None:  # a libcst that validates elsewhere
-        return cst.parse_module(text)
-    cst.CSTNode.__post_init__ = _skip_validation
-    try:
-        return cst.parse_module(text)
-    finally:
-        cst.CSTNode.__post_init__ = validate
-
-
-def _skip_validation(node) -> None:
-    pass
 
 
 def _triggered_by_code(rules: list, text: str, tree: ast.Module) -> list:

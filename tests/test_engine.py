@@ -12,7 +12,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from green_lint import walk as walk_module
 from green_lint.context import RuleContext
-from green_lint.engine import LintSettings, lint_source, parse_trusted, text_edits
+from green_lint.engine import LintSettings, lint_source, text_edits
 from green_lint.fix import apply_edits
 from green_lint.registry import select_rules
 from green_lint.semantic import SemanticModel
@@ -186,16 +186,6 @@ def test_text_edits_turn_old_into_new(old, new):
 def test_identical_edits_from_two_fixes_apply_once():
     edits = text_edits("a\n", "import x\na\n")
     assert apply_edits("a\n", edits + edits) == "import x\na\n"
-
-
-def test_the_trusted_parse_builds_the_same_tree_and_leaves_validation_on():
-    for text in (ENGINE_SOURCE.read_text(encoding="utf-8"), RARE_SYNTAX):
-        assert parse_trusted(text).deep_equals(cst.parse_module(text))
-    with pytest.raises(cst.ParserSyntaxError):
-        parse_trusted("x = (\n")
-    # Nodes made after a parse, like the nodes of a fix, are validated again.
-    with pytest.raises(cst.CSTValidationError):
-        cst.Name("not a name")
 
 
 LINE_LAYOUTS = [
