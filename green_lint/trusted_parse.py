@@ -16,31 +16,36 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 import types
 
 LEAN_AFTER_CHARACTERS = 100_000
 _parsed_characters = 0
+# One parse at a time swaps libcst's classes: a second thread would otherwise take the
+# swapped-in methods for libcst's own and put them back for good.
+_swapping = threading.Lock()
 
 
 def parse_trusted(text: str):
     """`libcst.parse_module(text)`: the same tree, made faster (see the module's docs)."""
     import libcst as cst
 
-    validate = cst.CSTNode.__dict__.get("__post_init__")
-    if validate is None:  # a libcst that validates elsewhere
-        return cst.parse_module(text)
-    global _parsed_characters
-    _parsed_characters += len(text)
-    constructors = lean_constructors() if _parsed_characters > LEAN_AFTER_CHARACTERS else {}
-    cst.CSTNode.__post_init__ = _skip_validation
-    for node_class, (_, lean) in constructors.items():
-        node_class.__init__ = lean
-    try:
-        return cst.parse_module(text)
-    finally:
-        for node_class, (own, _) in constructors.items():
-            node_class.__init__ = own
-        cst.CSTNode.__post_init__ = validate
+    with _swapping:
+        validate = cst.CSTNode.__dict__.get("__post_init__")
+        if validate is None:  # a libcst that validates elsewhere
+            return cst.parse_module(text)
+        global _parsed_characters
+        _parsed_characters += len(text)
+        constructors = lean_constructors() if _parsed_characters > LEAN_AFTER_CHARACTERS else {}
+        cst.CSTNode.__post_init__ = _skip_validation
+        for node_class, (_, lean) in constructors.items():
+            node_class.__init__ = lean
+        try:
+            return cst.parse_module(text)
+        finally:
+            for node_class, (own, _) in constructors.items():
+                node_class.__init__ = own
+            cst.CSTNode.__post_init__ = validate
 
 
 def _skip_validation(node) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 from pathlib import Path
 
 import libcst as cst
@@ -82,3 +83,33 @@ def test_a_process_makes_the_lean_constructors_only_once_it_has_parsed_enough(mo
     assert made == []  # a pre-commit run on one small file
     parse_trusted(small * (trusted_parse.LEAN_AFTER_CHARACTERS // len(small)))
     assert made == [1]
+
+
+def test_a_parse_in_another_thread_does_not_take_the_swapped_methods_for_libcsts(monkeypatch):
+    """A second thread starts parsing while the first has libcst's classes swapped, and
+    finishes after it: it must not put the swapped methods back as if they were libcst's."""
+    monkeypatch.setattr(trusted_parse, "LEAN_AFTER_CHARACTERS", 0)
+    validation = cst.CSTNode.__dict__["__post_init__"]
+    own = {node_class: init for node_class, (init, _) in lean_constructors().items()}
+    # Put back by the fixture's teardown even if the test fails, for the tests after it.
+    monkeypatch.setattr(cst.CSTNode, "__post_init__", validation)
+    for node_class, init in own.items():
+        monkeypatch.setattr(node_class, "__init__", init)
+    real_parse = cst.parse_module
+    first_done = threading.Event()
+    second: list[threading.Thread] = []
+
+    def parse(text, *args, **kwargs):
+        if not second:
+            second.append(threading.Thread(target=parse_trusted, args=("y = 2\n",)))
+            second[0].start()
+        else:
+            first_done.wait(timeout=10)
+        return real_parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(cst, "parse_module", parse)
+    parse_trusted("x = 1\n")
+    first_done.set()
+    second[0].join(timeout=10)
+    assert cst.CSTNode.__dict__["__post_init__"] is validation
+    assert all(node_class.__init__ is init for node_class, init in own.items())
