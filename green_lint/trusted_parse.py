@@ -3,9 +3,10 @@
 libcst checks every node as it is made (`CSTNode.__post_init__`) and makes it through a
 frozen dataclass's `__init__`, which sets each field with `object.__setattr__`. The
 parser only makes valid nodes, and without the two the parse of scikit-learn's, pandas'
-and torch's sources took 13% less time (81.8 s against 94.6 s). So while the parser runs, validation is off and each node class is made by a lean
-`__init__` that stores its fields through their slots. Both are put back when the parse
-ends: the nodes of a fix are still made and checked as libcst makes them.
+and torch's sources took 13% less time (81.8 s against 94.6 s). So while the parser
+runs, validation is off and each node class is made by a lean `__init__` that stores its
+fields through their slots. Both are put back when the parse ends: the nodes of a fix are
+still made and checked as libcst makes them.
 
 Making the lean constructors costs about 10 ms (compiling them), what they save on some
 100,000 characters of parsing, so a process makes them only once it has parsed that much:
