@@ -63,6 +63,23 @@ def test_wheel_has_no_top_level_rules_module(installed_wheel, tmp_path):
     assert "No module named 'rules'" in result.stderr
 
 
+def test_wheel_ships_every_package_of_the_source_tree(installed_wheel, tmp_path):
+    """A package missing from pyproject's list is missing from the wheel, although an
+    editable install (the tests') still finds it: the language server once was."""
+    sources = {"green_lint": ROOT / "green_lint", "green_lint.rules": ROOT / "rules"}
+    packages = {
+        ".".join((name, *init.parent.relative_to(folder).parts))
+        for name, folder in sources.items()
+        for init in folder.rglob("__init__.py")
+    }
+    assert {"green_lint.server", "green_lint.verify", "green_lint.rules"} <= packages
+    for package in sorted(packages):
+        assert (installed_wheel / package.replace(".", "/") / "__init__.py").is_file(), package
+    # The editor's entry point, from the wheel (pygls comes from the test environment).
+    server = _run_installed(installed_wheel, "-c", "import green_lint.server.app", cwd=tmp_path)
+    assert server.returncode == 0, server.stderr
+
+
 def test_wheel_lists_every_rule(installed_wheel, tmp_path):
     where = _run_installed(
         installed_wheel, "-c", "import green_lint; print(green_lint.__file__)", cwd=tmp_path
