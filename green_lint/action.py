@@ -110,7 +110,7 @@ def action_cache_root(env: Mapping[str, str], inputs: Inputs) -> str | None:
 
 
 # A cache file that no run has read or written for this long (cache.py marks each use) is
-# deleted after the run: one of an older green-lint version, or of settings no longer used.
+# deleted after the run: one of another build of green-lint, or of settings no longer used.
 # GitHub keeps a cache that is restored, with every file in it; a file any of the job's
 # runs still uses is younger than this. Seven days, as GitHub's own eviction of caches.
 STALE_CACHE_SECONDS = 7 * 24 * 3600

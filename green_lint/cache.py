@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from green_lint import __version__
+from green_lint.build import build_id
 from green_lint.discovery import display_path
 from green_lint.findings import Edit, Finding, Position, RelatedLocation, TextFix, fix_to_json
 
@@ -132,7 +132,7 @@ def _read_key(path: Path) -> bytes | None:
 
 
 class LintCache:
-    """Findings per file for one green-lint version and one set of settings."""
+    """Findings per file for one build of green-lint (`build.build_id`) and one set of settings."""
 
     def __init__(self, location: CacheLocation, name: str, key: bytes, warn: Warn) -> None:
         self.location = location
@@ -185,14 +185,14 @@ class LintCache:
 
 
 def _mac(key: bytes, name: str, payload: bytes) -> str:
-    label = f"green-lint-cache/{FORMAT}/{__version__}/{name}\0".encode()
+    label = f"green-lint-cache/{FORMAT}/{build_id()}/{name}\0".encode()
     return hmac.new(key, label + payload, hashlib.sha256).hexdigest()
 
 
 def read_signed(location: CacheLocation, name: str, key: bytes, warn: Warn) -> Any:
     """The JSON data of the cache file `name`, or None when it is missing, unsafe, or not
     signed with `key` (written on another machine, by another user, or edited)."""
-    folders = (*location.below, __version__)
+    folders = (*location.below, build_id())
     try:
         with _open_regular(location.trusted, folders, name) as (handle, path):
             mac, _, payload = handle.read().partition(b"\n")
@@ -217,7 +217,7 @@ def mark_used(location: CacheLocation, name: str) -> None:
     """Date the cache file `name` as used now without reading it: a run that needed none
     of its entries (a warm run needs no module summary) still used it. A file that is
     missing, unsafe or cannot be touched is left as it is."""
-    folders = (*location.below, __version__)
+    folders = (*location.below, build_id())
     with (
         contextlib.suppress(OSError, _Unsafe),
         _open_regular(location.trusted, folders, name) as (handle, path),
@@ -241,7 +241,7 @@ def entry_key(path: Path, ignored_codes: Iterable[str]) -> str:
 
 def settings_key(rule_codes: Sequence[str], rule_options: dict[str, dict[str, Any]]) -> str:
     described = repr(
-        (__version__, list(rule_codes), sorted((code, sorted(o.items())) for code, o in rule_options.items()))
+        (build_id(), list(rule_codes), sorted((code, sorted(o.items())) for code, o in rule_options.items()))
     )
     return hashlib.blake2b(described.encode(), digest_size=12).hexdigest()
 
@@ -298,8 +298,8 @@ def _open_regular(trusted: Path, folders: Sequence[str], name: str) -> Iterator[
 
 def _mark_used(descriptor: int, path: Path) -> None:
     """Set a cache file's modification time to now: its time of last use, by which the
-    GitHub Action prunes the files no run has used for a week (those of an older green-lint
-    version, or of settings no longer used). Through the open file where the system allows
+    GitHub Action prunes the files no run has used for a week (those of another build of
+    green-lint, or of settings no longer used). Through the open file where the system allows
     it (not Windows), else by its path, just checked not to be a link. A file that cannot
     be touched is read all the same."""
     with contextlib.suppress(OSError):
@@ -321,7 +321,7 @@ def _write_file(location: CacheLocation, name: str, data: bytes) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     if created:
         _create_new(folder / ".gitignore", b"# Created by green-lint.\n*\n")
-    folder = folder / __version__
+    folder = folder / build_id()
     _check_folder(folder, create=True)
     temporary = folder / f".{name}.{secrets.token_hex(8)}.tmp"
     _create_new(temporary, data, sync=True)

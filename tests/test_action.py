@@ -16,6 +16,7 @@ import pytest
 import yaml  # PyYAML comes with pre-commit, in the dev extra
 
 from green_lint import __version__, action
+from green_lint.build import build_id
 from green_lint.cache_tag import cache_tag
 from tests.git_repos import IMPORTS, commit, git, grid, isolate_git, make_repo
 
@@ -257,7 +258,7 @@ def test_cache_files_unused_for_a_week_are_deleted_after_the_run(action_yml, tmp
     _repo, github = _cached_repo(tmp_path)
     lint = Path(github["RUNNER_TEMP"]) / "green-lint-cache" / "lint"
     assert run_action(action_yml, tmp_path, github).returncode == 1
-    [used] = (lint / __version__).glob("*.json")
+    [used] = (lint / build_id()).glob("*.json")
     week = action.STALE_CACHE_SECONDS
     now = time.time()
 
@@ -269,12 +270,12 @@ def test_cache_files_unused_for_a_week_are_deleted_after_the_run(action_yml, tmp
         return path
 
     older_version = dated(lint / "0.0.1" / "aaaa.json", week + 3600)
-    other_settings = dated(lint / __version__ / "bbbb.json", week + 3600)
-    recent_settings = dated(lint / __version__ / "cccc.json", week - 3600)
+    other_settings = dated(lint / build_id() / "bbbb.json", week + 3600)
+    recent_settings = dated(lint / build_id() / "cccc.json", week - 3600)
     not_a_cache_file = dated(lint / "0.0.1" / "notes.txt", week + 3600)
-    unfinished_write = dated(lint / __version__ / ".bbbb.json.0123abcd.tmp", week + 3600)
+    unfinished_write = dated(lint / build_id() / ".bbbb.json.0123abcd.tmp", week + 3600)
     outside = dated(tmp_path / "elsewhere" / "dddd.json", week + 3600)
-    link = lint / __version__ / "link.json"
+    link = lint / build_id() / "link.json"
     link.symlink_to(outside)
     dated(used, week + 3600)  # this run reads it, and so dates it again
 

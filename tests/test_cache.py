@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from green_lint import __version__, cache, runner
+from green_lint import cache, runner
+from green_lint.build import build_id
 from green_lint.cache import CacheLocation, LintCache
 from green_lint.engine import LintSettings
 from green_lint.registry import rule_by_code
@@ -27,7 +28,7 @@ CLEAN = "import os\n\nprint(os.getcwd())\n"
 
 
 def _cache_files(root: Path) -> list[Path]:
-    return sorted((root / ".green-lint-cache" / __version__).glob("*.json"))
+    return sorted((root / ".green-lint-cache" / build_id()).glob("*.json"))
 
 
 def test_the_cache_is_authenticated_json(cli, tmp_path):
@@ -110,7 +111,7 @@ def test_entries_are_checked_field_by_field(tmp_path, monkeypatch):
     _run(tmp_path, location, ("a.py", "b.py"))
     key = cache.secret_key()
     store = LintCache(location, "", key, lambda message: None)
-    [path] = (tmp_path / "cache" / __version__).glob("*.json")
+    [path] = (tmp_path / "cache" / build_id()).glob("*.json")
     store.name = path.name
     data = json.loads(path.read_bytes().partition(b"\n")[2])
     a_key = cache.entry_key(tmp_path / "a.py", ())
@@ -134,7 +135,7 @@ def test_a_corrupt_cache_file_is_a_silent_miss(tmp_path, garbage):
     (tmp_path / "a.py").write_text(GRID)
     location = CacheLocation(tmp_path / "cache")
     _run(tmp_path, location)
-    [path] = (tmp_path / "cache" / __version__).glob("*.json")
+    [path] = (tmp_path / "cache" / build_id()).glob("*.json")
     path.write_bytes(garbage)
     results, warnings = _run(tmp_path, location)
     assert warnings == []
@@ -146,7 +147,7 @@ def test_a_linked_cache_file_is_replaced_not_written_through(tmp_path):
     (tmp_path / "a.py").write_text(GRID)
     location = CacheLocation(tmp_path, (".green-lint-cache",))
     _run(tmp_path, location)
-    [path] = (tmp_path / ".green-lint-cache" / __version__).glob("*.json")
+    [path] = (tmp_path / ".green-lint-cache" / build_id()).glob("*.json")
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     path.unlink()
@@ -162,7 +163,7 @@ def test_a_linked_cache_file_is_replaced_not_written_through(tmp_path):
 def test_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path):
     (tmp_path / "a.py").write_text(GRID)
     location = CacheLocation(tmp_path, (".green-lint-cache",))
-    folder = tmp_path / ".green-lint-cache" / __version__
+    folder = tmp_path / ".green-lint-cache" / build_id()
     folder.mkdir(parents=True)
     name = cache.settings_key(["GL001", "GL103"], {}) + ".json"
     os.mkfifo(folder / name)
@@ -214,10 +215,10 @@ def test_the_user_may_keep_the_cache_anywhere(cli, tmp_path):
     (project / "a.py").write_text(GRID)
     by_flag = tmp_path / "by-flag"
     assert cli("--cache-dir", by_flag, "a.py", cwd=project).returncode == 1
-    assert list((by_flag / __version__).glob("*.json"))
+    assert list((by_flag / build_id()).glob("*.json"))
     by_env = tmp_path / "by-env"
     assert cli("a.py", cwd=project, env={"GREEN_LINT_CACHE_DIR": str(by_env)}).returncode == 1
-    assert list((by_env / __version__).glob("*.json"))
+    assert list((by_env / build_id()).glob("*.json"))
     assert not (project / ".green-lint-cache").exists()
 
 
@@ -289,7 +290,7 @@ def test_a_read_dates_the_file_with_or_without_utime_on_descriptors(
     location = CacheLocation(tmp_path / "cache")
     key = b"k" * 64
     cache.write_signed(location, "s.json", key, {"files": {}}, pytest.fail)
-    written = location.path / __version__ / "s.json"
+    written = location.path / build_id() / "s.json"
     long_ago = written.stat().st_mtime - 30 * 24 * 3600
     os.utime(written, (long_ago, long_ago))
     if not through_descriptor:
@@ -305,7 +306,7 @@ def test_a_file_signed_with_another_key_is_not_dated(tmp_path):
     cloned repository is neither believed nor touched)."""
     location = CacheLocation(tmp_path / "cache")
     cache.write_signed(location, "s.json", b"a" * 64, {"files": {}}, pytest.fail)
-    written = location.path / __version__ / "s.json"
+    written = location.path / build_id() / "s.json"
     long_ago = written.stat().st_mtime - 30 * 24 * 3600
     os.utime(written, (long_ago, long_ago))
 

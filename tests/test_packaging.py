@@ -34,9 +34,12 @@ CLEAN = FLAGGED.replace(
 @pytest.fixture(scope="module")
 def installed_wheel(tmp_path_factory) -> Path:
     """A non-editable install of the project into a folder of its own."""
-    work = tmp_path_factory.mktemp("wheel")
+    return _build_and_install(ROOT, tmp_path_factory.mktemp("wheel"))
+
+
+def _build_and_install(source: Path, work: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"), str(source)],
         check=True,
         capture_output=True,
     )
@@ -78,6 +81,34 @@ def test_wheel_ships_every_package_of_the_source_tree(installed_wheel, tmp_path)
     # The editor's entry point, from the wheel (pygls comes from the test environment).
     server = _run_installed(installed_wheel, "-c", "import green_lint.server.app", cwd=tmp_path)
     assert server.returncode == 0, server.stderr
+
+
+def test_two_builds_with_one_version_number_do_not_share_cached_findings(installed_wheel, tmp_path):
+    """The GitHub Action's `@main` installs every commit as the same version: a build whose
+    rules changed must lint the files again, not serve what another build cached."""
+    source = tmp_path / "source"
+    for folder in ("green_lint", "rules"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    rule_module = source / "green_lint" / "rule.py"
+    code = rule_module.read_text(encoding="utf-8")
+    assert "message=message," in code
+    rule_module.write_text(
+        code.replace("message=message,", 'message=message + " (other build)",', 1), "utf-8"
+    )
+    other_build = _build_and_install(source, tmp_path / "other")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "search.py").write_text(FLAGGED, encoding="utf-8")
+    check = ("-m", "green_lint", "check", "--exit-zero", "--cache-dir", str(tmp_path / "cache"), "search.py")
+
+    first = _run_installed(installed_wheel, *check, cwd=project)
+    assert "GL103" in first.stdout and "(other build)" not in first.stdout, first.stderr
+    second = _run_installed(other_build, *check, cwd=project)
+    assert "GL103" in second.stdout and "(other build)" in second.stdout, second.stderr
+    third = _run_installed(installed_wheel, *check, cwd=project)  # its own cache still serves it
+    assert third.stdout == first.stdout
 
 
 def test_wheel_lists_every_rule(installed_wheel, tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from green_lint import __version__
+from green_lint.build import build_id
 from green_lint.project import modules as project_modules
 
 CONFIG = "EPOCHS = {epochs}\n"
@@ -75,7 +75,7 @@ def test_a_warm_run_after_touching_one_file_summarises_only_that_file(cli, tmp_p
         (tmp_path / name).write_text(CALLER.format(call="evaluate(model, [])"))
     cli(".", cwd=tmp_path)
     assert sorted(summarised) == ["a.py", "b.py", "c.py", "config.py", "utils.py"]
-    stored = tmp_path / ".green-lint-cache" / __version__ / "project-summaries.json"
+    stored = tmp_path / ".green-lint-cache" / build_id() / "project-summaries.json"
     assert stored.is_file()
     summarised.clear()
     cli(".", cwd=tmp_path)
@@ -105,7 +105,7 @@ def test_a_store_from_another_machine_is_not_read(cli, tmp_path, summarised):
     (tmp_path / "train.py").write_text(TRAIN)
     cli(".", "--no-cache", cwd=tmp_path)
     cli(".", cwd=tmp_path)
-    stored = tmp_path / ".green-lint-cache" / __version__ / "project-summaries.json"
+    stored = tmp_path / ".green-lint-cache" / build_id() / "project-summaries.json"
     _, _, payload = stored.read_bytes().partition(b"\n")
     data = json.loads(payload)
     [entry] = data["files"].values()
@@ -123,7 +123,7 @@ def test_a_warm_run_dates_the_summary_store_it_did_not_need(cli, tmp_path):
     (tmp_path / "config.py").write_text(CONFIG.format(epochs=200))
     (tmp_path / "train.py").write_text(TRAIN)
     assert cli(".", cwd=tmp_path).returncode == 1
-    folder = tmp_path / ".green-lint-cache" / __version__
+    folder = tmp_path / ".green-lint-cache" / build_id()
     store = folder / "project-summaries.json"
     files = sorted(folder.glob("*.json"))
     assert store in files and len(files) == 2
