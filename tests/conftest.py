@@ -42,6 +42,7 @@ def run_cli():
             env=_environment(env),
             capture_output=True,
             text=True,
+            errors="surrogateescape",  # file names that are not UTF-8 come back as they were
             timeout=120,
         )
 

@@ -15,6 +15,7 @@ import os
 import pickle
 import re
 import stat
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -1226,3 +1227,24 @@ def test_full_output(cli, tmp_path):
     with_unsafe = cli("--unsafe-fixes", "a.py", cwd=tmp_path)
     assert with_unsafe.stdout.startswith(f"a.py:4:10: GL103 [*] {message}\n")
     assert with_unsafe.stdout.endswith("Found 1 finding in 1 file. 1 fixable with --fix.\n")
+
+
+INFERENCE = (
+    "import torch\n\n\ndef evaluate(model, batches):\n    model.eval()\n    out = []\n"
+    "    for x in batches:\n        out.append(model(x))\n    return out\n"
+)
+
+
+@pytest.mark.skipif(
+    os.name == "nt" or sys.platform == "darwin", reason="names are UTF-16 or UTF-8 only there"
+)
+def test_a_file_name_that_is_not_utf8_does_not_stop_the_other_files(run_cli, tmp_path):
+    """Its name decodes with surrogates (PEP 383); the project index once failed to encode
+    it, and every file that reads the project lost its findings to an internal error."""
+    write(tmp_path, {"good.py": INFERENCE})
+    (tmp_path / os.fsdecode(b"caf\xe9.py")).write_bytes(INFERENCE.encode())
+    result = run_cli("--no-cache", "--output-format", "concise", ".", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.count(" GL301 ") == 2
+    assert "good.py:8:20: GL301" in result.stdout

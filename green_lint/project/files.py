@@ -42,7 +42,10 @@ class ProjectFiles:
                     info = os.stat(path)
                 except OSError:
                     continue
-                described.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+                # A name that is not valid UTF-8 holds surrogates (PEP 383): encoded back as it was.
+                described.update(
+                    f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode("utf-8", "surrogateescape")
+                )
             self._fingerprints[roots] = described.hexdigest()
         return self._fingerprints[roots]
 
