@@ -180,7 +180,10 @@ def _adopt_and_report(
     if changed is not None:
         adoption.keep_changed_lines(changed, jobs, results)
     if request.add_noqa:
-        adoption.add_noqa(jobs, results)
+        adoption.add_noqa(jobs, results)  # says how many it added, on standard error
+        if not any(result.findings for result in results):
+            # No "All checks passed!": the findings are hidden, not gone.
+            return 2 if internal_errors else 0
     return _report(request, output_format, settings, results, config, internal_errors)
 
 
@@ -317,6 +320,7 @@ def _report(request, output_format, settings, results, config, internal_errors, 
         sources=frames,
         root=_repository_root(Path(config.root)),
         files_checked=len(results),
+        files_with_errors=sum(bool(result.errors) for result in results),
         fixed=sum(result.fixed for result in results),
         unsafe_fixes_enabled=request.unsafe_fixes,
         color=_use_color(request),

@@ -457,6 +457,7 @@ def test_add_noqa_then_the_run_is_clean_and_a_second_pass_changes_nothing(cli, t
 
     assert added.returncode == 0, added.stdout
     assert added.stderr == "Added 4 noqa directives.\n"
+    assert added.stdout == ""  # not "All checks passed!": the findings are hidden, not gone
     assert (tmp_path / "a.py").read_text() == (
         IMPORTS
         + grid("plain").replace("\n", "  # noqa: GL103\n")

@@ -1181,6 +1181,15 @@ def test_a_rule_that_crashes_on_one_file_does_not_stop_the_run(cli, tmp_path, mo
         assert (tmp_path / "z.py").read_text() == GRID_FIXED
     else:
         assert result.stdout.startswith("z.py:4:10: GL103 ")
+    assert result.stdout.endswith(" 1 file had an error (on standard error).\n")
+
+
+def test_a_run_whose_only_trouble_is_an_error_does_not_say_all_checks_passed(cli, tmp_path, monkeypatch):
+    _crash_on(monkeypatch, "crash.py", "division by zero")
+    write(tmp_path, {"crash.py": GRID, "clean.py": CLEAN})
+    result = cli("--no-cache", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == "No findings, but 1 file had an error (on standard error).\n"
 
 
 def test_green_lint_debug_shows_the_traceback(cli, tmp_path, monkeypatch):

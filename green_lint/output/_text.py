@@ -22,9 +22,14 @@ def finding_line(report: RunReport, finding: Finding) -> str:
 
 def summary(report: RunReport) -> str:
     """The closing sentence, worded as ruff words it."""
+    errors = report.files_with_errors
     if not report.findings and not report.fixed:
+        if errors:  # not "All checks passed!": some files were not checked to the end
+            sentence = f"No findings, but {plural(errors, 'file')} had an error (on standard error)."
+            return paint(sentence, BOLD, RED, color=report.color)
         return paint("All checks passed!", BOLD, GREEN, color=report.color)
-    return _found_sentence(report) + _fix_hints(report)
+    ended = f" {plural(errors, 'file')} had an error (on standard error)." if errors else ""
+    return _found_sentence(report) + _fix_hints(report) + ended
 
 
 def plural(count: int, noun: str) -> str:

@@ -20,6 +20,8 @@ class RunReport:
     # filename (or f"{filename}:cell{N}" for a notebook cell) -> its text, for code frames.
     sources: dict[str, str] = field(default_factory=dict)
     files_checked: int = 0
+    # Files whose check or fix ended in an error, reported on standard error.
+    files_with_errors: int = 0
     fixed: int = 0
     unsafe_fixes_enabled: bool = False
     color: bool = False
