@@ -17,7 +17,7 @@ from green_lint.output import FORMATS as OUTPUT_FORMATS
 from green_lint.output import STATISTICS_FORMATS
 from green_lint.project import ProjectModules
 from green_lint.project.store import SummaryFile
-from green_lint.registry import SelectionError, all_rules, check_codes, select_rules
+from green_lint.registry import Selection, SelectionError, all_rules, check_codes, select_layered
 from green_lint.runner import Job, RunOptions, run
 
 
@@ -211,12 +211,12 @@ def _output_format(name: str) -> str:
 def _lint_settings(request: CheckRequest, config, cache=None) -> LintSettings:
     preview = config.preview if request.preview is None else request.preview
     try:
-        rules = select_rules(
-            select=request.select if request.select is not None else config.select,
-            extend_select=[*config.extend_select, *request.extend_select],
-            ignore=[*config.ignore, *request.ignore],
-            preview=preview,
-        )
+        # The flags over the file: as in ruff, `--select` starts afresh.
+        layers = [
+            Selection(config.select, tuple(config.extend_select), tuple(config.ignore)),
+            Selection(request.select, tuple(request.extend_select), tuple(request.ignore)),
+        ]
+        rules = select_layered(layers, preview)
     except SelectionError as error:
         raise UsageProblem(str(error)) from None
     # The project's own modules are looked for from each file, from the given paths and

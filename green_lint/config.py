@@ -111,6 +111,11 @@ def load_config(path: Path | None) -> Config:
     else:
         where = _Where(path, ())
         table = data
+        if _tool_table(data) is not None:  # a pyproject's table, copied as it was
+            raise ConfigError(
+                f"{path} takes the settings as top-level keys: drop the [tool.green-lint] header "
+                "(it belongs in a pyproject.toml)"
+            )
     return _parse(table, where)
 
 

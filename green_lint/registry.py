@@ -152,40 +152,71 @@ def _unknown(what: str, code: str, known: Sequence[str]) -> str:
     return f"unknown {what} {code!r}{hint}"
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The rule selectors of one source of settings: a config file, the command line, an
+    editor's options. `select` None leaves the selection below it as it is."""
+
+    select: Sequence[str] | None = None
+    extend_select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+
+
 def select_rules(
     select: Sequence[str] | None = None,
     extend_select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     preview: bool = False,
 ) -> list[RuleSpec]:
-    """The rules chosen by ruff's semantics: the most specific matching prefix wins.
+    """The rules one source of selectors chooses (see `select_layered`)."""
+    return select_layered([Selection(select, tuple(extend_select), tuple(ignore))], preview)
 
-    The parse-error rule is always on unless ignored explicitly.
 
-    A rule that is off by default (or in preview without `preview`) runs only when a
-    selector names its exact code.
+def select_layered(layers: Sequence[Selection], preview: bool = False) -> list[RuleSpec]:
+    """The rules chosen by ruff's semantics, from the layers of settings in rising priority
+    (a config file, then the command line):
+    - within a layer, the most specific matching selector wins, and `ignore` a tie;
+    - a layer with `select` starts the selection afresh, so `--select GL301` runs GL301
+      even where the config ignores it; a layer without one adjusts the selection below,
+      so `--extend-select GL301` does too;
+    - a rule that is off by default (or in preview without `preview`) is chosen only by a
+      selector naming its exact code;
+    - the rules reporting files that do not parse or were not checked are always on, as
+      in ruff, unless the selection ignores them explicitly.
     """
-    positive = list(select if select is not None else ["GL"]) + list(extend_select)
-    check_codes([*positive, *ignore])
-    chosen = []
-    for rule in all_rules():
-        best_on = _longest_match(rule.code, positive)
-        best_off = _longest_match(rule.code, ignore)
-        if best_on is None or (best_off is not None and len(best_off) >= len(best_on)):
-            continue
-        exact = best_on == rule.code
-        if not rule.default_enabled and not exact:
-            continue
-        if rule.preview and not (preview or exact):
-            continue
-        chosen.append(rule)
-    # As in ruff, files that do not parse (or were not checked) are always reported,
-    # unless ignored explicitly.
-    for rule in all_rules():
-        always = rule.handles_parse_errors or rule.reports_unchecked_files
-        if always and rule not in chosen and _longest_match(rule.code, ignore) is None:
-            chosen.append(rule)
-    return chosen
+    for layer in layers:
+        check_codes([*(layer.select or ()), *layer.extend_select, *layer.ignore])
+    rules = all_rules()
+    chosen: set[str] = set()
+    ignored: set[str] = set()  # chosen off by an `ignore` still in force
+    for layer in (Selection(select=("GL",)), *layers):
+        positive = [*(layer.select or ()), *layer.extend_select]
+        updates = {}
+        for rule in rules:
+            best_on = _longest_match(rule.code, positive)
+            best_off = _longest_match(rule.code, layer.ignore)
+            if best_off is not None and (best_on is None or len(best_off) >= len(best_on)):
+                updates[rule.code] = False
+            elif best_on is not None:
+                exact = best_on == rule.code
+                if (rule.default_enabled or exact) and (not rule.preview or preview or exact):
+                    updates[rule.code] = True
+        if layer.select is not None:
+            chosen = {code for code, on in updates.items() if on}
+            ignored = {code for code, on in updates.items() if not on}
+        else:
+            for code, on in updates.items():
+                (chosen if on else ignored).add(code)
+                (ignored if on else chosen).discard(code)
+    found = [rule for rule in rules if rule.code in chosen]
+    always = [
+        rule
+        for rule in rules
+        if (rule.handles_parse_errors or rule.reports_unchecked_files)
+        and rule.code not in chosen
+        and rule.code not in ignored
+    ]
+    return found + always
 
 
 def _longest_match(code: str, selectors: Sequence[str]) -> str | None:

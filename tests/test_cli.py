@@ -225,6 +225,35 @@ def test_select_ignore_and_extend_select(cli, tmp_path, options, expected):
 
 
 @pytest.mark.parametrize(
+    ("config", "options", "expected"),
+    [
+        # The flags win over the file, as in ruff: `--select` starts afresh, and
+        # `--extend-select` adjusts what the file chose.
+        ('ignore = ["GL103"]', ("--select", "GL103"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
+        ('ignore = ["GL103"]', ("--select", "GL1"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
+        ('ignore = ["GL103"]', ("--extend-select", "GL103"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
+        ('ignore = ["GL1"]', ("--extend-select", "GL103"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
+        ('ignore = ["GL103"]', (), {"broken.py": ["GL001"]}),
+        ('select = ["GL103"]', ("--ignore", "GL1"), {"broken.py": ["GL001"]}),
+        ('select = ["GL2"]', ("--extend-select", "GL103"), {"a.py": ["GL103"], "broken.py": ["GL001"]}),
+        (
+            'extend-select = ["GL103"]\nignore = ["GL001"]',
+            ("--select", "GL103"),
+            {"a.py": ["GL103"], "broken.py": ["GL001"]},
+        ),
+        ('ignore = ["GL001"]', ("--extend-select", "GL103"), {"a.py": ["GL103"]}),
+    ],
+)
+def test_the_flags_win_over_the_config_file(cli, tmp_path, config, options, expected):
+    write(
+        tmp_path,
+        {"a.py": GRID, "broken.py": SYNTAX_ERROR, "pyproject.toml": f"[tool.green-lint]\n{config}\n"},
+    )
+    result = cli("--no-cache", "--output-format", "json", *options, cwd=tmp_path)
+    assert codes_by_file(result) == expected
+
+
+@pytest.mark.parametrize(
     "options",
     [
         ("--select", "GL1033"),

@@ -484,3 +484,14 @@ def test_ignored_codes_for_a_path_as_discovered(tmp_path, monkeypatch):
     assert ignored_codes_for(table, root, root / "tests" / "test_a.py") == expected
     assert ignored_codes_for(table, tmp_path / "link", Path("tests/test_a.py")) == expected
     assert ignored_codes_for(table, root, Path("src/a.py")) == {"GL201"}
+
+
+def test_a_green_lint_toml_takes_top_level_keys_and_says_so_to_a_pyproject_table(tmp_path):
+    path = tmp_path / "green-lint.toml"
+    path.write_text('select = ["GL1"]\n\n[rules.GL102]\nmin-epochs = 20\n', encoding="utf-8")
+    config = load_config(path)
+    assert config.select == ["GL1"]
+    assert list(config.rules["GL102"].values()) == [20]
+    path.write_text('[tool.green-lint]\nselect = ["GL1"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"top-level keys: drop the \[tool.green-lint\] header"):
+        load_config(path)

@@ -382,3 +382,19 @@ async def test_cross_file_findings_point_to_the_other_file(client: LanguageClien
     assert all(
         uri.startswith(project.as_uri()) and Path(uri[len("file://") :]).is_file() for _, uri in related
     )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"select": ["GL103"]}, {"extendSelect": ["GL103"]}, {"select": ["GL1"]}],
+)
+def test_the_editors_options_win_over_the_config_file(tmp_path, options):
+    """As the command line's flags do: a rule the config ignores runs when the editor asks."""
+    from green_lint.server.settings import ClientOptions, DocumentSettings
+
+    (tmp_path / "pyproject.toml").write_text('[tool.green-lint]\nignore = ["GL103"]\n', encoding="utf-8")
+    path = tmp_path / "search.py"
+    by_config = {rule.code for rule in DocumentSettings().for_path(path).rules}
+    by_editor = {rule.code for rule in DocumentSettings(ClientOptions.parse(options)).for_path(path).rules}
+    assert "GL103" not in by_config
+    assert "GL103" in by_editor

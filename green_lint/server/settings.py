@@ -12,7 +12,7 @@ from typing import Any
 from green_lint.config import Config, ConfigError, find_config, ignored_codes_for, load_config
 from green_lint.engine import LintSettings
 from green_lint.project import ProjectModules
-from green_lint.registry import SelectionError, select_rules
+from green_lint.registry import Selection, SelectionError, select_layered
 from green_lint.runner import ignored_by
 
 
@@ -76,12 +76,12 @@ class DocumentSettings:
         config = self.config_for(path)
         options = self.options
         try:
-            rules = select_rules(
-                select=options.select if options.select is not None else config.select,
-                extend_select=[*config.extend_select, *options.extend_select],
-                ignore=[*config.ignore, *options.ignore],
-                preview=config.preview if options.preview is None else options.preview,
-            )
+            # The editor's options over the file, as the command line's flags.
+            layers = [
+                Selection(config.select, tuple(config.extend_select), tuple(config.ignore)),
+                Selection(options.select, tuple(options.extend_select), tuple(options.ignore)),
+            ]
+            rules = select_layered(layers, config.preview if options.preview is None else options.preview)
         except SelectionError as error:
             raise SettingsProblem(str(error)) from None
         ignored = ignored_codes_for(config.per_file_ignores, config.root, path)
