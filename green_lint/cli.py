@@ -3,6 +3,8 @@
 No `from __future__ import annotations` here: typer reads the signatures at every start,
 and real annotation objects spare it evaluating each one from a string."""
 
+import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
@@ -299,14 +301,25 @@ def server_command() -> None:
 def _guarded(function, *args) -> int:
     """Run a command; usage errors and crashes become one line on stderr and exit 2."""
     try:
-        return function(*args)
+        status = function(*args)
+        sys.stdout.flush()  # an output that cannot be written fails here, not at exit
+        return status
     except UsageProblem as problem:
         typer.echo(f"green-lint: error: {problem}", err=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         typer.echo("green-lint: interrupted", err=True)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader has gone (`green-lint rules | head -1`): stop quietly, as Python's docs
+        # advise, with stdout pointed at nothing so that the flush at exit cannot fail too.
+        _discard_stdout()
+        return 1
     except Exception as error:  # never a traceback for the user
+        if isinstance(error, OSError) and error.errno in _FULL:  # the files' own are handled
+            _discard_stdout()
+            typer.echo(f"green-lint: error: cannot write the output: {error.strerror}", err=True)
+            return EXIT_ERROR
         if os.environ.get("GREEN_LINT_DEBUG"):
             raise
         lines = str(error).strip().splitlines() or [""]  # one line, whatever the message
@@ -316,6 +329,15 @@ def _guarded(function, *args) -> int:
             err=True,
         )
         return EXIT_ERROR
+
+
+_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def _discard_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def main(argv: list[str] | None = None) -> None:

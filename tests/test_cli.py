@@ -15,6 +15,7 @@ import os
 import pickle
 import re
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -1286,3 +1287,25 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_other_files(run_cli, tmp
     assert result.stderr == ""
     assert result.stdout.count(" GL301 ") == 2
     assert "good.py:8:20: GL301" in result.stdout
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly():
+    """`green-lint rules | head -1`: no "internal error" about a broken pipe. (`rules`
+    writes line by line, so the pipe breaks whatever its capacity.)"""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "green_lint", "rules"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout.readline()
+    process.stdout.close()
+    _, errors = process.communicate(timeout=120)
+    assert (process.returncode, errors) == (1, b"")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="a device that is always full: Linux's")
+def test_an_output_that_cannot_be_written_is_one_clear_line():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "green_lint", "rules"], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert result.returncode == 2
+    assert result.stderr == "green-lint: error: cannot write the output: No space left on device\n"
