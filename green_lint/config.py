@@ -335,6 +335,9 @@ def _option_value(value: Any, default: Any, key: str, where: _Where) -> Any:
         return type(default)(items)
     if not _same_kind(value, default):
         raise _type_error(key, where, _type_name(default), value)
+    # Every number a rule takes is a count, a size or a budget: below zero it means nothing.
+    if isinstance(default, int | float) and not isinstance(default, bool) and value < 0:
+        raise _type_error(key, where, f"{_type_name(default)} >= 0", value)
     return float(value) if isinstance(default, float) else value
 
 

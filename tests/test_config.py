@@ -334,6 +334,8 @@ def test_option_of_a_rule_without_options(tmp_path):
         ("strict", '"yes"', "a boolean"),
         ("frameworks", '"keras"', "a list"),
         ("ratio", '"half"', "a float"),
+        ("min-epochs", "-5", "an integer >= 0"),
+        ("ratio", "-0.5", "a float >= 0"),
     ],
 )
 def test_rule_option_of_the_wrong_type(tmp_path, option, value, expected):
