@@ -129,10 +129,17 @@ def rule_classes(modules: Iterable[str] | None = None) -> list[type[Rule]]:
 
 
 def rule_by_code(code: str) -> RuleSpec:
+    code = code.upper()
     for rule in all_rules():
-        if rule.code == code.upper():
+        if rule.code == code:
             return rule
-    raise SelectionError(_unknown("rule code", code.upper(), [r.code for r in all_rules()]))
+    known = [rule.code for rule in all_rules()]
+    under = [k for k in known if k.startswith(code)]
+    if under:  # `green-lint rule GL1`: a selector's prefix, not one rule
+        raise SelectionError(
+            f"{code!r} is a prefix of several rules, not one: name one of {', '.join(under)}"
+        )
+    raise SelectionError(_unknown("rule code", code, known))
 
 
 def check_codes(codes: Iterable[str], what: str = "rule code") -> None:

@@ -168,6 +168,12 @@ def test_rule_suggests_the_closest_code(cli, tmp_path):
     assert_one_line_error(result, "'GL1033'", "did you mean GL103?")
 
 
+def test_rule_with_a_prefix_names_the_rules_under_it(cli, tmp_path):
+    result = cli("rule", "gl1", cwd=tmp_path)
+    assert_one_line_error(result, "'GL1' is a prefix of several rules", "GL101, GL102, ")
+    assert "did you mean" not in result.stderr
+
+
 def test_rules_lists_every_rule(cli, tmp_path):
     result = cli("rules", cwd=tmp_path)
     assert result.returncode == 0
