@@ -149,6 +149,12 @@ class _Discovery:
         if self.settings.force_exclude and self._excluded_with_parents(absolute, is_dir):
             return
         if not is_dir:
+            if not os.path.isfile(given):  # reading a pipe with no writer would wait for ever
+                self.result.warnings.append(
+                    f"{given} is not a regular file (a pipe, socket or device); skipped "
+                    "(pass `-` to lint standard input)"
+                )
+                return
             self._add_file(os.path.realpath(given), given, through_link=False)
             return
         folder = _Folder(

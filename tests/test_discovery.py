@@ -86,6 +86,18 @@ def test_missing_paths_are_reported(project):
     assert result.files == [Path("a.py")]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
+def test_an_explicit_pipe_is_skipped_with_a_warning_not_read(project):
+    """Reading a named pipe that no one writes to would wait for ever."""
+    make(project, "a.py")
+    os.mkfifo(project / "pipe.py")
+    result = discover([Path("pipe.py"), Path("a.py")], DiscoverySettings(root=project))
+    assert result.files == [Path("a.py")]
+    assert result.warnings == [
+        "pipe.py is not a regular file (a pipe, socket or device); skipped (pass `-` to lint standard input)"
+    ]
+
+
 def test_explicit_file_is_linted_whatever_its_suffix(project):
     make(project, "script", "notes.txt", "build/gen.py")
     assert found(["script", "notes.txt", "build/gen.py"]) == ["build/gen.py", "notes.txt", "script"]
