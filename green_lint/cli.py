@@ -198,7 +198,12 @@ def verify_command(
         int | None, typer.Option("--warmup", help="Warm-up runs per version, not measured (default 1).")
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds before a run is killed (default 600).")
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds one run of the program may take before it is killed (default 600); "
+            "a window that repeats a short program allows that much per run.",
+        ),
     ] = None,
     data: Annotated[
         list[Path] | None,

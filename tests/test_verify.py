@@ -25,7 +25,7 @@ from green_lint.verify.programs import find_scripts
 from green_lint.verify.report_html import render_html
 from green_lint.verify.report_markdown import render_markdown
 from green_lint.verify.report_text import render_text
-from green_lint.verify.runs import Run, RunSettings, schedule
+from green_lint.verify.runs import Run, RunSettings, Version, run_once, schedule
 from green_lint.verify.stats import compare, paired_saving, verdict, verdict_words
 from green_lint.verify.summary import TOO_SHORT_NOTE, method_summary, script_summary
 from tests.processes import alive
@@ -267,7 +267,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
         extra_env={"PID_FILE": str(pid_file)},
     )
     assert completed.returncode == 1
-    assert "timed out after 20 s" in completed.stdout
+    assert "took over 20 s a run (its process group was killed)" in completed.stdout
     assert time.monotonic() - started < 120
     pids = [int(pid) for pid in pid_file.read_text().split()]
     assert len(pids) == 2
@@ -739,3 +739,15 @@ def test_an_implausible_estimate_drops_its_pair_from_energy_only():
     # Pairs stay pairs: the third before run is compared with the third after run.
     assert entry["energy"]["before_kwh_median"] == pytest.approx(42.0 * J)
     assert entry["energy"]["after_kwh_median"] == pytest.approx(22.0 * J)
+
+
+def test_the_timeout_counts_per_run_of_the_program_not_per_window(tmp_path):
+    """A short program runs many times in one tracked window: five runs of 0.3 s with
+    `--timeout 1` must complete, though the window (and the tracker's start) take longer."""
+    script = tmp_path / "short.py"
+    script.write_text("import time\ntime.sleep(0.3)\nprint('RESULT done')\n", encoding="utf-8")
+    settings = RunSettings(repeat=1, warmup=0, timeout=1.0)
+    run = run_once(Version("before", script, script), settings, tmp_path, loops=5)
+    assert not run.timed_out
+    assert run.completed, run.stderr_tail
+    assert run.figures["loops"] == 5

@@ -83,6 +83,7 @@ class Run:
     figures: dict[str, Any] = field(default_factory=dict)
     exit_code: int | None = None
     timed_out: bool = False
+    loops: int = 1  # runs of the program in its tracked window
     stderr_tail: str = ""
     problems: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # files of the folder's copy it wrote
@@ -274,7 +275,7 @@ def run_once(
         *settings.args,
     ]
     environment = {**os.environ, "CODECARBON_LOG_LEVEL": "error", "PYTHONDONTWRITEBYTECODE": "1"}
-    run = Run(version=version.name, warmup=warmup)
+    run = Run(version=version.name, warmup=warmup, loops=loops)
     _become_subreaper()
     with open(stderr_path, "wb") as stderr:
         child = subprocess.Popen(
@@ -288,7 +289,7 @@ def run_once(
             start_new_session=True,
         )
         try:
-            child.wait(timeout=settings.timeout)
+            child.wait(timeout=deadline(settings, loops))
         except subprocess.TimeoutExpired:
             run.timed_out = True
         finally:
@@ -304,6 +305,17 @@ def run_once(
     elif not run.timed_out:
         run.exit_code = child.returncode if child.returncode != 0 else -1
     return run
+
+
+# What the measuring process needs before the program's first run: Python, then
+# codecarbon's tracker, whose first start in a process takes 1.3 to 2 s (CODECARBON.md).
+PROBE_START_SECONDS = 15.0
+
+
+def deadline(settings: RunSettings, loops: int) -> float:
+    """Seconds before a window's process is killed: `--timeout` counts per run of the
+    program, and a window of short runs repeats it `loops` times."""
+    return settings.timeout * loops + PROBE_START_SECONDS
 
 
 def _kill_group(child: subprocess.Popen) -> None:

@@ -232,7 +232,11 @@ def _results(runs: Sequence[Run], tolerances: dict[str, float]) -> dict[str, Any
 def _failure_message(run: Run, settings: RunSettings) -> str:
     phase = "warm-up run" if run.warmup else "run"
     if run.timed_out:
-        what = f"timed out after {settings.timeout:g} s (its process group was killed)"
+        runs = f"{run.loops} runs of the program" if run.loops > 1 else "one run of the program"
+        what = (
+            f"timed out: its window of {runs} took over {settings.timeout:g} s a run "
+            "(its process group was killed)"
+        )
     elif "wall_s" not in run.figures:
         what = f"stopped without reporting figures (exit status {run.exit_code})"
     else:
