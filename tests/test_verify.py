@@ -689,6 +689,8 @@ def test_a_version_too_short_for_the_tracker_runs_in_loops_and_is_reported_per_r
     assert entry["energy"]["measurable"] is True
     assert entry["energy"]["before_kwh_median"] == pytest.approx(0.1 * 14 * J)
     assert {run["loops"] for run in entry["runs"] if not run["warmup"]} == {60}
+    # A peak of memory is not divided by the loops: 60 runs peak where one does.
+    assert entry["peak_rss_mb"] == {"before_median": 120.0, "after_median": 120.0}
 
 
 def test_a_far_faster_version_runs_its_own_loops_so_the_slow_one_is_not_run_for_minutes(

@@ -277,7 +277,10 @@ def _add_comparisons(
     }
     entry["time"] = _figures(time, "s")
     entry["cpu_time"] = _figures(cpu_time, "s")
-    memory = compare(values(before, "peak_rss_mb"), values(after, "peak_rss_mb"))
+    # A peak, not a sum: a window's peak is one run's, whatever its loops.
+    memory = compare(
+        [run.figures["peak_rss_mb"] for run in before], [run.figures["peak_rss_mb"] for run in after]
+    )
     entry["peak_rss_mb"] = {"before_median": memory.before_median, "after_median": memory.after_median}
     gpu, gpu_comparison = gpu_energy_summary(before, after)
     entry["gpu_energy"] = gpu
