@@ -275,8 +275,16 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
         assert not alive(pid), f"process {pid} survived the timeout"
 
 
-def test_nothing_to_fix_says_so_and_exits_0(tmp_path):
-    (tmp_path / "plain.py").write_text("print('RESULT 1')\n", encoding="utf-8")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "print('RESULT 1')\n",
+        # An unused noqa's fix removes a comment: no run changes, so there is nothing to measure.
+        "x = 1  # noqa: GL103\nprint('RESULT', x)\n",
+    ],
+)
+def test_nothing_to_fix_says_so_and_exits_0(tmp_path, text):
+    (tmp_path / "plain.py").write_text(text, encoding="utf-8")
     completed = verify("plain.py", cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     assert "nothing to fix" in completed.stdout
