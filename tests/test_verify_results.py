@@ -15,6 +15,19 @@ def test_result_lines_give_named_values_and_whole_lines():
     assert values_of(lines) == {"accuracy": "0.941", "loss": "0.21", "RESULT": "best params ['C', 'gamma']"}
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("RESULT acc=0.90 loss 1.5", "RESULT acc=0.90 loss 2.7"),  # text beside the pairs
+        ("RESULT label=red car", "RESULT label=red bike"),  # a value with a space in it
+    ],
+)
+def test_a_change_outside_the_name_value_pairs_is_a_change_of_result(before, after):
+    entries = {entry["name"]: entry for entry in compare_results([[before]] * 2, [[after]] * 2, {})}
+    assert entries["RESULT"]["same"] is False
+    assert not all(entry["same"] for entry in entries.values())
+
+
 def test_each_value_is_compared_with_its_change_and_tolerance():
     before = [["RESULT accuracy=0.940 epochs=10"]] * 3
     after = [["RESULT accuracy=0.935 epochs=10"]] * 3

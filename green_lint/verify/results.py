@@ -21,15 +21,19 @@ WHOLE_LINE = "RESULT"  # the name of a RESULT line without name=value pairs
 
 
 def values_of(lines: Sequence[str]) -> dict[str, str]:
-    """name -> value text of a run's RESULT lines (a later line wins)."""
+    """name -> value text of a run's RESULT lines (a later line wins). What the lines hold
+    besides `name=value` pairs (`RESULT loss 1.5`, the `car` of `label=red car`) is
+    compared too, as one text under WHOLE_LINE: a change there is a change of result."""
     found: dict[str, str] = {}
+    rest = []
     for line in lines:
         body = line[len("RESULT") :].strip()
-        pairs = PAIR.findall(body)
-        if pairs:
-            found.update(pairs)
-        else:
-            found[WHOLE_LINE] = body
+        found.update(PAIR.findall(body))
+        text = " ".join(PAIR.sub(" ", body).split())
+        if text:
+            rest.append(text)
+    if rest:
+        found[WHOLE_LINE] = " | ".join(rest)
     return found
 
 
