@@ -69,6 +69,55 @@ def test_a_run_writes_in_its_copy_and_the_copy_says_what_it_wrote(tmp_path):
     assert (folder / "config.yaml").read_text() == "lr: 1\n"
 
 
+def test_a_write_into_a_data_input_is_found_and_named(tmp_path):
+    """--data inputs are linked, not copied: a script that writes there writes in the
+    user's folder. verify cannot stop it; it must find out and say which files."""
+    folder, scratch = tmp_path / "project", tmp_path / "scratch"
+    _tree(folder, {"train.py": "", "data/rows.csv": "1,2\n"})
+    copy = make(folder, plan_copy(folder, data=(folder / "data",)), scratch, data=(folder / "data",))
+    assert copy.written_to_data() == []
+    (copy.root / "data" / "out.txt").write_text("written through the link")
+    (copy.root / "data" / "rows.csv").write_text("3,4,5\n")
+    assert copy.written_to_data() == [str(folder / "data" / "out.txt"), str(folder / "data" / "rows.csv")]
+    assert copy.written() == []  # not in the copy: through the link, in the user's folder
+
+
+def test_verify_stops_a_script_that_writes_into_its_data_input(tmp_path):
+    _tree(
+        tmp_path,
+        {
+            "writes.py": "from pathlib import Path\nPath('data/out.txt').write_text('x')\nprint('RESULT 1')\n",
+            "writes.suggested.py": "from pathlib import Path\nPath('data/out.txt').write_text('x')\nprint('RESULT 1')\n",
+            "data/rows.csv": "1\n",
+        },
+    )
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "green_lint",
+            "verify",
+            "writes.py",
+            "--data",
+            "data",
+            "--repeat",
+            "1",
+            "--warmup",
+            "0",
+            "--output-format",
+            "json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    [entry] = json.loads(completed.stdout)["scripts"]
+    assert entry["verdict"] == "failed"
+    assert "wrote into a --data input, in your folder" in entry["message"]
+    assert entry["runs"][0]["written_to_data"] == [str((tmp_path / "data" / "out.txt").resolve())]
+
+
 SCRIPT = """
 from pathlib import Path
 

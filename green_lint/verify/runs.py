@@ -87,11 +87,18 @@ class Run:
     stderr_tail: str = ""
     problems: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # files of the folder's copy it wrote
+    # Files of the --data inputs it wrote: in the user's folder (they are linked).
+    written_to_data: list[str] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:
         """The script ran to its end with status 0 and the probe reported figures."""
-        return not self.timed_out and self.exit_code == 0 and "wall_s" in self.figures
+        return (
+            not self.timed_out
+            and not self.written_to_data
+            and self.exit_code == 0
+            and "wall_s" in self.figures
+        )
 
     @property
     def valid(self) -> bool:
@@ -298,6 +305,7 @@ def run_once(
     run.stderr_tail = _tail(stderr_path)
     if copy is not None:
         run.written = copy.written()
+        run.written_to_data = copy.written_to_data()
     if result_path.exists():
         run.figures = json.loads(result_path.read_text(encoding="utf-8"))
         run.exit_code = run.figures.get("exit_code")

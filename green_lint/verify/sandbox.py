@@ -34,10 +34,25 @@ class Sandbox:
 
     root: Path
     before: dict[str, tuple[int, int]] = field(default_factory=dict)  # relative path -> (size, mtime)
+    # The --data inputs: the user's own files, linked, not copied (or read where they are).
+    data: tuple[Path, ...] = ()
+    data_before: dict[str, tuple[int, int]] = field(default_factory=dict)  # absolute path -> stamp
 
     def mark(self) -> None:
         """What the copy holds now is what the run found."""
         self.before = _stamps(self.root)
+        self.data_before = _data_stamps(self.data)
+
+    def written_to_data(self) -> list[str]:
+        """The files of the --data inputs the run created, changed or deleted: in the
+        user's folder, since those inputs are linked. Nothing can stop a script from
+        writing there; verify can only find out, and say so."""
+        after = _data_stamps(self.data)
+        return sorted(
+            path
+            for path in after.keys() | self.data_before.keys()
+            if after.get(path) != self.data_before.get(path)
+        )
 
     def written(self) -> list[str]:
         """The files the run created or changed, relative to the folder, sorted."""
@@ -81,7 +96,7 @@ def make(folder: Path, files: list[str], dest: Path, data: tuple[Path, ...] = ()
             link.parent.mkdir(parents=True, exist_ok=True)
             if not link.exists():
                 link.symlink_to(path, target_is_directory=path.is_dir())
-    sandbox = Sandbox(dest)
+    sandbox = Sandbox(dest, data=tuple(path.resolve() for path in data))
     sandbox.mark()
     return sandbox
 
@@ -134,4 +149,15 @@ def _stamps(root: Path) -> dict[str, tuple[int, int]]:
                 continue
             stat = path.stat()
             stamps[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return stamps
+
+
+def _data_stamps(paths: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
+    stamps = {}
+    for path in paths:
+        found = [path] if not path.is_dir() else [Path(c) / n for c, _, names in os.walk(path) for n in names]
+        for file in found:
+            with contextlib.suppress(OSError):
+                stat = file.stat()
+                stamps[str(file)] = (stat.st_size, stat.st_mtime_ns)
     return stamps

@@ -168,6 +168,7 @@ def _run_entry(run: Run) -> dict[str, Any]:
         "timed_out": run.timed_out,
         "valid": run.valid,
         "written": run.written,
+        "written_to_data": run.written_to_data,
         "loops": figures.get("loops", 1),
         "too_short": run.too_short if run.completed else None,
         "problems": list(run.problems),
@@ -231,6 +232,13 @@ def _results(runs: Sequence[Run], tolerances: dict[str, float]) -> dict[str, Any
 
 def _failure_message(run: Run, settings: RunSettings) -> str:
     phase = "warm-up run" if run.warmup else "run"
+    if run.written_to_data:
+        shown = ", ".join(run.written_to_data[:3]) + (" ..." if len(run.written_to_data) > 3 else "")
+        return (
+            f"a {phase} of the {run.version} version wrote into a --data input, in your folder ({shown}): "
+            "--data inputs are linked, not copied, so verify cannot keep them from being written; pass "
+            "inputs the script only reads, or let it write elsewhere; the comparison of this script stopped"
+        )
     if run.timed_out:
         runs = f"{run.loops} runs of the program" if run.loops > 1 else "one run of the program"
         what = (
