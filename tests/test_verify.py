@@ -699,6 +699,12 @@ def test_a_version_too_short_for_the_tracker_runs_in_loops_and_is_reported_per_r
     assert {run["loops"] for run in entry["runs"] if not run["warmup"]} == {60}
     # A peak of memory is not divided by the loops: 60 runs peak where one does.
     assert entry["peak_rss_mb"] == {"before_median": 120.0, "after_median": 120.0}
+    # Each run of the report is a run of the program, not its window of 60.
+    measured = [run for run in entry["runs"] if not run["warmup"] and run["version"] == "before"]
+    assert [run["duration_s"] for run in measured] == pytest.approx([0.1, 0.1])
+    assert [run["energy_kwh"] for run in measured] == pytest.approx([0.1 * 14 * J] * 2)
+    assert [run["cpu_s"] for run in measured] == pytest.approx([0.1, 0.1])
+    assert {run["peak_rss_mb"] for run in measured} == {120.0}
 
 
 def test_a_far_faster_version_runs_its_own_loops_so_the_slow_one_is_not_run_for_minutes(

@@ -157,13 +157,33 @@ def _script_head(program: Program) -> dict[str, Any]:
     }
 
 
+# The run figures that add up over a window's loops: shown per run of the program, as
+# every figure of the report is (a peak of memory or a result line does not add up).
+PER_LOOP_FIELDS = frozenset(
+    {
+        "energy_kwh",
+        "cpu_energy_kwh",
+        "ram_energy_kwh",
+        "gpu_energy_j",
+        "emissions_kg",
+        "codecarbon_duration_s",
+        "cpu_s",
+    }
+)
+
+
 def _run_entry(run: Run) -> dict[str, Any]:
     figures = run.figures
+    loops = figures.get("loops", 1)
+
+    def shown(name: str, value: Any) -> Any:
+        return value / loops if name in PER_LOOP_FIELDS and isinstance(value, int | float) else value
+
     entry = {
         "version": run.version,
         "warmup": run.warmup,
-        "duration_s": figures.get("wall_s"),
-        **{name: figures.get(name) for name in RUN_FIELDS},
+        "duration_s": figures["wall_s"] / loops if "wall_s" in figures else None,
+        **{name: shown(name, figures.get(name)) for name in RUN_FIELDS},
         "exit_code": run.exit_code,
         "timed_out": run.timed_out,
         "valid": run.valid,
