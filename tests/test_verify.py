@@ -767,3 +767,27 @@ def test_the_timeout_counts_per_run_of_the_program_not_per_window(tmp_path):
     assert not run.timed_out
     assert run.completed, run.stderr_tail
     assert run.figures["loops"] == 5
+
+
+def test_a_script_that_does_not_parse_says_so_not_nothing_to_fix(tmp_path):
+    (tmp_path / "broken.py").write_text("def train(:\n    pass\n", encoding="utf-8")
+    completed = verify("broken.py", "--output-format", "json", cwd=tmp_path)
+    [entry] = json.loads(completed.stdout)["scripts"]
+    assert entry["verdict"] == "failed"
+    assert entry["message"].startswith("the script does not parse (line 1: ")
+    assert completed.returncode == 1
+
+
+def test_safe_only_names_the_unsafe_fixes_it_left_out(tmp_path):
+    grid = (
+        "from sklearn.model_selection import GridSearchCV\nfrom sklearn.svm import SVC\n\n"
+        'search = GridSearchCV(SVC(), {"C": [1, 10]}, cv=3)\nprint("RESULT", 1)\n'
+    )
+    (tmp_path / "search.py").write_text(grid, encoding="utf-8")
+    completed = verify("search.py", "--safe-only", "--output-format", "json", cwd=tmp_path)
+    [entry] = json.loads(completed.stdout)["scripts"]
+    assert entry["verdict"] == "nothing-to-fix"
+    assert (
+        entry["message"]
+        == "nothing to fix safely: the fixes of GL103 are unsafe; measure them without --safe-only"
+    )

@@ -180,7 +180,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 def _verify_program(program: Program, settings: RunSettings, scratch: Path) -> dict[str, Any]:
     if program.problem is not None and not program.has_after:
-        return skipped_summary(program, "failed", f"no after version could be made: {program.problem}")
+        return skipped_summary(program, "failed", program.problem)
     if not program.has_after:
         return skipped_summary(program, "nothing-to-fix", _nothing_to_fix_message(program))
     versions = _versions(program, scratch)
@@ -217,6 +217,11 @@ def _versions(program: Program, scratch: Path) -> dict[str, Version]:
 
 def _nothing_to_fix_message(program: Program) -> str:
     suggested = program.path.stem + ".suggested.py"
+    if program.unsafe_only:
+        return (
+            f"nothing to fix safely: the fixes of {', '.join(program.unsafe_only)} are unsafe; "
+            "measure them without --safe-only"
+        )
     if program.rules:
         return (
             f"nothing to fix mechanically (findings: {', '.join(program.rules)}); write {suggested} "

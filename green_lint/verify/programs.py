@@ -27,6 +27,10 @@ NOT_SCRIPTS = ("__init__.py", "__main__.py", "setup.py", "conftest.py")
 SKIPPED_FOLDERS = ("__pycache__", "node_modules", "site-packages", "venv")
 
 
+# The rule that reports a file Python cannot parse: such a script runs neither way.
+_PARSE_ERROR_CODES = frozenset(rule.code for rule in all_rules() if rule.handles_parse_errors)
+
+
 @dataclass(frozen=True)
 class RuleSelection:
     codes: tuple[str, ...] = ()  # empty: every rule, preview and off-by-default ones too
@@ -63,6 +67,8 @@ class Program:
     after_home: Path | None = None
     rules: list[str] = field(default_factory=list)
     problem: str | None = None  # why there is no after version although there are findings
+    # With --safe-only: the rules whose fixes were left out as unsafe.
+    unsafe_only: list[str] = field(default_factory=list)
 
     @property
     def has_after(self) -> bool:
@@ -129,6 +135,10 @@ def prepare(path: Path, display_path: str, selection: RuleSelection) -> Program:
     program = Program(absolute, display_path, source.text)
     settings = selection.settings()
     findings = lint_source(source, settings)
+    unparsed = next((f for f in findings if f.code in _PARSE_ERROR_CODES), None)
+    if unparsed is not None:  # nothing runs, before or after
+        program.problem = f"the script does not parse (line {unparsed.location.row}: {unparsed.message})"
+        return program
     suggested = absolute.with_name(absolute.stem + SUGGESTED_SUFFIX)
     if suggested.is_file():
         program.after_text = suggested.read_text(encoding="utf-8")
@@ -147,7 +157,9 @@ def prepare(path: Path, display_path: str, selection: RuleSelection) -> Program:
         # Nothing to run after; the findings say what could be measured by hand.
         program.rules = _codes(findings)
         if outcome.errors:
-            program.problem = "; ".join(outcome.errors)
+            program.problem = "no after version could be made: " + "; ".join(outcome.errors)
+        if selection.safe_only:
+            program.unsafe_only = _codes([f for f in findings if fixable(f, True) and not fixable(f, False)])
     return program
 
 
