@@ -44,6 +44,13 @@ def verify_scripts(
         return 2
     worst = 0
     for script in scripts:
+        if not _at_revision(workspace, base, script):
+            # A script the pull request adds: nothing at the base to measure it against.
+            write_summary(
+                env,
+                f"\n## green-lint verify: `{script}`\n\nNew in this pull request: no base version to compare with.\n",
+            )
+            continue
         command = [
             sys.executable, "-m", "green_lint", "verify", script, "--against", base,
             "--fail-over", budget, "--output-format", "markdown", *extra,
@@ -60,3 +67,19 @@ def verify_scripts(
             write_summary(env, f"\n{completed.stdout}")
         worst = max(worst, completed.returncode)
     return worst
+
+
+def _at_revision(workspace: Path, base: str, script: str) -> bool:
+    """Whether `script` (relative to the workspace) exists at `base`; True when git cannot
+    say, so that verify itself reports the problem."""
+    try:
+        completed = subprocess.run(
+            ["git", "cat-file", "-e", f"{base}:./{script}"], cwd=workspace, capture_output=True, check=False
+        )
+    except OSError:
+        return True
+    if completed.returncode == 0:
+        return True
+    # Exit 128 with "does not exist" or "exists on disk, but not in": the path is missing.
+    error = completed.stderr.decode(errors="replace")
+    return not ("does not exist" in error or "exists on disk, but not in" in error)

@@ -572,6 +572,23 @@ def test_the_verify_input_fails_a_pull_request_that_regresses(action_yml, tmp_pa
     assert "## green-lint verify" in summary and "costs" in summary
 
 
+def test_a_script_the_pull_request_adds_is_noted_not_an_error(action_yml, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"old.py": "print('RESULT 1')\n"})
+    base_sha = git(repo, "rev-parse", "HEAD").strip()
+    commit(repo, {"new.py": "print('RESULT 2')\n"})
+    git(repo, "remote", "add", "origin", str(repo))
+    github = pull_request(tmp_path, repo, base_sha)
+
+    result = run_action(action_yml, tmp_path, github, verify="new.py", verify_args="--repeat 1 --warmup 0")
+
+    assert result.returncode == 0, result.stderr
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert (
+        "## green-lint verify: `new.py`\n\nNew in this pull request: no base version to compare with."
+        in summary
+    )
+
+
 def test_the_verify_input_passes_a_pull_request_that_saves(action_yml, tmp_path):
     repo = make_repo(tmp_path / "repo", {"train.py": _busy(6_000_000)})
     base_sha = git(repo, "rev-parse", "HEAD").strip()
