@@ -75,7 +75,8 @@ def plan_copy(folder: Path, data: tuple[Path, ...] = (), cap: int = SIZE_CAP_BYT
             raise SandboxProblem(
                 f"{folder} holds more than {cap // (1024 * 1024)} MB besides the script: verify copies the "
                 "folder for every run so that nothing is written in it; pass large read-only inputs with "
-                "--data PATH (linked, not copied), or add them to .gitignore"
+                "--data PATH (linked, not copied), or add the files the script does not read to .gitignore "
+                "(ignored files are left out of the copy)"
             )
         chosen.append(path.relative_to(folder).as_posix())
     return sorted(chosen)
