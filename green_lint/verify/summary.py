@@ -28,7 +28,9 @@ IMPLAUSIBLE_NOTE = (
     "codecarbon's energy estimate failed the plausibility checks in every run of the {version} "
     "version; figures are time-based"
 )
-RUN_FIELDS = (
+# The run figures that add up over a window's loops: shown per run of the program, as
+# every figure of the report is (a peak of memory or a result line does not add up).
+PER_LOOP_FIELDS = (
     "energy_kwh",
     "cpu_energy_kwh",
     "ram_energy_kwh",
@@ -36,10 +38,8 @@ RUN_FIELDS = (
     "emissions_kg",
     "codecarbon_duration_s",
     "cpu_s",
-    "peak_rss_mb",
-    "result_line",
-    "stdout_sha256",
 )
+RUN_FIELDS = (*PER_LOOP_FIELDS, "peak_rss_mb", "result_line", "stdout_sha256")
 
 
 def script_summary(program: Program, runs: Sequence[Run], settings: RunSettings) -> dict[str, Any]:
@@ -155,21 +155,6 @@ def _script_head(program: Program) -> dict[str, Any]:
         "gpu_energy": None,
         "diff": program.diff(),
     }
-
-
-# The run figures that add up over a window's loops: shown per run of the program, as
-# every figure of the report is (a peak of memory or a result line does not add up).
-PER_LOOP_FIELDS = frozenset(
-    {
-        "energy_kwh",
-        "cpu_energy_kwh",
-        "ram_energy_kwh",
-        "gpu_energy_j",
-        "emissions_kg",
-        "codecarbon_duration_s",
-        "cpu_s",
-    }
-)
 
 
 def _run_entry(run: Run) -> dict[str, Any]:
