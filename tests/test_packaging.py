@@ -107,7 +107,7 @@ def test_two_builds_with_one_version_number_do_not_share_cached_findings(install
     assert "GL103" in first.stdout and "(other build)" not in first.stdout, first.stderr
     second = _run_installed(other_build, *check, cwd=project)
     assert "GL103" in second.stdout and "(other build)" in second.stdout, second.stderr
-    third = _run_installed(installed_wheel, *check, cwd=project)  # its own cache still serves it
+    third = _run_installed(installed_wheel, *check, cwd=project)  # the first build, its own findings
     assert third.stdout == first.stdout
 
 
