@@ -85,6 +85,18 @@ def test_the_report_names_the_values_and_the_nondeterminism():
     assert "nondeterministic: accuracy differed between runs of the same version" in text
 
 
+def test_a_tolerance_that_names_no_result_value_is_pointed_out():
+    runs = [
+        _run("before", result_lines=["RESULT accuracy=0.940"]),
+        _run("after", result_lines=["RESULT accuracy=0.940"]),
+    ]
+    found = _results(runs, {"acuracy": 0.01, "accuracy": 0.01})
+    assert found["unused_tolerances"] == ["acuracy"]
+    text = "\n".join(result_lines(found))
+    assert "--tolerance acuracy: no RESULT value has that name, so it changed nothing" in text
+    assert _results(runs, {"accuracy": 0.01})["unused_tolerances"] == []
+
+
 def test_a_bad_tolerance_is_a_usage_error(tmp_path):
     import subprocess
     import sys

@@ -147,6 +147,11 @@ def result_lines(entry: dict[str, Any]) -> list[str]:
             f"  nondeterministic: {', '.join(entry['nondeterministic'])} differed between runs of the same "
             "version, so the comparison of results cannot be trusted (seed the random generators)"
         )
+    if entry.get("unused_tolerances"):
+        lines.append(
+            f"  --tolerance {', '.join(entry['unused_tolerances'])}: no RESULT value has that name, "
+            "so it changed nothing (check the spelling against the script's RESULT lines)"
+        )
     return lines
 
 

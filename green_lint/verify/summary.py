@@ -211,6 +211,7 @@ def _results(runs: Sequence[Run], tolerances: dict[str, float]) -> dict[str, Any
         }
         entries = compare_results(lines["before"], lines["after"], tolerances)
         return {
+            "unused_tolerances": sorted(set(tolerances) - {entry["name"] for entry in entries}),
             "compared": "RESULT values",
             "same_result": all(entry["same"] for entry in entries),
             "results": entries,
@@ -225,6 +226,7 @@ def _results(runs: Sequence[Run], tolerances: dict[str, float]) -> dict[str, Any
     }
     before, after = (Counter(tails[name]).most_common(1)[0][0] for name in ("before", "after"))
     return {
+        "unused_tolerances": sorted(tolerances),  # no RESULT value to apply them to
         "compared": "stdout",
         "same_result": before == after,
         "results": [],
