@@ -167,3 +167,24 @@ def test_verify_never_writes_in_the_scripts_folder(tmp_path):
     assert entry["files_written"] == ["model.pt"]
     assert entry["same_result"] is True and entry["result_words"] == "total 6.5"
     assert all(run["written"] == ["model.pt"] for run in entry["runs"])
+
+
+def test_a_run_that_fails_on_a_file_left_out_of_the_copy_says_how_to_pass_it(tmp_path):
+    """ML projects often keep their data out of git: the copy leaves ignored files out, so
+    the failure must name the file and the way to hand it over."""
+    reads = "from pathlib import Path\nprint('RESULT', len(Path('data/rows.csv').read_text()))\n"
+    _tree(
+        tmp_path,
+        {"reads.py": reads, "reads.suggested.py": reads, ".gitignore": "data/\n", "data/rows.csv": "1\n"},
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "green_lint", "verify", "reads.py", "--repeat", "1", "--warmup", "0",
+         "--output-format", "json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    [entry] = json.loads(completed.stdout)["scripts"]
+    assert entry["verdict"] == "failed"
+    assert entry["message"].endswith(
+        "(data/rows.csv is in the script's folder but not in the copy it runs in, which leaves out what "
+        ".gitignore ignores and links: pass it with --data data/rows.csv)"
+    )

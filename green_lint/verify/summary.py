@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from collections import Counter
 from collections.abc import Sequence
 from statistics import median
@@ -54,7 +55,7 @@ def script_summary(program: Program, runs: Sequence[Run], settings: RunSettings)
     failed = next((run for run in runs if not run.completed), None)
     if failed is not None:
         entry["verdict"] = "failed"
-        entry["message"] = _failure_message(failed, settings)
+        entry["message"] = _failure_message(failed, settings) + _left_out_hint(failed, program)
         entry["stderr_tail"] = failed.stderr_tail
         return entry
     # The k-th measured run of each version ran in pair k (runs stop at the first failure).
@@ -257,6 +258,25 @@ def _failure_message(run: Run, settings: RunSettings) -> str:
     else:
         what = f"exited with status {run.exit_code}"
     return f"a {phase} of the {run.version} version {what}; the comparison of this script stopped"
+
+
+# What Python says of a file it cannot open: `... No such file or directory: 'data/x.csv'`.
+_MISSING_FILE = re.compile(r"No such file or directory: '([^']+)'")
+
+
+def _left_out_hint(run: Run, program: Program) -> str:
+    """When the run failed on a file that is beside the script but not in its copy (a
+    file .gitignore ignores, or a link): how to hand it over."""
+    for name in _MISSING_FILE.findall(run.stderr_tail):
+        if os.path.isabs(name):
+            continue
+        beside = program.path.parent / name
+        if beside.exists():
+            return (
+                f" ({name} is in the script's folder but not in the copy it runs in, which leaves out "
+                f"what .gitignore ignores and links: pass it with --data {name})"
+            )
+    return ""
 
 
 def _add_comparisons(
