@@ -156,7 +156,10 @@ def _stamps(root: Path) -> dict[str, tuple[int, int]]:
 def _data_stamps(paths: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
     stamps = {}
     for path in paths:
-        found = [path] if not path.is_dir() else [Path(c) / n for c, _, names in os.walk(path) for n in names]
+        if path.is_dir():
+            found = [Path(folder) / name for folder, _, names in os.walk(path) for name in names]
+        else:
+            found = [path]
         for file in found:
             with contextlib.suppress(OSError):
                 stat = file.stat()
