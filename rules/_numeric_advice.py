@@ -10,6 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from green_lint.context import RuleContext
+from green_lint.names import NESTED_SCOPE_TYPES
 from green_lint.rules._data import block_statements, names_in, walk
 from green_lint.rules._data_nodes import is_number
 from green_lint.rules._numeric_arrays import Arrays
@@ -23,7 +24,6 @@ from green_lint.rules._numeric_vocabulary import (
     is_builtin,
     is_range,
 )
-from green_lint.rules._syntax import DEFINITION_TYPES
 
 # Methods that collect a result, not work of their own.
 COLLECTORS = frozenset({"append", "add", "extend", "appendleft"})
@@ -392,4 +392,4 @@ def _mentions_text(node: cst.CSTNode) -> bool:
 
 
 def _not_a_scope(node: cst.CSTNode) -> bool:
-    return type(node) not in DEFINITION_TYPES
+    return type(node) not in NESTED_SCOPE_TYPES

@@ -12,10 +12,11 @@ import re
 import libcst as cst
 
 from green_lint.context import RuleContext
+from green_lint.names import NESTED_SCOPE_TYPES
 from green_lint.rules._data import walk
 from green_lint.rules._numeric_arrays import Arrays
 from green_lint.rules._numeric_vocabulary import ARITHMETIC
-from green_lint.rules._syntax import DEFINITION_TYPES, number
+from green_lint.rules._syntax import number
 
 # Names of a loop bound that counts groups, not elements.
 GROUP_WORDS = re.compile(
@@ -98,7 +99,7 @@ def touches_elements(loop: cst.For | cst.While, counter: str | None) -> tuple[bo
     math_arguments: set[str] = set()
     # Node types compared with `is`: every node of the nest is checked, and libcst's node
     # classes are ABCs, slow to check with isinstance.
-    for node in walk(loop, enter=lambda n: type(n) not in DEFINITION_TYPES):
+    for node in walk(loop, enter=lambda n: type(n) not in NESTED_SCOPE_TYPES):
         kind = type(node)
         if (kind is cst.For or kind is cst.While) and node is not loop:
             inner_loops.add(id(node))

@@ -12,9 +12,8 @@ import libcst as cst
 from green_lint.names import NESTED_SCOPE_TYPES
 from green_lint.walk import children
 
-DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-# The same, for look-ups by exact type (libcst's node classes are ABCs, slow to check).
-DEFINITION_TYPES = NESTED_SCOPE_TYPES
+# The definitions that open a scope, for isinstance (NESTED_SCOPE_TYPES for look-ups by type).
+DEFINITIONS = tuple(NESTED_SCOPE_TYPES)
 LOOPS = (cst.For, cst.While)
 # Binary operators on numbers (the same on scalars, NumPy arrays and pandas columns).
 ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
