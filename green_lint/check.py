@@ -212,11 +212,8 @@ def _lint_settings(request: CheckRequest, config, cache=None) -> LintSettings:
     preview = config.preview if request.preview is None else request.preview
     try:
         # The flags over the file: as in ruff, `--select` starts afresh.
-        layers = [
-            Selection(config.select, tuple(config.extend_select), tuple(config.ignore)),
-            Selection(request.select, tuple(request.extend_select), tuple(request.ignore)),
-        ]
-        rules = select_layered(layers, preview)
+        flags = Selection(request.select, tuple(request.extend_select), tuple(request.ignore))
+        rules = select_layered([config.selection(), flags], preview)
     except SelectionError as error:
         raise UsageProblem(str(error)) from None
     # The project's own modules are looked for from each file, from the given paths and

@@ -62,6 +62,10 @@ class Config:
         if self.cache_dir is None:
             self.cache_dir = self.root / DEFAULT_CACHE_DIR
 
+    def selection(self) -> registry.Selection:
+        """The file's rule selectors: the layer the command line's or an editor's go over."""
+        return registry.Selection(self.select, tuple(self.extend_select), tuple(self.ignore))
+
     def discovery_settings(self, *, force_exclude: bool = False) -> DiscoverySettings:
         exclude = list(DEFAULT_EXCLUDE) if self.exclude is None else list(self.exclude)
         return DiscoverySettings(

@@ -77,11 +77,9 @@ class DocumentSettings:
         options = self.options
         try:
             # The editor's options over the file, as the command line's flags.
-            layers = [
-                Selection(config.select, tuple(config.extend_select), tuple(config.ignore)),
-                Selection(options.select, tuple(options.extend_select), tuple(options.ignore)),
-            ]
-            rules = select_layered(layers, config.preview if options.preview is None else options.preview)
+            chosen = Selection(options.select, tuple(options.extend_select), tuple(options.ignore))
+            preview = config.preview if options.preview is None else options.preview
+            rules = select_layered([config.selection(), chosen], preview)
         except SelectionError as error:
             raise SettingsProblem(str(error)) from None
         ignored = ignored_codes_for(config.per_file_ignores, config.root, path)
